@@ -1,0 +1,14 @@
+//! The Activation Lab network, free of any backend: an [`Activation`] chosen by
+//! name and an [`Mlp`] whose layer sizes come from configuration.
+//!
+//! Weights cross this crate's boundary as [`LayerWeights`] in PyTorch's
+//! `[out, in]` layout, so the trainer can build a network from seeded CPU data,
+//! and experiments can read the trained matrices back.
+
+mod activation;
+mod linear_map;
+mod mlp;
+
+pub use activation::{Activation, ParseActivationError, UnitBehaviour};
+pub use linear_map::AffineMap;
+pub use mlp::{LayerWeights, Mlp, MlpTrace, WeightsError};

@@ -1,0 +1,155 @@
+//! The only module that knows which Burn backends exist: it turns a name into
+//! a [`Device`], or into an error that says what to do.
+
+use std::fmt;
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::error::UserError;
+
+/// A backend the user can ask for, whether or not this build has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    /// burn-ndarray on the CPU (deprecated upstream in favour of flex).
+    Ndarray,
+    /// burn-flex, Burn's pure-Rust CPU backend.
+    Flex,
+    /// burn-wgpu: Vulkan/Metal/DX12 GPUs, or lavapipe on a CPU-only machine.
+    Wgpu,
+}
+
+impl BackendKind {
+    /// Every backend, compiled in or not.
+    pub const ALL: [BackendKind; 3] = [BackendKind::Ndarray, BackendKind::Flex, BackendKind::Wgpu];
+
+    /// Its name on the command line and in feature lists.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Ndarray => "ndarray",
+            BackendKind::Flex => "flex",
+            BackendKind::Wgpu => "wgpu",
+        }
+    }
+
+    /// Whether this build includes the backend (cargo feature of the same name).
+    pub fn is_compiled(self) -> bool {
+        match self {
+            BackendKind::Ndarray => cfg!(feature = "ndarray"),
+            BackendKind::Flex => cfg!(feature = "flex"),
+            BackendKind::Wgpu => cfg!(feature = "wgpu"),
+        }
+    }
+
+    /// The backends this build includes.
+    pub fn compiled() -> Vec<BackendKind> {
+        Self::ALL.into_iter().filter(|kind| kind.is_compiled()).collect()
+    }
+
+    /// The backend used when `--backend` is not given: flex, the faster CPU
+    /// backend on the seed workload (see BENCHMARKS.md), else whatever is in.
+    pub fn default_for_build() -> Option<BackendKind> {
+        [BackendKind::Flex, BackendKind::Ndarray, BackendKind::Wgpu]
+            .into_iter()
+            .find(|kind| kind.is_compiled())
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An opened backend: its device and a human description of it.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    /// Which backend.
+    pub kind: BackendKind,
+    /// The device tensors are created on (without autodiff).
+    pub device: Device,
+    /// e.g. `CPU (flex)` or `llvmpipe (LLVM 15.0.6, 256 bits), Cpu, Vulkan`.
+    pub description: String,
+}
+
+impl Backend {
+    /// Opens `kind`, failing with a user error if it is not compiled in or,
+    /// for wgpu, if no adapter can be had.
+    pub fn open(kind: BackendKind) -> Result<Backend, UserError> {
+        if !kind.is_compiled() {
+            let available: Vec<&str> = BackendKind::compiled().iter().map(|k| k.name()).collect();
+            return Err(UserError::new(format!(
+                "backend `{kind}` is not compiled into this build (available: {}); rebuild with `--features {kind}`",
+                if available.is_empty() { "none".into() } else { available.join(", ") }
+            )));
+        }
+        let (device, description) = match kind {
+            BackendKind::Ndarray => open_ndarray(),
+            BackendKind::Flex => open_flex(),
+            BackendKind::Wgpu => open_wgpu()?,
+        };
+        Ok(Backend {
+            kind,
+            device,
+            description,
+        })
+    }
+
+    /// The device with autodiff enabled, for training.
+    pub fn autodiff_device(&self) -> Device {
+        self.device.clone().autodiff()
+    }
+}
+
+#[cfg(feature = "ndarray")]
+fn open_ndarray() -> (Device, String) {
+    // burn-ndarray is deprecated in Burn 0.22 (flex succeeds it); we keep it
+    // for comparison and parity checks.
+    #[allow(deprecated)]
+    let device = Device::ndarray();
+    (device, "CPU (ndarray)".into())
+}
+
+#[cfg(not(feature = "ndarray"))]
+fn open_ndarray() -> (Device, String) {
+    unreachable!("checked by BackendKind::is_compiled")
+}
+
+#[cfg(feature = "flex")]
+fn open_flex() -> (Device, String) {
+    (Device::flex(), "CPU (flex)".into())
+}
+
+#[cfg(not(feature = "flex"))]
+fn open_flex() -> (Device, String) {
+    unreachable!("checked by BackendKind::is_compiled")
+}
+
+#[cfg(feature = "wgpu")]
+fn open_wgpu() -> Result<(Device, String), UserError> {
+    use std::sync::OnceLock;
+
+    // wgpu's runtime can be initialised once per process; later opens reuse it.
+    static WGPU: OnceLock<Result<(Device, String), String>> = OnceLock::new();
+    WGPU.get_or_init(|| {
+        let (device, setup) = Device::wgpu_options()
+            .init_with_setup()
+            .map_err(|error| {
+                format!(
+                    "no wgpu adapter could be initialised ({}); on a machine without a GPU install a Vulkan driver such as Mesa's lavapipe (Debian: apt-get install mesa-vulkan-drivers), or use --backend flex",
+                    error.to_string().replace('\n', " ")
+                )
+            })?;
+        let info = setup.adapter.get_info();
+        let description = format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend);
+        Ok((device, description))
+    })
+    .clone()
+    .map_err(UserError::new)
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn open_wgpu() -> Result<(Device, String), UserError> {
+    unreachable!("checked by BackendKind::is_compiled")
+}

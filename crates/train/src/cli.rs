@@ -1,0 +1,172 @@
+//! Command-line definitions (clap derive). No logic lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use model::Activation;
+
+use crate::backend::BackendKind;
+use crate::config::Overrides;
+
+/// Activation Lab: train the tutorial's network on Burn and measure why
+/// activation functions matter.
+///
+/// Without a subcommand, trains one network (the seed's run by default) and
+/// prints the loss each epoch.
+#[derive(Debug, Parser)]
+#[command(name = "train", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; training one network when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of the default training command.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Subcommands beyond plain training.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train one network (the default when no subcommand is given).
+    Run(RunArgs),
+    /// Train several activations from the same data and weights; compare them with least squares.
+    Compare(CompareArgs),
+    /// Show that a network without activations folds into one linear layer, and one with relu does not.
+    Collapse(CollapseArgs),
+    /// Train one network and print per-layer gradient norms, dead and saturated units.
+    Diagnose(RunArgs),
+    /// Draw figures: the activations and their derivatives, or a finished run.
+    #[command(subcommand)]
+    Plot(PlotCommand),
+}
+
+/// `train plot ...`.
+#[derive(Debug, Subcommand)]
+pub enum PlotCommand {
+    /// Every activation and its derivative on [-6, 6], one panel each (SVG and PNG).
+    Activations(PlotActivationsArgs),
+    /// A finished run's loss curve and per-layer gradient norms, from its metrics.csv.
+    Run(PlotRunArgs),
+}
+
+/// Options of `train plot activations`.
+#[derive(Debug, Clone, Args)]
+pub struct PlotActivationsArgs {
+    /// Directory for activations.svg and activations.png.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Backend that evaluates the functions and their derivatives.
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+}
+
+/// Options of `train plot run`.
+#[derive(Debug, Clone, Args)]
+pub struct PlotRunArgs {
+    /// A run's output directory (holding metrics.csv).
+    pub dir: PathBuf,
+    /// Where to write run.svg and run.png (default: the run's directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Options of `train compare`.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Config, backend and overrides (`--activation` is ignored: see --activations).
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Activations to compare, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "NAMES",
+        default_value = "identity,relu,leaky_relu,sigmoid,tanh"
+    )]
+    pub activations: Vec<Activation>,
+    /// Directory for compare.csv, summary.csv and loss_curves.svg.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Activations trained at the same time (results do not depend on it).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+}
+
+/// Options of `train collapse`.
+#[derive(Debug, Clone, Args)]
+pub struct CollapseArgs {
+    /// Config, backend and overrides (`--activation` is ignored: see --activations).
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Activations to fold, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES", default_value = "identity,relu")]
+    pub activations: Vec<Activation>,
+    /// Print the measurements as JSON instead of prose.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options shared by every command that trains.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// TOML config to start from (default: the seed's settings, as in config/default.toml).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Backend to run on; must be compiled in (cargo features ndarray, flex, wgpu).
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+    /// Activation after each hidden layer, e.g. relu, tanh, leaky_relu(0.2).
+    #[arg(long, value_name = "NAME")]
+    pub activation: Option<Activation>,
+    /// Number of epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Adam's learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Rows per mini-batch.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Rows of generated data.
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Seed of the data and the initial weights.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Hidden layer widths, e.g. 18,18,4.
+    #[arg(long, value_delimiter = ',', value_name = "SIZES")]
+    pub hidden: Option<Vec<usize>>,
+    /// Skip the per-layer gradient norms and dead/saturated unit counts.
+    #[arg(long)]
+    pub no_diagnostics: bool,
+}
+
+impl CommonArgs {
+    /// The flags that replace config values.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            activation: self.activation,
+            epochs: self.epochs,
+            lr: self.lr,
+            batch_size: self.batch_size,
+            samples: self.samples,
+            seed: self.seed,
+            hidden: self.hidden.clone(),
+            diagnostics: self.no_diagnostics.then_some(false),
+        }
+    }
+}
+
+/// Options of `train` / `train run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Config, backend and overrides.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Directory for metrics.csv and the resolved config.toml.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print only the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}

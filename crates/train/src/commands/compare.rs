@@ -1,0 +1,93 @@
+//! `train compare`.
+
+use std::sync::Mutex;
+
+use crate::cli::CompareArgs;
+use crate::commands::run::{load_data, prepare};
+use crate::experiments::compare::{
+    ActivationRun, Comparison, OLS_NAME, compare, curves_csv, render_table, summary_csv,
+};
+use crate::output::{ensure_dir, write_atomic};
+use crate::plot::{LineChart, Reference, Series, line_chart_svg};
+
+/// Trains every activation, prints the table, writes the files.
+pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
+    let (resolved, backend) = prepare(&args.common)?;
+    let config = &resolved.config;
+    let split = load_data(config)?;
+    if let Some(out) = &args.out {
+        ensure_dir(out)?;
+    }
+    eprintln!(
+        "comparing {} activations, {} epochs each, on {} ({})",
+        args.activations.len(),
+        config.training.epochs,
+        backend.kind,
+        backend.description
+    );
+    let done = Mutex::new(0usize);
+    let total = args.activations.len();
+    let on_done = |run: &ActivationRun| {
+        let mut done = done.lock().expect("progress counter");
+        *done += 1;
+        eprintln!(
+            "  [{}/{total}] {:<14} train MSE {:.6} in {:.2} s",
+            *done, run.row.name, run.row.train_mse, run.row.seconds
+        );
+    };
+    let comparison = compare(
+        config,
+        &backend,
+        &split,
+        &args.activations,
+        usize::from(args.jobs),
+        &on_done,
+    )?;
+    print!("{}", render_table(&comparison));
+    if let Some(out) = &args.out {
+        write_atomic(&out.join("compare.csv"), &curves_csv(&comparison)?)?;
+        write_atomic(&out.join("summary.csv"), &summary_csv(&comparison)?)?;
+        write_atomic(&out.join("loss_curves.svg"), loss_curves_svg(&comparison)?.as_bytes())?;
+        write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
+        println!(
+            "wrote {0}/compare.csv, {0}/summary.csv, {0}/loss_curves.svg, {0}/config.toml",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Validation MSE per epoch when there is a validation part, else the
+/// training MSE; OLS as a dashed line.
+pub fn loss_curves_svg(comparison: &Comparison) -> anyhow::Result<String> {
+    let on_validation = comparison.ols.val_mse.is_some();
+    let series: Vec<Series> = comparison
+        .runs
+        .iter()
+        .map(|run| Series {
+            name: run.activation.to_string(),
+            points: run
+                .records
+                .iter()
+                .map(|r| {
+                    let value = if on_validation { r.val_loss } else { r.train_mse };
+                    (r.epoch as f64, value.unwrap_or(r.loss))
+                })
+                .collect(),
+        })
+        .collect();
+    let ols_value = comparison.ols.val_mse.unwrap_or(comparison.ols.train_mse);
+    let references = [Reference {
+        name: OLS_NAME.into(),
+        value: ols_value,
+    }];
+    let y_label = if on_validation { "validation MSE (log)" } else { "training MSE (log)" };
+    line_chart_svg(&LineChart {
+        title: "Loss per epoch by activation",
+        x_label: "epoch",
+        y_label,
+        log_y: true,
+        series: &series,
+        references: &references,
+    })
+}

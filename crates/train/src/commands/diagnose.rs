@@ -1,0 +1,69 @@
+//! `train diagnose`: one run with diagnostics, summarised per layer.
+
+use crate::cli::RunArgs;
+use crate::commands::run::{load_data, prepare};
+use crate::diagnostics::LayerDiagnostics;
+use crate::init::initial_weights;
+use crate::metrics::write_metrics;
+use crate::output::{ensure_dir, write_atomic};
+use crate::trainer::{EpochRecord, train};
+
+/// Trains with diagnostics on and prints the per-layer table.
+pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let mut common = args.common.clone();
+    common.no_diagnostics = false;
+    let (resolved, backend) = prepare(&common)?;
+    let config = &resolved.config;
+    let split = load_data(config)?;
+    if let Some(out) = &args.out {
+        ensure_dir(out)?;
+    }
+    let weights = initial_weights(&config.layer_sizes(), config.seed);
+    let outcome = train(config, &backend, &split, &weights, |_| {})?;
+    let first = outcome.records.first().expect("at least one epoch");
+    let last = outcome.records.last().expect("at least one epoch");
+    println!(
+        "{} network {:?} on {} ({}), {} epochs, final loss {:.6}",
+        config.model.activation,
+        config.layer_sizes(),
+        backend.kind,
+        backend.description,
+        last.epoch,
+        last.loss
+    );
+    print!("{}", render(config.layer_sizes().as_slice(), first, last));
+    if let Some(out) = &args.out {
+        write_metrics(&out.join("metrics.csv"), &outcome.records)?;
+        write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
+        println!("wrote {0}/metrics.csv, {0}/config.toml", out.display());
+    }
+    Ok(())
+}
+
+/// The per-layer table: gradient norms at the first and last epoch, and the
+/// final share of dead and saturated units.
+pub fn render(sizes: &[usize], first: &EpochRecord, last: &EpochRecord) -> String {
+    let percent = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+    let mut out = format!(
+        "{:<7} {:>9} {:>16} {:>16} {:>8} {:>10}\n",
+        "layer", "shape", "|grad| epoch 1", "|grad| last", "dead", "saturated"
+    );
+    let rows = first.layers.iter().zip(&last.layers).enumerate();
+    for (index, (start, end)) in rows {
+        let LayerDiagnostics {
+            dead_fraction,
+            saturated_fraction,
+            ..
+        } = end;
+        out.push_str(&format!(
+            "{:<7} {:>9} {:>16.4e} {:>16.4e} {:>8} {:>10}\n",
+            format!("fc{}", index + 1),
+            format!("{}->{}", sizes[index], sizes[index + 1]),
+            start.grad_norm,
+            end.grad_norm,
+            percent(*dead_fraction),
+            percent(*saturated_fraction)
+        ));
+    }
+    out
+}

@@ -1,0 +1,21 @@
+//! One module per subcommand; each turns parsed arguments into work.
+
+pub mod collapse;
+pub mod compare;
+pub mod diagnose;
+pub mod plot;
+pub mod run;
+
+use crate::cli::{Cli, Command};
+
+/// Runs whatever the command line asked for.
+pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => run::run(&cli.run),
+        Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Compare(args)) => compare::run(&args),
+        Some(Command::Collapse(args)) => collapse::run(&args),
+        Some(Command::Diagnose(args)) => diagnose::run(&args),
+        Some(Command::Plot(command)) => plot::run(&command),
+    }
+}

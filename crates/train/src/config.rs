@@ -1,0 +1,533 @@
+//! The run configuration: TOML file, then command-line overrides, then one
+//! validation pass whose errors name the key and where its value came from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use model::Activation;
+use serde::{Deserialize, Serialize};
+
+use crate::error::UserError;
+
+/// Everything a run needs, as written to `config.toml` beside its outputs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// Seeds the data and the initial weights (two streams of one generator).
+    pub seed: u64,
+    /// Where the samples come from.
+    pub data: DataConfig,
+    /// The network's shape and activation.
+    pub model: ModelConfig,
+    /// The training loop.
+    pub training: TrainingConfig,
+    /// Adam's constants.
+    pub optimizer: OptimizerConfig,
+}
+
+/// The kind of data set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataKind {
+    /// The seed's data: X and y drawn independently from N(0, 1).
+    Noise,
+    /// Friedman's #1 regression benchmark (five informative features).
+    Friedman1,
+    /// `y = w.x + b + noise` with seeded `w`, `b`.
+    Linear,
+    /// A user's CSV file.
+    Csv,
+}
+
+/// The target column of a CSV file: a header name or a 0-based index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TargetColumn {
+    /// 0-based column index.
+    Index(usize),
+    /// Column name from the header row.
+    Name(String),
+}
+
+impl fmt::Display for TargetColumn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetColumn::Index(index) => write!(f, "{index}"),
+            TargetColumn::Name(name) => write!(f, "{name}"),
+        }
+    }
+}
+
+/// `[data]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataConfig {
+    /// `noise`, `friedman1`, `linear` or `csv`.
+    pub kind: DataKind,
+    /// Rows to generate (ignored for `csv`).
+    pub samples: usize,
+    /// Features to generate (ignored for `csv`, where the file decides).
+    pub features: usize,
+    /// Standard deviation of the additive noise of `friedman1` and `linear`.
+    pub noise_std: f64,
+    /// Fraction of rows, taken from the end, held out for validation.
+    pub validation_fraction: f64,
+    /// Standardise features with the training part's mean and deviation.
+    pub standardize: bool,
+    /// The CSV file (`kind = "csv"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// The CSV target column (`kind = "csv"`); the last column when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetColumn>,
+    /// Whether the CSV file's first row is a header.
+    pub header: bool,
+}
+
+/// `[model]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Input features; must match the data.
+    pub input: usize,
+    /// Hidden layer widths, input side first.
+    pub hidden: Vec<usize>,
+    /// Outputs (the targets are one column, so 1).
+    pub output: usize,
+    /// Activation after every hidden layer.
+    pub activation: Activation,
+}
+
+/// `[training]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// Passes over the training rows.
+    pub epochs: usize,
+    /// Rows per step; the last batch may be smaller.
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    pub lr: f64,
+    /// Record per-layer gradient norms and dead/saturated units each epoch.
+    pub diagnostics: bool,
+}
+
+/// `[optimizer]`: Adam with PyTorch's defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OptimizerConfig {
+    /// First-moment decay.
+    pub beta1: f64,
+    /// Second-moment decay.
+    pub beta2: f64,
+    /// Added to the denominator (PyTorch: 1e-8; Burn's own default is 1e-5).
+    pub epsilon: f64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            data: DataConfig::default(),
+            model: ModelConfig::default(),
+            training: TrainingConfig::default(),
+            optimizer: OptimizerConfig::default(),
+        }
+    }
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            kind: DataKind::Noise,
+            samples: 100,
+            features: 10,
+            noise_std: 1.0,
+            validation_fraction: 0.0,
+            standardize: false,
+            path: None,
+            target: None,
+            header: true,
+        }
+    }
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            input: 10,
+            hidden: vec![18, 18, 4],
+            output: 1,
+            activation: Activation::Relu,
+        }
+    }
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 150,
+            batch_size: 10,
+            lr: 0.001,
+            diagnostics: true,
+        }
+    }
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        Self {
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+        }
+    }
+}
+
+/// Values given on the command line; each replaces the config's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overrides {
+    /// `--activation`.
+    pub activation: Option<Activation>,
+    /// `--epochs`.
+    pub epochs: Option<usize>,
+    /// `--lr`.
+    pub lr: Option<f64>,
+    /// `--batch-size`.
+    pub batch_size: Option<usize>,
+    /// `--samples`.
+    pub samples: Option<usize>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--hidden`.
+    pub hidden: Option<Vec<usize>>,
+    /// `--no-diagnostics` (Some(false)) or `train diagnose` (Some(true)).
+    pub diagnostics: Option<bool>,
+}
+
+/// A loaded config and where each value came from, for error messages.
+#[derive(Clone, Debug)]
+pub struct ResolvedConfig {
+    /// The validated configuration.
+    pub config: RunConfig,
+    /// The file it was read from; `None` for the built-in seed defaults.
+    pub source: Option<PathBuf>,
+}
+
+impl RunConfig {
+    /// Parses TOML text; `origin` names the file in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, UserError> {
+        let deserializer = toml::Deserializer::new(text);
+        serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            let key = error.path().to_string();
+            let inner = error.into_inner();
+            let line = inner
+                .span()
+                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            let message = inner.message().trim().replace('\n', " ");
+            let place = match line {
+                Some(line) => format!("{origin}:{line}"),
+                None => origin.to_string(),
+            };
+            if key.is_empty() || key == "." {
+                UserError::new(format!("{place}: {message}"))
+            } else {
+                UserError::new(format!("{place}: key `{key}`: {message}"))
+            }
+        })
+    }
+
+    /// Reads a TOML file, naming the path if it is missing or unreadable.
+    pub fn from_file(path: &Path) -> Result<Self, UserError> {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            UserError::new(format!(
+                "cannot read config file {}: {}",
+                path.display(),
+                describe_io_error(&error)
+            ))
+        })?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+
+    /// The config as TOML, exactly as a later `--config` would read it.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a RunConfig always serialises")
+    }
+
+    /// Layer boundary sizes: input, hidden..., output.
+    pub fn layer_sizes(&self) -> Vec<usize> {
+        let mut sizes = Vec::with_capacity(self.model.hidden.len() + 2);
+        sizes.push(self.model.input);
+        sizes.extend(&self.model.hidden);
+        sizes.push(self.model.output);
+        sizes
+    }
+
+    /// Replaces config values with the command line's, returning which keys
+    /// each flag set so errors can blame the flag.
+    fn apply(&mut self, overrides: &Overrides) -> BTreeMap<&'static str, &'static str> {
+        let mut blame = BTreeMap::new();
+        if let Some(activation) = overrides.activation {
+            self.model.activation = activation;
+            blame.insert("model.activation", "--activation");
+        }
+        if let Some(epochs) = overrides.epochs {
+            self.training.epochs = epochs;
+            blame.insert("training.epochs", "--epochs");
+        }
+        if let Some(lr) = overrides.lr {
+            self.training.lr = lr;
+            blame.insert("training.lr", "--lr");
+        }
+        if let Some(batch_size) = overrides.batch_size {
+            self.training.batch_size = batch_size;
+            blame.insert("training.batch_size", "--batch-size");
+        }
+        if let Some(samples) = overrides.samples {
+            self.data.samples = samples;
+            blame.insert("data.samples", "--samples");
+        }
+        if let Some(seed) = overrides.seed {
+            self.seed = seed;
+        }
+        if let Some(diagnostics) = overrides.diagnostics {
+            self.training.diagnostics = diagnostics;
+        }
+        if let Some(hidden) = &overrides.hidden {
+            self.model.hidden = hidden.clone();
+            blame.insert("model.hidden", "--hidden");
+        }
+        blame
+    }
+
+    /// Checks every range; the error names the offending key.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let data = &self.data;
+        if data.kind != DataKind::Csv {
+            if data.samples == 0 {
+                return Err(("data.samples", "must be at least 1 (got 0)".into()));
+            }
+            if data.features == 0 {
+                return Err(("data.features", "must be at least 1 (got 0)".into()));
+            }
+        }
+        if data.kind == DataKind::Friedman1 && data.features < 5 {
+            return Err((
+                "data.features",
+                format!(
+                    "friedman1 needs at least 5 features (got {})",
+                    data.features
+                ),
+            ));
+        }
+        if data.kind == DataKind::Csv && data.path.is_none() {
+            return Err(("data.path", "is required when data.kind = \"csv\"".into()));
+        }
+        if !data.noise_std.is_finite() || data.noise_std < 0.0 {
+            return Err((
+                "data.noise_std",
+                format!("must be finite and >= 0 (got {})", data.noise_std),
+            ));
+        }
+        if !(0.0..1.0).contains(&data.validation_fraction) {
+            return Err((
+                "data.validation_fraction",
+                format!("must be in [0, 1) (got {})", data.validation_fraction),
+            ));
+        }
+        let model = &self.model;
+        if model.input == 0 {
+            return Err(("model.input", "must be at least 1 (got 0)".into()));
+        }
+        if model.output == 0 {
+            return Err(("model.output", "must be at least 1 (got 0)".into()));
+        }
+        if model.output != 1 {
+            return Err((
+                "model.output",
+                format!("must be 1: the target is one column (got {})", model.output),
+            ));
+        }
+        if model.hidden.is_empty() {
+            return Err((
+                "model.hidden",
+                "needs at least one hidden layer size, e.g. [18, 18, 4]".into(),
+            ));
+        }
+        if let Some(position) = model.hidden.iter().position(|&size| size == 0) {
+            return Err((
+                "model.hidden",
+                format!("layer size {} is 0; every size must be at least 1", position + 1),
+            ));
+        }
+        if data.kind != DataKind::Csv && model.input != data.features {
+            return Err((
+                "model.input",
+                format!(
+                    "is {} but the data has {} features (data.features)",
+                    model.input, data.features
+                ),
+            ));
+        }
+        let training = &self.training;
+        if training.epochs == 0 {
+            return Err(("training.epochs", "must be at least 1 (got 0)".into()));
+        }
+        if training.batch_size == 0 {
+            return Err(("training.batch_size", "must be at least 1 (got 0)".into()));
+        }
+        if !training.lr.is_finite() || training.lr <= 0.0 {
+            return Err((
+                "training.lr",
+                format!("must be a finite number > 0 (got {})", training.lr),
+            ));
+        }
+        let optimizer = &self.optimizer;
+        for (key, value) in [
+            ("optimizer.beta1", optimizer.beta1),
+            ("optimizer.beta2", optimizer.beta2),
+        ] {
+            if !(0.0..1.0).contains(&value) {
+                return Err((key, format!("must be in [0, 1) (got {value})")));
+            }
+        }
+        if !optimizer.epsilon.is_finite() || optimizer.epsilon <= 0.0 {
+            return Err((
+                "optimizer.epsilon",
+                format!("must be a finite number > 0 (got {})", optimizer.epsilon),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ResolvedConfig {
+    /// Loads `path` (or the built-in seed defaults), applies the overrides
+    /// and validates the result.
+    pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Self, UserError> {
+        let mut config = match path {
+            Some(path) => RunConfig::from_file(path)?,
+            None => RunConfig::default(),
+        };
+        let blame = config.apply(overrides);
+        if let Err((key, message)) = config.validate() {
+            let origin = match (blame.get(key), path) {
+                (Some(flag), _) => format!("{flag} (sets `{key}`)"),
+                (None, Some(path)) => format!("{}: key `{key}`", path.display()),
+                (None, None) => format!("built-in defaults: key `{key}`"),
+            };
+            return Err(UserError::new(format!("{origin}: {message}")));
+        }
+        Ok(Self {
+            config,
+            source: path.map(Path::to_path_buf),
+        })
+    }
+
+    /// Where the config came from, for summaries.
+    pub fn describe_source(&self) -> String {
+        match &self.source {
+            Some(path) => path.display().to_string(),
+            None => "built-in seed defaults (= config/default.toml)".into(),
+        }
+    }
+}
+
+/// An I/O error's reason without Rust's `(os error N)` suffix.
+pub fn describe_io_error(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_config_file_is_the_seed() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/default.toml");
+        let from_file = RunConfig::from_file(&path).unwrap();
+        assert_eq!(from_file, RunConfig::default());
+        assert_eq!(from_file.layer_sizes(), vec![10, 18, 18, 4, 1]);
+        assert_eq!(from_file.optimizer.epsilon, 1e-8);
+    }
+
+    #[test]
+    fn a_written_config_reads_back_identically() {
+        let mut config = RunConfig::default();
+        config.model.activation = "leaky_relu(0.2)".parse().unwrap();
+        config.data.target = Some(TargetColumn::Name("y".into()));
+        config.data.path = Some("data.csv".into());
+        assert_eq!(RunConfig::from_toml(&config.to_toml(), "x").unwrap(), config);
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_the_key_file_and_line() {
+        let err = RunConfig::from_toml("seed = 1\n[training]\nbatchsize = 3\n", "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("my.toml:3: key `training.batchsize`"), "{err}");
+        assert!(err.contains("unknown field `batchsize`"), "{err}");
+        let err = RunConfig::from_toml("[training]\nepochs = \"ten\"\n", "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key `training.epochs`"), "{err}");
+        assert!(err.contains("invalid type"), "{err}");
+        let err = RunConfig::from_toml("[model]\nactivation = \"relux\"\n", "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key `model.activation`"), "{err}");
+        assert!(err.contains("unknown activation `relux`"), "{err}");
+    }
+
+    #[test]
+    fn overrides_replace_values_and_are_blamed_for_bad_ones() {
+        let overrides = Overrides {
+            batch_size: Some(0),
+            ..Overrides::default()
+        };
+        let err = ResolvedConfig::load(None, &overrides).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "--batch-size (sets `training.batch_size`): must be at least 1 (got 0)"
+        );
+        let overrides = Overrides {
+            hidden: Some(vec![5, 6]),
+            epochs: Some(3),
+            seed: Some(9),
+            ..Overrides::default()
+        };
+        let resolved = ResolvedConfig::load(None, &overrides).unwrap();
+        assert_eq!(resolved.config.layer_sizes(), vec![10, 5, 6, 1]);
+        assert_eq!(resolved.config.training.epochs, 3);
+        assert_eq!(resolved.config.seed, 9);
+    }
+
+    #[test]
+    fn every_range_check_names_its_key() {
+        let cases: Vec<(&str, fn(&mut RunConfig))> = vec![
+            ("training.lr", |c| c.training.lr = 0.0),
+            ("training.lr", |c| c.training.lr = f64::NAN),
+            ("training.batch_size", |c| c.training.batch_size = 0),
+            ("training.epochs", |c| c.training.epochs = 0),
+            ("model.hidden", |c| c.model.hidden.clear()),
+            ("model.hidden", |c| c.model.hidden = vec![3, 0]),
+            ("model.input", |c| c.model.input = 7),
+            ("data.samples", |c| c.data.samples = 0),
+            ("data.validation_fraction", |c| c.data.validation_fraction = 1.0),
+            ("optimizer.epsilon", |c| c.optimizer.epsilon = -1.0),
+            ("optimizer.beta1", |c| c.optimizer.beta1 = 1.0),
+            ("data.path", |c| c.data.kind = DataKind::Csv),
+        ];
+        for (key, break_it) in cases {
+            let mut config = RunConfig::default();
+            break_it(&mut config);
+            assert_eq!(config.validate().unwrap_err().0, key);
+        }
+        assert!(RunConfig::default().validate().is_ok());
+    }
+}

@@ -1,0 +1,195 @@
+//! `train compare`: every activation from the same data and the same initial
+//! weights, side by side, with the least-squares line as the linear bar.
+
+use model::Activation;
+
+use crate::backend::Backend;
+use crate::config::RunConfig;
+use crate::data::Split;
+use crate::experiments::ols::{OlsFit, r_squared};
+use crate::init::initial_weights;
+use crate::trainer::{EpochRecord, Trainer, run_to_end};
+
+/// Name of the least-squares row.
+pub const OLS_NAME: &str = "ols (linear bound)";
+
+/// One row of the comparison table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareRow {
+    /// Activation name, or [`OLS_NAME`].
+    pub name: String,
+    /// MSE over all training rows at the end.
+    pub train_mse: f64,
+    /// MSE over the validation rows at the end.
+    pub val_mse: Option<f64>,
+    /// R^2 on the validation rows at the end.
+    pub val_r2: Option<f64>,
+    /// Epoch with the lowest validation MSE (training MSE without validation).
+    pub best_epoch: Option<usize>,
+    /// Seconds of training.
+    pub seconds: f64,
+}
+
+/// One activation's whole run.
+#[derive(Clone, Debug)]
+pub struct ActivationRun {
+    /// The activation.
+    pub activation: Activation,
+    /// Per-epoch records (with full training MSE).
+    pub records: Vec<EpochRecord>,
+    /// The table row.
+    pub row: CompareRow,
+}
+
+/// All runs plus the least-squares baseline.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    /// One run per activation, in the order asked for.
+    pub runs: Vec<ActivationRun>,
+    /// The closed-form linear fit's row.
+    pub ols: CompareRow,
+}
+
+impl Comparison {
+    /// Table rows: every activation, then OLS.
+    pub fn rows(&self) -> Vec<&CompareRow> {
+        self.runs.iter().map(|run| &run.row).chain([&self.ols]).collect()
+    }
+}
+
+/// Trains `activations` one after another (or on `jobs` threads) from the
+/// same initial weights; the result does not depend on `jobs`.
+pub fn compare(
+    config: &RunConfig,
+    backend: &Backend,
+    data: &Split,
+    activations: &[Activation],
+    jobs: usize,
+    on_done: &(dyn Fn(&ActivationRun) + Sync),
+) -> anyhow::Result<Comparison> {
+    let weights = initial_weights(&config.layer_sizes(), config.seed);
+    let train_one = |activation: Activation| -> anyhow::Result<ActivationRun> {
+        let mut run_config = config.clone();
+        run_config.model.activation = activation;
+        let trainer =
+            Trainer::new(&run_config, backend, data, &weights)?.track_full_loss(data, backend);
+        let outcome = run_to_end(trainer, config.training.epochs, |_| {})?;
+        let run = ActivationRun {
+            activation,
+            row: row_from_records(&activation.to_string(), &outcome.records, data, outcome.seconds),
+            records: outcome.records,
+        };
+        on_done(&run);
+        Ok(run)
+    };
+    let jobs = jobs.clamp(1, activations.len().max(1));
+    let runs: Vec<anyhow::Result<ActivationRun>> = if jobs == 1 {
+        activations.iter().map(|&a| train_one(a)).collect()
+    } else {
+        let mut slots: Vec<Option<anyhow::Result<ActivationRun>>> =
+            (0..activations.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let chunk = activations.len().div_ceil(jobs);
+            for (acts, out) in activations.chunks(chunk).zip(slots.chunks_mut(chunk)) {
+                let train_one = &train_one;
+                scope.spawn(move || {
+                    for (&activation, slot) in acts.iter().zip(out.iter_mut()) {
+                        *slot = Some(train_one(activation));
+                    }
+                });
+            }
+        });
+        slots.into_iter().map(|slot| slot.expect("every slot filled")).collect()
+    };
+    let runs = runs.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+
+    let fit = OlsFit::fit(&data.train);
+    let val_mse = data.validation.as_ref().map(|v| fit.mse(v));
+    let ols = CompareRow {
+        name: OLS_NAME.into(),
+        train_mse: fit.mse(&data.train),
+        val_mse,
+        val_r2: data.validation.as_ref().zip(val_mse).map(|(v, mse)| r_squared(mse, v)),
+        best_epoch: None,
+        seconds: 0.0,
+    };
+    Ok(Comparison { runs, ols })
+}
+
+fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: f64) -> CompareRow {
+    let last = records.last().expect("at least one epoch");
+    let score = |r: &EpochRecord| r.val_loss.or(r.train_mse).unwrap_or(r.loss);
+    let best_epoch = records
+        .iter()
+        .min_by(|a, b| score(a).total_cmp(&score(b)))
+        .map(|r| r.epoch);
+    CompareRow {
+        name: name.to_string(),
+        train_mse: last.train_mse.unwrap_or(last.loss),
+        val_mse: last.val_loss,
+        val_r2: data.validation.as_ref().zip(last.val_loss).map(|(v, mse)| r_squared(mse, v)),
+        best_epoch,
+        seconds,
+    }
+}
+
+/// The table as text, aligned for a terminal.
+pub fn render_table(comparison: &Comparison) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:<20} {:>12} {:>12} {:>8} {:>10} {:>9}\n",
+        "activation", "train MSE", "val MSE", "val R2", "best epoch", "seconds"
+    ));
+    let opt = |v: Option<f64>, digits: usize| match v {
+        Some(v) => format!("{v:.digits$}"),
+        None => "-".into(),
+    };
+    for row in comparison.rows() {
+        out.push_str(&format!(
+            "{:<20} {:>12.6} {:>12} {:>8} {:>10} {:>9.2}\n",
+            row.name,
+            row.train_mse,
+            opt(row.val_mse, 6),
+            opt(row.val_r2, 4),
+            row.best_epoch.map_or("-".into(), |e| e.to_string()),
+            row.seconds
+        ));
+    }
+    out
+}
+
+/// `compare.csv`: one line per activation per epoch.
+pub fn curves_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["activation", "epoch", "batch_loss", "train_mse", "val_mse"])?;
+    for run in &comparison.runs {
+        for r in &run.records {
+            writer.write_record([
+                run.activation.to_string(),
+                r.epoch.to_string(),
+                r.loss.to_string(),
+                r.train_mse.map(|v| v.to_string()).unwrap_or_default(),
+                r.val_loss.map(|v| v.to_string()).unwrap_or_default(),
+            ])?;
+        }
+    }
+    Ok(writer.into_inner()?)
+}
+
+/// `summary.csv`: the table.
+pub fn summary_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["activation", "train_mse", "val_mse", "val_r2", "best_epoch", "seconds"])?;
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for row in comparison.rows() {
+        writer.write_record([
+            row.name.clone(),
+            row.train_mse.to_string(),
+            opt(row.val_mse),
+            opt(row.val_r2),
+            row.best_epoch.map(|e| e.to_string()).unwrap_or_default(),
+            format!("{:.3}", row.seconds),
+        ])?;
+    }
+    Ok(writer.into_inner()?)
+}

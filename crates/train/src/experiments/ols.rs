@@ -1,0 +1,76 @@
+//! The best any linear model can do: ordinary least squares in closed form.
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::data::Dataset;
+
+/// `y ~ weights . x + bias`, fitted by least squares.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OlsFit {
+    /// One coefficient per feature.
+    pub weights: Vec<f64>,
+    /// The intercept.
+    pub bias: f64,
+}
+
+impl OlsFit {
+    /// Fits the training rows (minimum-norm solution when rank-deficient).
+    pub fn fit(data: &Dataset) -> OlsFit {
+        let (rows, features) = (data.rows(), data.features);
+        let design = DMatrix::from_fn(rows, features + 1, |r, c| {
+            if c == features { 1.0 } else { data.row(r)[c] as f64 }
+        });
+        let target = DVector::from_iterator(rows, data.y.iter().map(|&v| v as f64));
+        let solution = design
+            .svd(true, true)
+            .solve(&target, 1e-12)
+            .expect("both singular-vector sets were computed");
+        OlsFit {
+            weights: solution.rows(0, features).iter().copied().collect(),
+            bias: solution[features],
+        }
+    }
+
+    /// The prediction for one row.
+    pub fn predict(&self, row: &[f32]) -> f64 {
+        self.weights.iter().zip(row).map(|(w, &x)| w * x as f64).sum::<f64>() + self.bias
+    }
+
+    /// Mean squared error over a data set.
+    pub fn mse(&self, data: &Dataset) -> f64 {
+        (0..data.rows())
+            .map(|r| (self.predict(data.row(r)) - data.y[r] as f64).powi(2))
+            .sum::<f64>()
+            / data.rows() as f64
+    }
+}
+
+/// Variance of the targets (population), the MSE of predicting their mean.
+pub fn target_variance(data: &Dataset) -> f64 {
+    let n = data.rows() as f64;
+    let mean = data.y.iter().map(|&v| v as f64).sum::<f64>() / n;
+    data.y.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n
+}
+
+/// Coefficient of determination from an MSE on `data`.
+pub fn r_squared(mse: f64, data: &Dataset) -> f64 {
+    1.0 - mse / target_variance(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::linear;
+
+    #[test]
+    fn recovers_a_noiseless_linear_truth() {
+        let (data, truth) = linear(200, 10, 0.0, 7);
+        let fit = OlsFit::fit(&data);
+        for (got, want) in fit.weights.iter().zip(&truth.weights) {
+            assert!((got - want).abs() < 1e-4, "{got} vs {want}");
+        }
+        assert!((fit.bias - truth.bias).abs() < 1e-4);
+        assert!(fit.mse(&data) < 1e-8);
+        assert!((r_squared(fit.mse(&data), &data) - 1.0).abs() < 1e-8);
+    }
+}

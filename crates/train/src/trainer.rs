@@ -1,0 +1,249 @@
+//! The training loop: the seed's MSE + Adam over in-order mini-batches.
+//!
+//! Batches are cut once and kept on the device; the loss is read back once
+//! per epoch (the seed prints the epoch's last batch loss), so a step never
+//! waits on the host.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor, TensorData};
+use model::{LayerWeights, Mlp};
+
+use crate::backend::Backend;
+use crate::config::RunConfig;
+use crate::data::{Dataset, Split};
+use crate::diagnostics::{GradNormAccumulator, LayerDiagnostics, combine, unit_health};
+
+/// One epoch's measurements.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochRecord {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// MSE of the epoch's last mini-batch, as the seed prints it.
+    pub loss: f64,
+    /// MSE over all training rows after the epoch, when tracked.
+    pub train_mse: Option<f64>,
+    /// MSE over the validation rows after the epoch, if there are any.
+    pub val_loss: Option<f64>,
+    /// Seconds since the training loop started.
+    pub elapsed_s: f64,
+    /// Per-layer diagnostics, input side first (empty when switched off).
+    pub layers: Vec<LayerDiagnostics>,
+}
+
+/// A network being trained, with its optimiser and device-resident batches.
+pub struct Trainer {
+    model: Mlp,
+    optimizer: ModuleOptimizer,
+    batches: Vec<(Tensor<2>, Tensor<2>)>,
+    validation: Option<(Tensor<2>, Tensor<2>)>,
+    full_train: Option<(Tensor<2>, Tensor<2>)>,
+    grad_norms: Option<GradNormAccumulator>,
+    lr: f64,
+    epoch: usize,
+    steps: usize,
+    started: Instant,
+}
+
+/// What a finished training run leaves behind.
+pub struct TrainOutcome {
+    /// The trained network (on the training device).
+    pub model: Mlp,
+    /// One record per epoch.
+    pub records: Vec<EpochRecord>,
+    /// Seconds spent in the training loop.
+    pub seconds: f64,
+    /// Optimiser steps taken.
+    pub steps: usize,
+}
+
+/// Adam with the config's constants (PyTorch's defaults unless changed).
+pub fn adam(config: &RunConfig) -> ModuleOptimizer {
+    AdamConfig::new()
+        .with_beta_1(config.optimizer.beta1 as f32)
+        .with_beta_2(config.optimizer.beta2 as f32)
+        .with_epsilon(config.optimizer.epsilon as f32)
+        .init()
+}
+
+/// Puts a data set on `device` as `([rows, features], [rows, 1])` tensors.
+pub fn to_tensors(data: &Dataset, device: &Device) -> (Tensor<2>, Tensor<2>) {
+    let rows = data.rows();
+    let x = Tensor::from_data(TensorData::new(data.x.clone(), [rows, data.features]), device);
+    let y = Tensor::from_data(TensorData::new(data.y.clone(), [rows, 1]), device);
+    (x, y)
+}
+
+/// Mean squared error, as `nn.MSELoss()`.
+pub fn mse(prediction: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
+    (prediction - target).square().mean()
+}
+
+impl Trainer {
+    /// Builds the network from `weights` on `backend` and cuts the batches.
+    pub fn new(
+        config: &RunConfig,
+        backend: &Backend,
+        data: &Split,
+        weights: &[LayerWeights],
+    ) -> anyhow::Result<Self> {
+        let device = backend.autodiff_device();
+        let model = Mlp::from_weights(weights, config.model.activation, &device)
+            .context("cannot build the network")?;
+        let (x, y) = to_tensors(&data.train, &device);
+        let rows = data.train.rows();
+        let batch = config.training.batch_size;
+        // In order, no shuffle; the last batch keeps what is left, as X[i:i+batch].
+        let batches = (0..rows)
+            .step_by(batch)
+            .map(|start| {
+                let end = (start + batch).min(rows);
+                (x.clone().slice(start..end), y.clone().slice(start..end))
+            })
+            .collect();
+        let validation = data
+            .validation
+            .as_ref()
+            .map(|validation| to_tensors(validation, &backend.device));
+        let trainer = Self {
+            model,
+            optimizer: adam(config),
+            batches,
+            validation,
+            full_train: None,
+            grad_norms: None,
+            lr: config.training.lr,
+            epoch: 0,
+            steps: 0,
+            started: Instant::now(),
+        };
+        Ok(if config.training.diagnostics {
+            trainer.with_diagnostics(data, backend)
+        } else {
+            trainer
+        })
+    }
+
+    /// Also measures the MSE over every training row after each epoch (one
+    /// extra forward pass per epoch), for curves that do not jump with the
+    /// last batch.
+    pub fn track_full_loss(mut self, data: &Split, backend: &Backend) -> Self {
+        self.full_train = Some(to_tensors(&data.train, &backend.device));
+        self
+    }
+
+    /// Records per-layer gradient norms and dead/saturated units each epoch.
+    pub fn with_diagnostics(mut self, data: &Split, backend: &Backend) -> Self {
+        if self.full_train.is_none() {
+            self.full_train = Some(to_tensors(&data.train, &backend.device));
+        }
+        self.grad_norms = Some(GradNormAccumulator::new(self.model.layers.len()));
+        self
+    }
+
+    /// Restarts the wall clock (call right before the first epoch).
+    pub fn start_clock(&mut self) {
+        self.started = Instant::now();
+    }
+
+    /// One pass over the batches: forward, MSE, backward, Adam step.
+    pub fn run_epoch(&mut self) -> EpochRecord {
+        let mut last_loss = None;
+        for (x, y) in &self.batches {
+            let loss = mse(self.model.forward(x.clone()), y.clone());
+            let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+            if let Some(accumulator) = self.grad_norms.as_mut() {
+                accumulator.add(&self.model, &grads);
+            }
+            self.model = self.optimizer.step(self.lr, self.model.clone(), grads);
+            last_loss = Some(loss);
+            self.steps += 1;
+        }
+        self.epoch += 1;
+        let loss = last_loss
+            .expect("a data set has at least one batch")
+            .into_scalar::<f32>() as f64;
+        let val_loss = self.validation_loss();
+        let train_mse = self.full_train.as_ref().map(|data| self.inference_mse(data));
+        let layers = self.epoch_diagnostics();
+        EpochRecord {
+            epoch: self.epoch,
+            loss,
+            train_mse,
+            val_loss,
+            layers,
+            elapsed_s: self.started.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// MSE over the validation rows with the current weights.
+    pub fn validation_loss(&self) -> Option<f64> {
+        self.validation.as_ref().map(|data| self.inference_mse(data))
+    }
+
+    fn epoch_diagnostics(&mut self) -> Vec<LayerDiagnostics> {
+        let (Some(accumulator), Some((x, _))) = (self.grad_norms.as_mut(), self.full_train.as_ref())
+        else {
+            return Vec::new();
+        };
+        let health = unit_health(&self.model.valid(), x.clone());
+        combine(accumulator.take_means(), health)
+    }
+
+    fn inference_mse(&self, (x, y): &(Tensor<2>, Tensor<2>)) -> f64 {
+        let model = self.model.valid();
+        mse(model.forward(x.clone()), y.clone()).into_scalar::<f32>() as f64
+    }
+
+    /// The network as it stands.
+    pub fn model(&self) -> &Mlp {
+        &self.model
+    }
+
+    /// Optimiser steps taken so far.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Seconds since the clock started.
+    pub fn seconds(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+}
+
+/// Trains for the config's epochs, calling `on_epoch` after each.
+pub fn train(
+    config: &RunConfig,
+    backend: &Backend,
+    data: &Split,
+    weights: &[LayerWeights],
+    on_epoch: impl FnMut(&EpochRecord),
+) -> anyhow::Result<TrainOutcome> {
+    let trainer = Trainer::new(config, backend, data, weights)?;
+    run_to_end(trainer, config.training.epochs, on_epoch)
+}
+
+/// Runs a prepared trainer for `epochs` epochs.
+pub fn run_to_end(
+    mut trainer: Trainer,
+    epochs: usize,
+    mut on_epoch: impl FnMut(&EpochRecord),
+) -> anyhow::Result<TrainOutcome> {
+    trainer.start_clock();
+    let mut records = Vec::with_capacity(epochs);
+    for _ in 0..epochs {
+        let record = trainer.run_epoch();
+        on_epoch(&record);
+        records.push(record);
+    }
+    let seconds = trainer.seconds();
+    Ok(TrainOutcome {
+        steps: trainer.steps(),
+        model: trainer.model,
+        records,
+        seconds,
+    })
+}

@@ -1,0 +1,61 @@
+//! Helpers shared by the end-to-end tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use train::backend::{Backend, BackendKind};
+
+/// The repository root (where `config/` lives).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A config file of the repository.
+pub fn config_path(name: &str) -> PathBuf {
+    repo_root().join("config").join(name)
+}
+
+/// The `train` binary, built if this test run has not built it yet.
+pub fn train_bin() -> Command {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let path = BUILT.get_or_init(|| {
+        // Tests live in target/<profile>/deps; the binary one level up.
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+        let bin = profile_dir.join(format!("train{}", std::env::consts::EXE_SUFFIX));
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "train", "--bin", "train"])
+            .current_dir(repo_root())
+            .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the train binary failed");
+        bin
+    });
+    let mut command = Command::new(path);
+    command.current_dir(repo_root());
+    command
+}
+
+/// Opens the wgpu backend, or explains why the test is skipped. With
+/// `ACTLAB_REQUIRE_WGPU=1` (CI) a missing adapter fails the test instead.
+pub fn wgpu_or_skip(test: &str) -> Option<Backend> {
+    match Backend::open(BackendKind::Wgpu) {
+        Ok(backend) => Some(backend),
+        Err(error) => {
+            if std::env::var("ACTLAB_REQUIRE_WGPU").as_deref() == Ok("1") {
+                panic!("{test}: ACTLAB_REQUIRE_WGPU=1 but wgpu is unavailable: {error}");
+            }
+            eprintln!("{test}: skipping the wgpu case: {error}");
+            None
+        }
+    }
+}
+
+/// Relative difference, safe around zero.
+pub fn relative_difference(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1e-12)
+}
