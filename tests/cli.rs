@@ -22,7 +22,10 @@ fn assert_user_error(args: &[&str], expected: &[&str]) {
     assert_eq!(stderr.trim().lines().count(), 1, "not one line: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     for part in expected {
-        assert!(stderr.contains(part), "args {args:?}: `{part}` not in `{stderr}`");
+        assert!(
+            stderr.contains(part),
+            "args {args:?}: `{part}` not in `{stderr}`"
+        );
     }
 }
 
@@ -43,11 +46,19 @@ fn a_run_prints_the_seed_lines_and_writes_repeatable_outputs() {
     assert!(stdout.contains("Epoch 3/3, Loss: "), "{stdout}");
     assert!(stdout.contains("Training complete."), "{stdout}");
     assert!(stdout.contains("steps/s"), "{stdout}");
-    assert!(stdout.contains("backend        flex on CPU (flex)"), "{stdout}");
+    assert!(
+        stdout.contains("backend        flex on CPU (flex)"),
+        "{stdout}"
+    );
 
     let metrics = fs::read_to_string(out.join("metrics.csv")).unwrap();
     let lines: Vec<&str> = metrics.lines().collect();
-    assert_eq!(lines[0], "epoch,loss,elapsed_s");
+    assert!(
+        lines[0].starts_with("epoch,loss,elapsed_s,train_mse,grad_norm_l1,"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].ends_with("saturated_l3"), "{}", lines[0]);
     assert_eq!(lines.len(), 4);
     let config = fs::read_to_string(out.join("config.toml")).unwrap();
     assert!(config.contains("activation = \"tanh\""), "{config}");
@@ -60,9 +71,15 @@ fn a_run_prints_the_seed_lines_and_writes_repeatable_outputs() {
     let (code, _, stderr) = run(&["--config", &config_arg, "--out", &again_arg, "--quiet"]);
     assert_eq!(code, 0, "{stderr}");
     let losses = |text: &str| -> Vec<String> {
-        text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().to_string()).collect()
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().to_string())
+            .collect()
     };
-    assert_eq!(losses(&metrics), losses(&fs::read_to_string(again.join("metrics.csv")).unwrap()));
+    assert_eq!(
+        losses(&metrics),
+        losses(&fs::read_to_string(again.join("metrics.csv")).unwrap())
+    );
 }
 
 #[test]
@@ -87,20 +104,41 @@ fn the_example_configs_are_valid() {
 fn config_mistakes_are_one_line_errors_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let unknown = write_config(&dir, "[training]\nepoch = 3\n");
-    assert_user_error(&["--config", &unknown], &["bad.toml:2", "training.epoch", "unknown field"]);
+    assert_user_error(
+        &["--config", &unknown],
+        &["bad.toml:2", "training.epoch", "unknown field"],
+    );
     let wrong_type = write_config(&dir, "[training]\nlr = \"fast\"\n");
-    assert_user_error(&["--config", &wrong_type], &["bad.toml:2", "training.lr", "invalid type"]);
+    assert_user_error(
+        &["--config", &wrong_type],
+        &["bad.toml:2", "training.lr", "invalid type"],
+    );
     let malformed = write_config(&dir, "[training\nlr = 1\n");
     assert_user_error(&["--config", &malformed], &["bad.toml:1"]);
     let zero_batch = write_config(&dir, "[training]\nbatch_size = 0\n");
-    assert_user_error(&["--config", &zero_batch], &["bad.toml", "training.batch_size", "at least 1"]);
+    assert_user_error(
+        &["--config", &zero_batch],
+        &["bad.toml", "training.batch_size", "at least 1"],
+    );
     let no_hidden = write_config(&dir, "[model]\nhidden = []\n");
-    assert_user_error(&["--config", &no_hidden], &["model.hidden", "at least one hidden layer"]);
+    assert_user_error(
+        &["--config", &no_hidden],
+        &["model.hidden", "at least one hidden layer"],
+    );
     let zero_size = write_config(&dir, "[model]\nhidden = [18, 0]\n");
-    assert_user_error(&["--config", &zero_size], &["model.hidden", "layer size 2 is 0"]);
+    assert_user_error(
+        &["--config", &zero_size],
+        &["model.hidden", "layer size 2 is 0"],
+    );
     let mismatch = write_config(&dir, "[model]\ninput = 12\n");
-    assert_user_error(&["--config", &mismatch], &["model.input", "12", "10 features"]);
-    assert_user_error(&["--config", "no/such/file.toml"], &["no/such/file.toml", "no such file"]);
+    assert_user_error(
+        &["--config", &mismatch],
+        &["model.input", "12", "10 features"],
+    );
+    assert_user_error(
+        &["--config", "no/such/file.toml"],
+        &["no/such/file.toml", "no such file"],
+    );
 }
 
 #[test]

@@ -10,7 +10,10 @@ use train::backend::{Backend, BackendKind};
 
 /// The repository root (where `config/` lives).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// A config file of the repository.
@@ -26,6 +29,11 @@ pub fn train_bin() -> Command {
         let exe = std::env::current_exe().unwrap();
         let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
         let bin = profile_dir.join(format!("train{}", std::env::consts::EXE_SUFFIX));
+        // `cargo test --workspace` builds it (crates/train has integration
+        // tests); build it only when this package is tested alone.
+        if bin.exists() {
+            return bin;
+        }
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "-p", "train", "--bin", "train"])
             .current_dir(repo_root())

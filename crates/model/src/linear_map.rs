@@ -19,7 +19,11 @@ impl AffineMap {
         let inputs = layers.first().map_or(0, |layer| layer.d_input);
         let mut map = AffineMap {
             weight: (0..inputs)
-                .map(|i| (0..inputs).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+                .map(|i| {
+                    (0..inputs)
+                        .map(|j| if i == j { 1.0 } else { 0.0 })
+                        .collect()
+                })
                 .collect(),
             bias: vec![0.0; inputs],
         };
@@ -58,7 +62,13 @@ impl AffineMap {
         self.weight
             .iter()
             .zip(&self.bias)
-            .map(|(row, b)| row.iter().zip(input).map(|(w, &x)| w * x as f64).sum::<f64>() + b)
+            .map(|(row, b)| {
+                row.iter()
+                    .zip(input)
+                    .map(|(w, &x)| w * x as f64)
+                    .sum::<f64>()
+                    + b
+            })
             .collect()
     }
 

@@ -181,7 +181,10 @@ fn linear_from_weights(layer: &LayerWeights, device: &Device) -> Linear {
         TensorData::new(layer.weight.clone(), [layer.d_output, layer.d_input]),
         device,
     );
-    let bias = Tensor::<1>::from_data(TensorData::new(layer.bias.clone(), [layer.d_output]), device);
+    let bias = Tensor::<1>::from_data(
+        TensorData::new(layer.bias.clone(), [layer.d_output]),
+        device,
+    );
     Linear {
         weight: Param::from_tensor(torch_layout.transpose()),
         bias: Some(Param::from_tensor(bias)),
@@ -257,7 +260,10 @@ mod tests {
             },
         ];
         let mlp = Mlp::from_weights(&weights, Activation::Relu, &device).unwrap();
-        let x = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 3.0, 2.0, 1.0], [2, 2]), &device);
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0f32, 3.0, 2.0, 1.0], [2, 2]),
+            &device,
+        );
         let y = mlp.forward(x).into_data().try_into_vec::<f32>().unwrap();
         // Row 1: pre = [-2, 1] -> relu [0, 1] -> 0.5 + 0.25. Row 2: pre = [1, 3] -> 3 + 1.5 + 0.25.
         assert_eq!(y, vec![0.75, 4.75]);
@@ -266,8 +272,12 @@ mod tests {
     #[test]
     fn inconsistent_weights_are_rejected() {
         let device = Device::flex();
-        let err = Mlp::from_weights(&[layer(3, 2, 0.0), layer(4, 1, 0.0)], Activation::Relu, &device)
-            .unwrap_err();
+        let err = Mlp::from_weights(
+            &[layer(3, 2, 0.0), layer(4, 1, 0.0)],
+            Activation::Relu,
+            &device,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             WeightsError::Chain {

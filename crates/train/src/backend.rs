@@ -44,7 +44,10 @@ impl BackendKind {
 
     /// The backends this build includes.
     pub fn compiled() -> Vec<BackendKind> {
-        Self::ALL.into_iter().filter(|kind| kind.is_compiled()).collect()
+        Self::ALL
+            .into_iter()
+            .filter(|kind| kind.is_compiled())
+            .collect()
     }
 
     /// The backend used when `--backend` is not given: flex, the faster CPU
@@ -81,7 +84,11 @@ impl Backend {
             let available: Vec<&str> = BackendKind::compiled().iter().map(|k| k.name()).collect();
             return Err(UserError::new(format!(
                 "backend `{kind}` is not compiled into this build (available: {}); rebuild with `--features {kind}`",
-                if available.is_empty() { "none".into() } else { available.join(", ") }
+                if available.is_empty() {
+                    "none".into()
+                } else {
+                    available.join(", ")
+                }
             )));
         }
         let (device, description) = match kind {

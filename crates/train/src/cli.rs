@@ -99,7 +99,12 @@ pub struct CollapseArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     /// Activations to fold, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "NAMES", default_value = "identity,relu")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "NAMES",
+        default_value = "identity,relu"
+    )]
     pub activations: Vec<Activation>,
     /// Print the measurements as JSON instead of prose.
     #[arg(long)]

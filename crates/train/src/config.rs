@@ -222,10 +222,22 @@ impl RunConfig {
         serde_path_to_error::deserialize(deserializer).map_err(|error| {
             let key = error.path().to_string();
             let inner = error.into_inner();
-            let line = inner
-                .span()
-                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
             let message = inner.message().trim().replace('\n', " ");
+            let line = inner.span().map(|span| {
+                let start = span.start.min(text.len());
+                // An unknown key's span covers its whole table: point at the key itself.
+                let field = message
+                    .strip_prefix("unknown field `")
+                    .and_then(|rest| rest.split('`').next());
+                let key_offset = field.and_then(|field| {
+                    text[start..].lines().position(|line| {
+                        let line = line.trim_start();
+                        line.strip_prefix(field)
+                            .is_some_and(|rest| rest.trim_start().starts_with('='))
+                    })
+                });
+                text[..start].matches('\n').count() + 1 + key_offset.unwrap_or(0)
+            });
             let place = match line {
                 Some(line) => format!("{origin}:{line}"),
                 None => origin.to_string(),
@@ -358,7 +370,10 @@ impl RunConfig {
         if let Some(position) = model.hidden.iter().position(|&size| size == 0) {
             return Err((
                 "model.hidden",
-                format!("layer size {} is 0; every size must be at least 1", position + 1),
+                format!(
+                    "layer size {} is 0; every size must be at least 1",
+                    position + 1
+                ),
             ));
         }
         if data.kind != DataKind::Csv && model.input != data.features {
@@ -462,7 +477,10 @@ mod tests {
         config.model.activation = "leaky_relu(0.2)".parse().unwrap();
         config.data.target = Some(TargetColumn::Name("y".into()));
         config.data.path = Some("data.csv".into());
-        assert_eq!(RunConfig::from_toml(&config.to_toml(), "x").unwrap(), config);
+        assert_eq!(
+            RunConfig::from_toml(&config.to_toml(), "x").unwrap(),
+            config
+        );
     }
 
     #[test]
@@ -470,7 +488,10 @@ mod tests {
         let err = RunConfig::from_toml("seed = 1\n[training]\nbatchsize = 3\n", "my.toml")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("my.toml:3: key `training.batchsize`"), "{err}");
+        assert!(
+            err.starts_with("my.toml:3: key `training.batchsize`"),
+            "{err}"
+        );
         assert!(err.contains("unknown field `batchsize`"), "{err}");
         let err = RunConfig::from_toml("[training]\nepochs = \"ten\"\n", "my.toml")
             .unwrap_err()
@@ -490,7 +511,9 @@ mod tests {
             batch_size: Some(0),
             ..Overrides::default()
         };
-        let err = ResolvedConfig::load(None, &overrides).unwrap_err().to_string();
+        let err = ResolvedConfig::load(None, &overrides)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "--batch-size (sets `training.batch_size`): must be at least 1 (got 0)"
@@ -518,7 +541,9 @@ mod tests {
             ("model.hidden", |c| c.model.hidden = vec![3, 0]),
             ("model.input", |c| c.model.input = 7),
             ("data.samples", |c| c.data.samples = 0),
-            ("data.validation_fraction", |c| c.data.validation_fraction = 1.0),
+            ("data.validation_fraction", |c| {
+                c.data.validation_fraction = 1.0
+            }),
             ("optimizer.epsilon", |c| c.optimizer.epsilon = -1.0),
             ("optimizer.beta1", |c| c.optimizer.beta1 = 1.0),
             ("data.path", |c| c.data.kind = DataKind::Csv),

@@ -165,9 +165,15 @@ pub fn read_csv(
     let shown = path.display();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(header)
+        .flexible(true)
         .trim(csv::Trim::All)
         .from_path(path)
-        .map_err(|error| UserError::new(format!("cannot read data file {shown}: {}", csv_reason(&error))))?;
+        .map_err(|error| {
+            UserError::new(format!(
+                "cannot read data file {shown}: {}",
+                csv_reason(&error)
+            ))
+        })?;
     let names: Option<Vec<String>> = if header {
         let headers = reader
             .headers()
@@ -363,7 +369,8 @@ mod tests {
         let (data, truth) = linear(5, 2, 0.0, 4);
         for row in 0..5 {
             let r = data.row(row);
-            let clean = r[0] as f64 * truth.weights[0] + r[1] as f64 * truth.weights[1] + truth.bias;
+            let clean =
+                r[0] as f64 * truth.weights[0] + r[1] as f64 * truth.weights[1] + truth.bias;
             assert!((data.y[row] as f64 - clean).abs() < 1e-5);
         }
     }
@@ -412,7 +419,10 @@ mod tests {
     fn malformed_csv_is_rejected_naming_row_and_column() {
         let file = write("a,b,y\n1,2,3\n4,x,6\n");
         let err = read_csv(file.path(), None, true).unwrap_err().to_string();
-        assert!(err.ends_with("row 3, column 2 (b): `x` is not a number"), "{err}");
+        assert!(
+            err.ends_with("row 3, column 2 (b): `x` is not a number"),
+            "{err}"
+        );
         let file = write("a,b,y\n1,2,3\n4,5\n");
         let err = read_csv(file.path(), None, true).unwrap_err().to_string();
         assert!(err.contains("row 3 has 2 columns, expected 3"), "{err}");
@@ -426,7 +436,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("no column named `z`"), "{err}");
-        let err = read_csv(Path::new("/no/such.csv"), None, true).unwrap_err().to_string();
+        let err = read_csv(Path::new("/no/such.csv"), None, true)
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "cannot read data file /no/such.csv: no such file");
     }
 }

@@ -84,11 +84,18 @@ pub fn unit_health(model: &Mlp, x: Tensor<2>) -> Vec<(Option<f64>, Option<f64>)>
             UnitBehaviour::CanDie => {
                 // Dead: the pre-activation is <= 0 for every sample.
                 let max_pre = pre.max_dim(0);
-                (Some(fraction_true(max_pre.lower_equal_elem(0.0).float())), None)
+                (
+                    Some(fraction_true(max_pre.lower_equal_elem(0.0).float())),
+                    None,
+                )
             }
             UnitBehaviour::Saturates { lower, upper } => {
                 let out = model.activation.forward(pre);
-                let near_lower = out.clone().sub_scalar(lower).abs().lower_elem(SATURATION_MARGIN);
+                let near_lower = out
+                    .clone()
+                    .sub_scalar(lower)
+                    .abs()
+                    .lower_elem(SATURATION_MARGIN);
                 let near_upper = out.sub_scalar(upper).abs().lower_elem(SATURATION_MARGIN);
                 let share = near_lower.bool_or(near_upper).float().mean_dim(0);
                 let saturated = share.greater_equal_elem(SATURATION_SHARE).float();

@@ -39,7 +39,13 @@ mod tests {
         for layer in &weights {
             let bound = 1.0 / (layer.d_input as f32).sqrt();
             assert_eq!(layer.weight.len(), layer.d_input * layer.d_output);
-            assert!(layer.weight.iter().chain(&layer.bias).all(|v| v.abs() <= bound));
+            assert!(
+                layer
+                    .weight
+                    .iter()
+                    .chain(&layer.bias)
+                    .all(|v| v.abs() <= bound)
+            );
         }
         assert_eq!(weights, initial_weights(&[10, 18, 4, 1], 0));
         assert_ne!(weights, initial_weights(&[10, 18, 4, 1], 1));

@@ -8,8 +8,9 @@ use anyhow::Context;
 
 /// Creates `dir` (and parents) if needed.
 pub fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|error| crate::user_error!("cannot create output directory {}: {error}", dir.display()))
+    std::fs::create_dir_all(dir).map_err(|error| {
+        crate::user_error!("cannot create output directory {}: {error}", dir.display())
+    })
 }
 
 /// Writes `contents` to `path` atomically.

@@ -68,7 +68,11 @@ pub fn line_chart_svg(chart: &LineChart) -> anyhow::Result<String> {
 }
 
 /// Renders several charts as a grid of panels in one SVG document.
-pub fn panels_svg(panels: &[LineChart], columns: usize, panel_size: (u32, u32)) -> anyhow::Result<String> {
+pub fn panels_svg(
+    panels: &[LineChart],
+    columns: usize,
+    panel_size: (u32, u32),
+) -> anyhow::Result<String> {
     let columns = columns.clamp(1, panels.len().max(1));
     let rows = panels.len().div_ceil(columns).max(1);
     let size = (panel_size.0 * columns as u32, panel_size.1 * rows as u32);

@@ -72,7 +72,10 @@ pub fn adam(config: &RunConfig) -> ModuleOptimizer {
 /// Puts a data set on `device` as `([rows, features], [rows, 1])` tensors.
 pub fn to_tensors(data: &Dataset, device: &Device) -> (Tensor<2>, Tensor<2>) {
     let rows = data.rows();
-    let x = Tensor::from_data(TensorData::new(data.x.clone(), [rows, data.features]), device);
+    let x = Tensor::from_data(
+        TensorData::new(data.x.clone(), [rows, data.features]),
+        device,
+    );
     let y = Tensor::from_data(TensorData::new(data.y.clone(), [rows, 1]), device);
     (x, y)
 }
@@ -167,7 +170,10 @@ impl Trainer {
             .expect("a data set has at least one batch")
             .into_scalar::<f32>() as f64;
         let val_loss = self.validation_loss();
-        let train_mse = self.full_train.as_ref().map(|data| self.inference_mse(data));
+        let train_mse = self
+            .full_train
+            .as_ref()
+            .map(|data| self.inference_mse(data));
         let layers = self.epoch_diagnostics();
         EpochRecord {
             epoch: self.epoch,
@@ -181,11 +187,14 @@ impl Trainer {
 
     /// MSE over the validation rows with the current weights.
     pub fn validation_loss(&self) -> Option<f64> {
-        self.validation.as_ref().map(|data| self.inference_mse(data))
+        self.validation
+            .as_ref()
+            .map(|data| self.inference_mse(data))
     }
 
     fn epoch_diagnostics(&mut self) -> Vec<LayerDiagnostics> {
-        let (Some(accumulator), Some((x, _))) = (self.grad_norms.as_mut(), self.full_train.as_ref())
+        let (Some(accumulator), Some((x, _))) =
+            (self.grad_norms.as_mut(), self.full_train.as_ref())
         else {
             return Vec::new();
         };

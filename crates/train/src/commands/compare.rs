@@ -47,7 +47,10 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
         write_atomic(&out.join("compare.csv"), &curves_csv(&comparison)?)?;
         write_atomic(&out.join("summary.csv"), &summary_csv(&comparison)?)?;
-        write_atomic(&out.join("loss_curves.svg"), loss_curves_svg(&comparison)?.as_bytes())?;
+        write_atomic(
+            &out.join("loss_curves.svg"),
+            loss_curves_svg(&comparison)?.as_bytes(),
+        )?;
         write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
         println!(
             "wrote {0}/compare.csv, {0}/summary.csv, {0}/loss_curves.svg, {0}/config.toml",
@@ -70,7 +73,11 @@ pub fn loss_curves_svg(comparison: &Comparison) -> anyhow::Result<String> {
                 .records
                 .iter()
                 .map(|r| {
-                    let value = if on_validation { r.val_loss } else { r.train_mse };
+                    let value = if on_validation {
+                        r.val_loss
+                    } else {
+                        r.train_mse
+                    };
                     (r.epoch as f64, value.unwrap_or(r.loss))
                 })
                 .collect(),
@@ -81,7 +88,11 @@ pub fn loss_curves_svg(comparison: &Comparison) -> anyhow::Result<String> {
         name: OLS_NAME.into(),
         value: ols_value,
     }];
-    let y_label = if on_validation { "validation MSE (log)" } else { "training MSE (log)" };
+    let y_label = if on_validation {
+        "validation MSE (log)"
+    } else {
+        "training MSE (log)"
+    };
     line_chart_svg(&LineChart {
         title: "Loss per epoch by activation",
         x_label: "epoch",

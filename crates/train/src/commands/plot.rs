@@ -107,7 +107,8 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<Columns> {
         .iter()
         .map(str::to_string)
         .collect();
-    let mut values: HashMap<String, Vec<f64>> = names.iter().map(|n| (n.clone(), Vec::new())).collect();
+    let mut values: HashMap<String, Vec<f64>> =
+        names.iter().map(|n| (n.clone(), Vec::new())).collect();
     for (index, record) in reader.records().enumerate() {
         let row = index + 2;
         let record = record.map_err(|error| user_error!("{shown}: row {row}: {error}"))?;
@@ -127,7 +128,10 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<Columns> {
 
 /// Two panels: loss per epoch and per-layer gradient norms.
 pub fn run_svg((names, values): &Columns, path: &Path) -> anyhow::Result<String> {
-    let grad_columns: Vec<&String> = names.iter().filter(|n| n.starts_with("grad_norm_l")).collect();
+    let grad_columns: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("grad_norm_l"))
+        .collect();
     let mut missing: Vec<&str> = ["epoch", "loss"]
         .into_iter()
         .filter(|c| !values.contains_key(*c))

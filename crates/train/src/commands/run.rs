@@ -18,8 +18,9 @@ pub fn prepare(common: &CommonArgs) -> anyhow::Result<(ResolvedConfig, Backend)>
     let resolved = ResolvedConfig::load(common.config.as_deref(), &common.overrides())?;
     let kind = match common.backend {
         Some(kind) => kind,
-        None => BackendKind::default_for_build()
-            .ok_or_else(|| user_error!("this build has no backend; rebuild with --features flex"))?,
+        None => BackendKind::default_for_build().ok_or_else(|| {
+            user_error!("this build has no backend; rebuild with --features flex")
+        })?,
     };
     let backend = Backend::open(kind)?;
     Ok((resolved, backend))
@@ -32,7 +33,12 @@ pub fn load_data(config: &RunConfig) -> anyhow::Result<Split> {
         return Err(user_error!(
             "model.input is {} but {} has {} feature columns",
             config.model.input,
-            config.data.path.as_deref().unwrap_or(Path::new("the data")).display(),
+            config
+                .data
+                .path
+                .as_deref()
+                .unwrap_or(Path::new("the data"))
+                .display(),
             split.train.features
         ));
     }
@@ -67,13 +73,24 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         outcome.steps,
         outcome.steps as f64 / outcome.seconds.max(1e-9)
     );
-    println!("  backend        {} on {}", backend.kind, backend.description);
-    println!("  network        {:?}, {}", config.layer_sizes(), config.model.activation);
+    println!(
+        "  backend        {} on {}",
+        backend.kind, backend.description
+    );
+    println!(
+        "  network        {:?}, {}",
+        config.layer_sizes(),
+        config.model.activation
+    );
     println!("  config         {}", resolved.describe_source());
     if let Some(out) = &args.out {
         write_metrics(&out.join("metrics.csv"), &outcome.records)?;
         write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
-        println!("  wrote          {}/metrics.csv, {}/config.toml", out.display(), out.display());
+        println!(
+            "  wrote          {}/metrics.csv, {}/config.toml",
+            out.display(),
+            out.display()
+        );
     }
     Ok(())
 }

@@ -32,7 +32,10 @@ pub fn sample(
     let output = activation.forward(input.clone());
     let grads = output.clone().sum().backward();
     let to_f64 = |t: Tensor<1>| -> Vec<f64> {
-        t.into_data().convert::<f64>().try_into_vec::<f64>().expect("f64 data")
+        t.into_data()
+            .convert::<f64>()
+            .try_into_vec::<f64>()
+            .expect("f64 data")
     };
     let derivative = to_f64(input.grad(&grads).expect("the input requires a gradient"));
     ActivationCurve {

@@ -113,7 +113,10 @@ pub fn explain(reports: &[CollapseReport]) -> String {
         } else {
             "is not a linear map: the activation between layers bends the function, which is what lets depth fit non-linear patterns"
         };
-        out.push_str(&format!("- {}: the trained network {verdict}.\n", r.activation));
+        out.push_str(&format!(
+            "- {}: the trained network {verdict}.\n",
+            r.activation
+        ));
     }
     out
 }

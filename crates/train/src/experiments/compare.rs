@@ -1,7 +1,7 @@
 //! `train compare`: every activation from the same data and the same initial
 //! weights, side by side, with the least-squares line as the linear bar.
 
-use model::Activation;
+use model::{Activation, LayerWeights};
 
 use crate::backend::Backend;
 use crate::config::RunConfig;
@@ -35,6 +35,8 @@ pub struct CompareRow {
 pub struct ActivationRun {
     /// The activation.
     pub activation: Activation,
+    /// The weights the run started from, read back from its device.
+    pub initial_weights: Vec<LayerWeights>,
     /// Per-epoch records (with full training MSE).
     pub records: Vec<EpochRecord>,
     /// The table row.
@@ -53,7 +55,11 @@ pub struct Comparison {
 impl Comparison {
     /// Table rows: every activation, then OLS.
     pub fn rows(&self) -> Vec<&CompareRow> {
-        self.runs.iter().map(|run| &run.row).chain([&self.ols]).collect()
+        self.runs
+            .iter()
+            .map(|run| &run.row)
+            .chain([&self.ols])
+            .collect()
     }
 }
 
@@ -73,10 +79,17 @@ pub fn compare(
         run_config.model.activation = activation;
         let trainer =
             Trainer::new(&run_config, backend, data, &weights)?.track_full_loss(data, backend);
+        let initial_weights = trainer.model().to_weights();
         let outcome = run_to_end(trainer, config.training.epochs, |_| {})?;
         let run = ActivationRun {
             activation,
-            row: row_from_records(&activation.to_string(), &outcome.records, data, outcome.seconds),
+            initial_weights,
+            row: row_from_records(
+                &activation.to_string(),
+                &outcome.records,
+                data,
+                outcome.seconds,
+            ),
             records: outcome.records,
         };
         on_done(&run);
@@ -99,7 +112,10 @@ pub fn compare(
                 });
             }
         });
-        slots.into_iter().map(|slot| slot.expect("every slot filled")).collect()
+        slots
+            .into_iter()
+            .map(|slot| slot.expect("every slot filled"))
+            .collect()
     };
     let runs = runs.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
 
@@ -109,7 +125,11 @@ pub fn compare(
         name: OLS_NAME.into(),
         train_mse: fit.mse(&data.train),
         val_mse,
-        val_r2: data.validation.as_ref().zip(val_mse).map(|(v, mse)| r_squared(mse, v)),
+        val_r2: data
+            .validation
+            .as_ref()
+            .zip(val_mse)
+            .map(|(v, mse)| r_squared(mse, v)),
         best_epoch: None,
         seconds: 0.0,
     };
@@ -127,7 +147,11 @@ fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: 
         name: name.to_string(),
         train_mse: last.train_mse.unwrap_or(last.loss),
         val_mse: last.val_loss,
-        val_r2: data.validation.as_ref().zip(last.val_loss).map(|(v, mse)| r_squared(mse, v)),
+        val_r2: data
+            .validation
+            .as_ref()
+            .zip(last.val_loss)
+            .map(|(v, mse)| r_squared(mse, v)),
         best_epoch,
         seconds,
     }
@@ -179,7 +203,14 @@ pub fn curves_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
 /// `summary.csv`: the table.
 pub fn summary_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["activation", "train_mse", "val_mse", "val_r2", "best_epoch", "seconds"])?;
+    writer.write_record([
+        "activation",
+        "train_mse",
+        "val_mse",
+        "val_r2",
+        "best_epoch",
+        "seconds",
+    ])?;
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for row in comparison.rows() {
         writer.write_record([

@@ -18,7 +18,11 @@ impl OlsFit {
     pub fn fit(data: &Dataset) -> OlsFit {
         let (rows, features) = (data.rows(), data.features);
         let design = DMatrix::from_fn(rows, features + 1, |r, c| {
-            if c == features { 1.0 } else { data.row(r)[c] as f64 }
+            if c == features {
+                1.0
+            } else {
+                data.row(r)[c] as f64
+            }
         });
         let target = DVector::from_iterator(rows, data.y.iter().map(|&v| v as f64));
         let solution = design
@@ -33,7 +37,12 @@ impl OlsFit {
 
     /// The prediction for one row.
     pub fn predict(&self, row: &[f32]) -> f64 {
-        self.weights.iter().zip(row).map(|(w, &x)| w * x as f64).sum::<f64>() + self.bias
+        self.weights
+            .iter()
+            .zip(row)
+            .map(|(w, &x)| w * x as f64)
+            .sum::<f64>()
+            + self.bias
     }
 
     /// Mean squared error over a data set.
@@ -49,7 +58,11 @@ impl OlsFit {
 pub fn target_variance(data: &Dataset) -> f64 {
     let n = data.rows() as f64;
     let mean = data.y.iter().map(|&v| v as f64).sum::<f64>() / n;
-    data.y.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n
+    data.y
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n
 }
 
 /// Coefficient of determination from an MSE on `data`.

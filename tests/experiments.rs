@@ -1,0 +1,174 @@
+//! The tutorial's claims as checks: `compare`, the linear collapse, and the
+//! pictures they produce.
+
+mod common;
+
+use std::fs;
+
+use common::train_bin;
+use model::Activation;
+use train::backend::{Backend, BackendKind};
+use train::config::{DataKind, RunConfig};
+use train::data;
+use train::experiments::collapse::collapse;
+use train::experiments::compare::{OLS_NAME, compare};
+
+fn tiny_friedman() -> RunConfig {
+    let mut config = RunConfig::default();
+    config.data.kind = DataKind::Friedman1;
+    config.data.samples = 200;
+    config.data.validation_fraction = 0.2;
+    config.data.standardize = true;
+    config.model.hidden = vec![8, 8];
+    config.training.epochs = 4;
+    config.training.batch_size = 20;
+    config.training.diagnostics = false;
+    config
+}
+
+#[test]
+fn compare_starts_every_activation_from_the_same_weights() {
+    let config = tiny_friedman();
+    let backend = Backend::open(BackendKind::Flex).unwrap();
+    let split = data::load(&config.data, config.seed).unwrap();
+    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh];
+    let comparison = compare(&config, &backend, &split, &activations, 1, &|_| {}).unwrap();
+    let rows = comparison.rows();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[3].name, OLS_NAME);
+    assert!(rows.iter().all(|r| r.val_r2.is_some()));
+
+    // Every run read back the same starting weights from its device.
+    for run in &comparison.runs[1..] {
+        assert_eq!(run.initial_weights, comparison.runs[0].initial_weights);
+    }
+    // Training in parallel changes nothing but the clock.
+    let parallel = compare(&config, &backend, &split, &activations, 3, &|_| {}).unwrap();
+    for (a, b) in comparison.runs.iter().zip(&parallel.runs) {
+        let losses = |run: &train::experiments::compare::ActivationRun| -> Vec<(f64, Option<f64>)> {
+            run.records.iter().map(|r| (r.loss, r.val_loss)).collect()
+        };
+        assert_eq!(losses(a), losses(b));
+    }
+}
+
+#[test]
+fn compare_initial_losses_are_equal_for_activations_that_agree_at_init() {
+    // relu and leaky_relu(0) are the same function: from the same weights
+    // their whole runs must match, which only holds if both start identically.
+    let config = tiny_friedman();
+    let backend = Backend::open(BackendKind::Flex).unwrap();
+    let split = data::load(&config.data, config.seed).unwrap();
+    let activations = [
+        Activation::Relu,
+        Activation::LeakyRelu {
+            negative_slope: 0.0,
+        },
+    ];
+    let comparison = compare(&config, &backend, &split, &activations, 1, &|_| {}).unwrap();
+    assert_eq!(
+        comparison.runs[0].records[0].loss,
+        comparison.runs[1].records[0].loss
+    );
+}
+
+#[test]
+fn compare_writes_table_files_and_a_plot_with_one_series_per_activation() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("tiny.toml");
+    fs::write(&config_path, tiny_friedman().to_toml()).unwrap();
+    let out = dir.path().join("cmp");
+    let output = train_bin()
+        .args(["compare", "--config"])
+        .arg(&config_path)
+        .args(["--activations", "identity,relu,tanh", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for name in ["identity", "relu", "tanh", OLS_NAME] {
+        assert!(stdout.contains(name), "{name} missing: {stdout}");
+    }
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 5, "{summary}");
+    let curves = fs::read_to_string(out.join("compare.csv")).unwrap();
+    assert_eq!(curves.lines().count(), 1 + 3 * 4);
+
+    let svg = fs::read_to_string(out.join("loss_curves.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("valid SVG");
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(str::trim))
+        .collect();
+    for name in ["identity", "relu", "tanh", OLS_NAME] {
+        assert_eq!(
+            texts.iter().filter(|t| **t == name).count(),
+            1,
+            "legend entry {name}"
+        );
+    }
+    // One data polyline per activation with one point per epoch (legend
+    // swatches are two-point lines).
+    let curves = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .filter(|n| {
+            n.attribute("points")
+                .is_some_and(|p| p.split_whitespace().count() == 4)
+        })
+        .count();
+    assert_eq!(curves, 3);
+}
+
+#[test]
+fn an_identity_network_collapses_and_a_relu_network_does_not() {
+    let mut config = RunConfig::default();
+    config.model.hidden = vec![8, 6];
+    config.training.epochs = 30;
+    config.training.diagnostics = false;
+    let backend = Backend::open(BackendKind::Flex).unwrap();
+    let split = data::load(&config.data, config.seed).unwrap();
+    let reports = collapse(
+        &config,
+        &backend,
+        &split,
+        &[Activation::Identity, Activation::Relu],
+    )
+    .unwrap();
+    assert_eq!(reports[0].folded_shape, [1, 10]);
+    assert!(
+        reports[0].relative_error <= 1e-5,
+        "identity: {}",
+        reports[0].relative_error
+    );
+    assert!(
+        reports[1].relative_error >= 1e-2,
+        "relu: {}",
+        reports[1].relative_error
+    );
+}
+
+#[test]
+fn collapse_json_is_machine_readable() {
+    let output = train_bin()
+        .args(["collapse", "--epochs", "5", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let reports = value.as_array().unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0]["activation"], "identity");
+    assert!(reports[0]["relative_error"].as_f64().unwrap() <= 1e-5);
+    assert!(reports[1]["relative_error"].as_f64().unwrap() >= 1e-2);
+}
