@@ -40,7 +40,15 @@ fn a_run_prints_the_seed_lines_and_writes_repeatable_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let out_arg = out.display().to_string();
-    let (code, stdout, stderr) = run(&["--epochs", "3", "--activation", "tanh", "--out", &out_arg]);
+    let (code, stdout, stderr) = run(&[
+        "--epochs",
+        "3",
+        "--activation",
+        "tanh",
+        "--diagnostics",
+        "--out",
+        &out_arg,
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("Epoch 1/3, Loss: "), "{stdout}");
     assert!(stdout.contains("Epoch 3/3, Loss: "), "{stdout}");

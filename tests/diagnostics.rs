@@ -77,6 +77,7 @@ fn gradient_norms_match_finite_differences() {
     config.model.hidden = vec![4];
     config.model.activation = Activation::Tanh;
     config.training.batch_size = 5; // one step per epoch: the norm is that step's
+    config.training.diagnostics = true;
     let data = Split {
         train: tiny_data(),
         validation: None,
@@ -210,7 +211,7 @@ fn plot_run_draws_a_run_and_rejects_missing_columns() {
     let dir = tempfile::tempdir().unwrap();
     let run_dir = dir.path().join("run");
     let status = train_bin()
-        .args(["--epochs", "3", "--quiet", "--out"])
+        .args(["--epochs", "3", "--quiet", "--diagnostics", "--out"])
         .arg(&run_dir)
         .status()
         .unwrap();

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::UserError;
 
 /// Everything a run needs, as written to `config.toml` beside its outputs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RunConfig {
     /// Seeds the data and the initial weights (two streams of one generator).
@@ -125,18 +125,6 @@ pub struct OptimizerConfig {
     pub epsilon: f64,
 }
 
-impl Default for RunConfig {
-    fn default() -> Self {
-        Self {
-            seed: 0,
-            data: DataConfig::default(),
-            model: ModelConfig::default(),
-            training: TrainingConfig::default(),
-            optimizer: OptimizerConfig::default(),
-        }
-    }
-}
-
 impl Default for DataConfig {
     fn default() -> Self {
         Self {
@@ -170,7 +158,7 @@ impl Default for TrainingConfig {
             epochs: 150,
             batch_size: 10,
             lr: 0.001,
-            diagnostics: true,
+            diagnostics: false,
         }
     }
 }
@@ -202,7 +190,7 @@ pub struct Overrides {
     pub seed: Option<u64>,
     /// `--hidden`.
     pub hidden: Option<Vec<usize>>,
-    /// `--no-diagnostics` (Some(false)) or `train diagnose` (Some(true)).
+    /// `--diagnostics` or `train diagnose` (Some(true)).
     pub diagnostics: Option<bool>,
 }
 
@@ -532,7 +520,8 @@ mod tests {
 
     #[test]
     fn every_range_check_names_its_key() {
-        let cases: Vec<(&str, fn(&mut RunConfig))> = vec![
+        type Breaker = fn(&mut RunConfig);
+        let cases: Vec<(&str, Breaker)> = vec![
             ("training.lr", |c| c.training.lr = 0.0),
             ("training.lr", |c| c.training.lr = f64::NAN),
             ("training.batch_size", |c| c.training.batch_size = 0),

@@ -94,7 +94,16 @@ pub fn panels_svg(
 pub fn svg_to_png(svg: &str) -> anyhow::Result<Vec<u8>> {
     use resvg::{tiny_skia, usvg};
     let mut options = usvg::Options::default();
-    options.fontdb_mut().load_system_fonts();
+    let fonts = options.fontdb_mut();
+    fonts.load_system_fonts();
+    // plotters asks for "sans-serif"; point it at a sans face this machine has.
+    let sans = fonts
+        .faces()
+        .flat_map(|face| face.families.iter().map(|(name, _)| name.clone()))
+        .find(|name| name.contains("Sans") && !name.contains("Mono"));
+    if let Some(family) = sans {
+        fonts.set_sans_serif_family(family);
+    }
     let tree = usvg::Tree::from_str(svg, &options)
         .map_err(|error| anyhow::anyhow!("cannot read the SVG to rasterise: {error}"))?;
     let size = tree.size().to_int_size();

@@ -11,7 +11,7 @@ use crate::trainer::{EpochRecord, train};
 /// Trains with diagnostics on and prints the per-layer table.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let mut common = args.common.clone();
-    common.no_diagnostics = false;
+    common.diagnostics = true;
     let (resolved, backend) = prepare(&common)?;
     let config = &resolved.config;
     let split = load_data(config)?;

@@ -6,6 +6,7 @@ use model::{Activation, LayerWeights};
 use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::Split;
+use crate::diagnostics::LayerDiagnostics;
 use crate::experiments::ols::{OlsFit, r_squared};
 use crate::init::initial_weights;
 use crate::trainer::{EpochRecord, Trainer, run_to_end};
@@ -28,6 +29,12 @@ pub struct CompareRow {
     pub best_epoch: Option<usize>,
     /// Seconds of training.
     pub seconds: f64,
+    /// First layer's weight-gradient norm in the last epoch.
+    pub first_layer_grad: Option<f64>,
+    /// Share of hidden units dead at the end (relu-like activations).
+    pub dead_fraction: Option<f64>,
+    /// Share of hidden units saturated at the end (sigmoid, tanh).
+    pub saturated_fraction: Option<f64>,
 }
 
 /// One activation's whole run.
@@ -78,7 +85,7 @@ pub fn compare(
         let mut run_config = config.clone();
         run_config.model.activation = activation;
         let trainer =
-            Trainer::new(&run_config, backend, data, &weights)?.track_full_loss(data, backend);
+            Trainer::new(&run_config, backend, data, &weights)?.with_diagnostics(data, backend);
         let initial_weights = trainer.model().to_weights();
         let outcome = run_to_end(trainer, config.training.epochs, |_| {})?;
         let run = ActivationRun {
@@ -132,6 +139,9 @@ pub fn compare(
             .map(|(v, mse)| r_squared(mse, v)),
         best_epoch: None,
         seconds: 0.0,
+        first_layer_grad: None,
+        dead_fraction: None,
+        saturated_fraction: None,
     };
     Ok(Comparison { runs, ols })
 }
@@ -143,8 +153,16 @@ fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: 
         .iter()
         .min_by(|a, b| score(a).total_cmp(&score(b)))
         .map(|r| r.epoch);
+    let hidden = &last.layers[..last.layers.len().saturating_sub(1)];
+    let mean_share = |share: fn(&LayerDiagnostics) -> Option<f64>| {
+        let values: Vec<f64> = hidden.iter().filter_map(share).collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    };
     CompareRow {
         name: name.to_string(),
+        first_layer_grad: last.layers.first().map(|l| l.grad_norm),
+        dead_fraction: mean_share(|l| l.dead_fraction),
+        saturated_fraction: mean_share(|l| l.saturated_fraction),
         train_mse: last.train_mse.unwrap_or(last.loss),
         val_mse: last.val_loss,
         val_r2: data
@@ -161,22 +179,35 @@ fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: 
 pub fn render_table(comparison: &Comparison) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{:<20} {:>12} {:>12} {:>8} {:>10} {:>9}\n",
-        "activation", "train MSE", "val MSE", "val R2", "best epoch", "seconds"
+        "{:<20} {:>12} {:>12} {:>8} {:>10} {:>9} {:>11} {:>6} {:>6}\n",
+        "activation",
+        "train MSE",
+        "val MSE",
+        "val R2",
+        "best epoch",
+        "seconds",
+        "|grad| fc1",
+        "dead",
+        "satur."
     ));
+    let percent = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.0}%", v * 100.0));
     let opt = |v: Option<f64>, digits: usize| match v {
         Some(v) => format!("{v:.digits$}"),
         None => "-".into(),
     };
     for row in comparison.rows() {
         out.push_str(&format!(
-            "{:<20} {:>12.6} {:>12} {:>8} {:>10} {:>9.2}\n",
+            "{:<20} {:>12.6} {:>12} {:>8} {:>10} {:>9.2} {:>11} {:>6} {:>6}\n",
             row.name,
             row.train_mse,
             opt(row.val_mse, 6),
             opt(row.val_r2, 4),
             row.best_epoch.map_or("-".into(), |e| e.to_string()),
-            row.seconds
+            row.seconds,
+            row.first_layer_grad
+                .map_or("-".into(), |g| format!("{g:.2e}")),
+            percent(row.dead_fraction),
+            percent(row.saturated_fraction)
         ));
     }
     out
@@ -210,6 +241,9 @@ pub fn summary_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
         "val_r2",
         "best_epoch",
         "seconds",
+        "grad_norm_l1",
+        "dead_fraction",
+        "saturated_fraction",
     ])?;
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for row in comparison.rows() {
@@ -220,6 +254,9 @@ pub fn summary_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
             opt(row.val_r2),
             row.best_epoch.map(|e| e.to_string()).unwrap_or_default(),
             format!("{:.3}", row.seconds),
+            opt(row.first_layer_grad),
+            opt(row.dead_fraction),
+            opt(row.saturated_fraction),
         ])?;
     }
     Ok(writer.into_inner()?)
