@@ -5,7 +5,7 @@ mod common;
 use std::fs;
 
 use burn::tensor::{Tensor, TensorData};
-use common::{relative_difference, train_bin};
+use common::{relative_difference, svg_texts, train_bin, train_ok};
 use model::{Activation, LayerWeights, Mlp};
 use train::backend::{Backend, BackendKind};
 use train::config::RunConfig;
@@ -160,39 +160,17 @@ fn saturated_units_are_counted_exactly() {
 #[test]
 fn activation_plots_have_one_panel_per_activation_and_two_series_each() {
     let dir = tempfile::tempdir().unwrap();
-    let output = train_bin()
-        .args(["plot", "activations", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let out = dir.path().display().to_string();
+    train_ok(["plot", "activations", "--out", &out]);
     let svg = fs::read_to_string(dir.path().join("activations.svg")).unwrap();
-    let doc = roxmltree::Document::parse(&svg).expect("valid SVG");
-    let texts: Vec<&str> = doc
-        .descendants()
-        .filter(|n| n.is_text())
-        .filter_map(|n| n.text().map(str::trim))
-        .collect();
+    let texts = svg_texts(&svg);
+    let count = |label: &str| texts.iter().filter(|t| *t == label).count();
     for activation in Activation::ALL {
-        let name = activation.to_string();
-        assert_eq!(
-            texts.iter().filter(|t| **t == name).count(),
-            1,
-            "panel {name}"
-        );
+        assert_eq!(count(&activation.to_string()), 1, "panel {activation}");
     }
-    assert_eq!(
-        texts.iter().filter(|t| **t == "f(x)").count(),
-        Activation::ALL.len()
-    );
-    assert_eq!(
-        texts.iter().filter(|t| **t == "f'(x)").count(),
-        Activation::ALL.len()
-    );
+    assert_eq!(count("f(x)"), Activation::ALL.len());
+    assert_eq!(count("f'(x)"), Activation::ALL.len());
+    let doc = roxmltree::Document::parse(&svg).unwrap();
     let curves = doc
         .descendants()
         .filter(|n| n.has_tag_name("polyline"))
@@ -210,35 +188,24 @@ fn activation_plots_have_one_panel_per_activation_and_two_series_each() {
 fn plot_run_draws_a_run_and_rejects_missing_columns() {
     let dir = tempfile::tempdir().unwrap();
     let run_dir = dir.path().join("run");
-    let status = train_bin()
-        .args(["--epochs", "3", "--quiet", "--diagnostics", "--out"])
-        .arg(&run_dir)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = train_bin()
-        .args(["plot", "run"])
-        .arg(&run_dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let svg = fs::read_to_string(run_dir.join("run.svg")).unwrap();
-    let doc = roxmltree::Document::parse(&svg).unwrap();
-    let texts: Vec<&str> = doc
-        .descendants()
-        .filter(|n| n.is_text())
-        .filter_map(|n| n.text().map(str::trim))
-        .collect();
+    let run_arg = run_dir.display().to_string();
+    train_ok([
+        "--epochs",
+        "3",
+        "--quiet",
+        "--diagnostics",
+        "--out",
+        &run_arg,
+    ]);
+    train_ok(["plot", "run", &run_arg]);
+    let texts = svg_texts(&fs::read_to_string(run_dir.join("run.svg")).unwrap());
     for layer in 1..=4 {
         assert!(
-            texts.contains(&format!("layer {layer}").as_str()),
+            texts.contains(&format!("layer {layer}")),
             "layer {layer} series"
         );
     }
+    assert!(run_dir.join("run.png").exists());
 
     let bad = dir.path().join("bad");
     fs::create_dir_all(&bad).unwrap();

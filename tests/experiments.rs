@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use common::train_bin;
+use common::{svg_texts, train_ok};
 use model::Activation;
 use train::backend::{Backend, BackendKind};
 use train::config::{DataKind, RunConfig};
@@ -78,19 +78,17 @@ fn compare_writes_table_files_and_a_plot_with_one_series_per_activation() {
     let config_path = dir.path().join("tiny.toml");
     fs::write(&config_path, tiny_friedman().to_toml()).unwrap();
     let out = dir.path().join("cmp");
-    let output = train_bin()
-        .args(["compare", "--config"])
-        .arg(&config_path)
-        .args(["--activations", "identity,relu,tanh", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let (config_arg, out_arg) = (config_path.display().to_string(), out.display().to_string());
+    let output = train_ok([
+        "compare",
+        "--config",
+        &config_arg,
+        "--activations",
+        "identity,relu,tanh",
+        "--out",
+        &out_arg,
+    ]);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     for name in ["identity", "relu", "tanh", OLS_NAME] {
         assert!(stdout.contains(name), "{name} missing: {stdout}");
     }
@@ -100,19 +98,12 @@ fn compare_writes_table_files_and_a_plot_with_one_series_per_activation() {
     assert_eq!(curves.lines().count(), 1 + 3 * 4);
 
     let svg = fs::read_to_string(out.join("loss_curves.svg")).unwrap();
-    let doc = roxmltree::Document::parse(&svg).expect("valid SVG");
-    let texts: Vec<&str> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("text"))
-        .filter_map(|n| n.text().map(str::trim))
-        .collect();
+    let texts = svg_texts(&svg);
     for name in ["identity", "relu", "tanh", OLS_NAME] {
-        assert_eq!(
-            texts.iter().filter(|t| **t == name).count(),
-            1,
-            "legend entry {name}"
-        );
+        let entries = texts.iter().filter(|t| *t == name).count();
+        assert_eq!(entries, 1, "legend entry {name}");
     }
+    let doc = roxmltree::Document::parse(&svg).unwrap();
     // One data polyline per activation with one point per epoch (legend
     // swatches are two-point lines).
     let curves = doc
@@ -156,15 +147,7 @@ fn an_identity_network_collapses_and_a_relu_network_does_not() {
 
 #[test]
 fn collapse_json_is_machine_readable() {
-    let output = train_bin()
-        .args(["collapse", "--epochs", "5", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = train_ok(["collapse", "--epochs", "5", "--json"]);
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let reports = value.as_array().unwrap();
     assert_eq!(reports.len(), 2);

@@ -66,19 +66,8 @@ pub enum UnitBehaviour {
 }
 
 impl Activation {
-    /// The seed tutorial's four activations plus the identity, in the order
-    /// the comparison table shows them.
-    pub const TUTORIAL: [Activation; 5] = [
-        Activation::Identity,
-        Activation::Relu,
-        Activation::LeakyRelu {
-            negative_slope: DEFAULT_NEGATIVE_SLOPE,
-        },
-        Activation::Sigmoid,
-        Activation::Tanh,
-    ];
-
-    /// Every supported activation with default parameters.
+    /// Every supported activation with default parameters; the seed's four
+    /// and the identity come first.
     pub const ALL: [Activation; 10] = [
         Activation::Identity,
         Activation::Relu,
