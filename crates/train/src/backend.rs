@@ -81,15 +81,7 @@ impl Backend {
     /// for wgpu, if no adapter can be had.
     pub fn open(kind: BackendKind) -> Result<Backend, UserError> {
         if !kind.is_compiled() {
-            let available: Vec<&str> = BackendKind::compiled().iter().map(|k| k.name()).collect();
-            return Err(UserError::new(format!(
-                "backend `{kind}` is not compiled into this build (available: {}); rebuild with `--features {kind}`",
-                if available.is_empty() {
-                    "none".into()
-                } else {
-                    available.join(", ")
-                }
-            )));
+            return Err(not_compiled(kind, &BackendKind::compiled()));
         }
         let (device, description) = match kind {
             BackendKind::Ndarray => open_ndarray(),
@@ -107,6 +99,19 @@ impl Backend {
     pub fn autodiff_device(&self) -> Device {
         self.device.clone().autodiff()
     }
+}
+
+/// The error for a backend this build lacks.
+fn not_compiled(kind: BackendKind, available: &[BackendKind]) -> UserError {
+    let available: Vec<&str> = available.iter().map(|k| k.name()).collect();
+    let available = if available.is_empty() {
+        "none".to_string()
+    } else {
+        available.join(", ")
+    };
+    UserError::new(format!(
+        "backend `{kind}` is not compiled into this build (available: {available}); rebuild with `--features {kind}`"
+    ))
 }
 
 #[cfg(feature = "ndarray")]
@@ -159,4 +164,29 @@ fn open_wgpu() -> Result<(Device, String), UserError> {
 #[cfg(not(feature = "wgpu"))]
 fn open_wgpu() -> Result<(Device, String), UserError> {
     unreachable!("checked by BackendKind::is_compiled")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_backend_says_what_is_there_and_how_to_get_it() {
+        let error = not_compiled(BackendKind::Wgpu, &[BackendKind::Flex]);
+        assert_eq!(
+            error.to_string(),
+            "backend `wgpu` is not compiled into this build (available: flex); rebuild with `--features wgpu`"
+        );
+    }
+
+    #[test]
+    fn the_compiled_list_follows_the_features() {
+        for kind in BackendKind::ALL {
+            assert_eq!(BackendKind::compiled().contains(&kind), kind.is_compiled());
+            if !kind.is_compiled() {
+                assert!(Backend::open(kind).is_err());
+            }
+        }
+        assert!(BackendKind::default_for_build().is_some_and(BackendKind::is_compiled));
+    }
 }
