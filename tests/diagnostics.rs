@@ -5,7 +5,7 @@ mod common;
 use std::fs;
 
 use burn::tensor::{Tensor, TensorData};
-use common::{relative_difference, svg_texts, train_bin, train_ok};
+use common::{polyline_lengths, relative_difference, svg_texts, train_bin, train_ok};
 use model::{Activation, LayerWeights, Mlp};
 use train::backend::{Backend, BackendKind};
 use train::config::RunConfig;
@@ -170,14 +170,9 @@ fn activation_plots_have_one_panel_per_activation_and_two_series_each() {
     }
     assert_eq!(count("f(x)"), Activation::ALL.len());
     assert_eq!(count("f'(x)"), Activation::ALL.len());
-    let doc = roxmltree::Document::parse(&svg).unwrap();
-    let curves = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("polyline"))
-        .filter(|n| {
-            n.attribute("points")
-                .is_some_and(|p| p.split_whitespace().count() > 100)
-        })
+    let curves = polyline_lengths(&svg)
+        .into_iter()
+        .filter(|&n| n > 100)
         .count();
     assert_eq!(curves, 2 * Activation::ALL.len());
     let png = fs::read(dir.path().join("activations.png")).unwrap();

@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use common::{svg_texts, train_ok};
+use common::{polyline_lengths, svg_texts, train_ok};
 use model::Activation;
 use train::backend::{Backend, BackendKind};
 use train::config::{DataKind, RunConfig};
@@ -103,16 +103,11 @@ fn compare_writes_table_files_and_a_plot_with_one_series_per_activation() {
         let entries = texts.iter().filter(|t| *t == name).count();
         assert_eq!(entries, 1, "legend entry {name}");
     }
-    let doc = roxmltree::Document::parse(&svg).unwrap();
     // One data polyline per activation with one point per epoch (legend
     // swatches are two-point lines).
-    let curves = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("polyline"))
-        .filter(|n| {
-            n.attribute("points")
-                .is_some_and(|p| p.split_whitespace().count() == 4)
-        })
+    let curves = polyline_lengths(&svg)
+        .into_iter()
+        .filter(|&n| n == 4)
         .count();
     assert_eq!(curves, 3);
 }

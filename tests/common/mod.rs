@@ -92,3 +92,14 @@ pub fn svg_texts(svg: &str) -> Vec<String> {
         .map(|t| t.trim().to_string())
         .collect()
 }
+
+/// The point counts of an SVG document's polylines (plotters draws each
+/// series, and each legend swatch, as one polyline).
+pub fn polyline_lengths(svg: &str) -> Vec<usize> {
+    let doc = roxmltree::Document::parse(svg).expect("valid SVG");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .filter_map(|n| n.attribute("points"))
+        .map(|points| points.split_whitespace().count())
+        .collect()
+}
