@@ -81,6 +81,7 @@ fn gradient_norms_match_finite_differences() {
     let data = Split {
         train: tiny_data(),
         validation: None,
+        standardizer: None,
     };
     let backend = flex();
     let weights = tiny_weights();

@@ -1,8 +1,8 @@
 //! The feed-forward network: linear layers with one activation between them.
 
-use burn::module::{Module, Param};
+use burn::module::{Module, Param, ParamId};
 use burn::nn::Linear;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use crate::Activation;
 
@@ -104,6 +104,17 @@ impl Mlp {
         activation: Activation,
         device: &Device,
     ) -> Result<Self, WeightsError> {
+        Self::from_weights_as(weights, activation, device, DType::F32)
+    }
+
+    /// As [`Mlp::from_weights`], with parameters of float type `dtype`
+    /// (`F64` to tell rounding from real differences).
+    pub fn from_weights_as(
+        weights: &[LayerWeights],
+        activation: Activation,
+        device: &Device,
+        dtype: DType,
+    ) -> Result<Self, WeightsError> {
         if weights.is_empty() {
             return Err(WeightsError::Empty);
         }
@@ -120,7 +131,8 @@ impl Mlp {
         }
         let layers = weights
             .iter()
-            .map(|layer| linear_from_weights(layer, device))
+            .enumerate()
+            .map(|(index, layer)| linear_from_weights(layer, index, device, dtype))
             .collect();
         Ok(Self { layers, activation })
     }
@@ -175,7 +187,21 @@ impl Mlp {
     }
 }
 
-fn linear_from_weights(layer: &LayerWeights, device: &Device) -> Linear {
+/// Parameter ids follow the layer's position (weight `2i`, bias `2i + 1`), so an
+/// optimiser state saved by one process finds its parameters in a network
+/// rebuilt by another: Adam's moments are keyed by these ids.
+fn stable_param<const D: usize>(tensor: Tensor<D>, id: usize) -> Param<Tensor<D>> {
+    let mut param = Param::from_tensor(tensor);
+    param.id = ParamId::from(id as u64);
+    param
+}
+
+fn linear_from_weights(
+    layer: &LayerWeights,
+    index: usize,
+    device: &Device,
+    dtype: DType,
+) -> Linear {
     // Burn's `Linear` keeps its weight as `[in, out]`; PyTorch's is `[out, in]`.
     let torch_layout = Tensor::<2>::from_data(
         TensorData::new(layer.weight.clone(), [layer.d_output, layer.d_input]),
@@ -186,8 +212,8 @@ fn linear_from_weights(layer: &LayerWeights, device: &Device) -> Linear {
         device,
     );
     Linear {
-        weight: Param::from_tensor(torch_layout.transpose()),
-        bias: Some(Param::from_tensor(bias)),
+        weight: stable_param(torch_layout.transpose().cast(dtype), 2 * index),
+        bias: Some(stable_param(bias.cast(dtype), 2 * index + 1)),
     }
 }
 

@@ -59,6 +59,29 @@ impl BackendKind {
     }
 }
 
+/// Points Burn's default device at a CPU backend, unless `BURN_DEVICE` is set.
+///
+/// Burn makes a few tensors on its default device, e.g. Adam's state restored
+/// from a checkpoint, and that default is wgpu whenever wgpu is compiled in:
+/// a CPU run would wake the GPU driver, or panic where there is none. The
+/// state moves to the training device on the next step either way.
+///
+/// # Safety
+///
+/// Sets an environment variable: call it before any other thread starts.
+pub unsafe fn pin_default_device_to_cpu() {
+    if std::env::var_os("BURN_DEVICE").is_some() {
+        return;
+    }
+    let cpu = [BackendKind::Flex, BackendKind::Ndarray]
+        .into_iter()
+        .find(|kind| kind.is_compiled());
+    if let Some(kind) = cpu {
+        // SAFETY: the caller guarantees no other thread reads the environment now.
+        unsafe { std::env::set_var("BURN_DEVICE", kind.name()) };
+    }
+}
+
 impl fmt::Display for BackendKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

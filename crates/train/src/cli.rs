@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use model::Activation;
 
 use crate::backend::BackendKind;
-use crate::config::Overrides;
+use crate::config::{Overrides, Precision};
 
 /// Activation Lab: train the tutorial's network on Burn and measure why
 /// activation functions matter.
@@ -34,7 +34,11 @@ pub enum Command {
     /// Show that a network without activations folds into one linear layer, and one with relu does not.
     Collapse(CollapseArgs),
     /// Train one network and print per-layer gradient norms, dead and saturated units.
-    Diagnose(RunArgs),
+    Diagnose(DiagnoseArgs),
+    /// Predict with a trained network: one prediction per row of a CSV file.
+    Predict(PredictArgs),
+    /// Score a trained network on a CSV file with a target column: MSE and R^2.
+    Eval(EvalArgs),
     /// Draw figures: the activations and their derivatives, or a finished run.
     #[command(subcommand)]
     Plot(PlotCommand),
@@ -145,6 +149,9 @@ pub struct CommonArgs {
     /// (costs about 18% of the seed run's training time, so it is opt-in).
     #[arg(long)]
     pub diagnostics: bool,
+    /// Float type of weights and data (float64 shows which differences are rounding).
+    #[arg(long, value_enum)]
+    pub precision: Option<Precision>,
 }
 
 impl CommonArgs {
@@ -159,6 +166,8 @@ impl CommonArgs {
             seed: self.seed,
             hidden: self.hidden.clone(),
             diagnostics: self.diagnostics.then_some(true),
+            checkpoint_every: None,
+            precision: self.precision,
         }
     }
 }
@@ -169,10 +178,76 @@ pub struct RunArgs {
     /// Config, backend and overrides.
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Directory for metrics.csv and the resolved config.toml.
+    /// Directory for checkpoints (model.safetensors in PyTorch's names and
+    /// layout, optimizer.bpk, checkpoint.toml), metrics.csv and config.toml.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// With --out, checkpoint every N epochs as well as at the end (0: only at the end).
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<usize>,
+    /// Start from weights saved by PyTorch: a `torch.save(model.state_dict())`
+    /// file (.pt) or a safetensors file, named fc1.weight [out, in], fc1.bias, ...
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub init_weights: Option<PathBuf>,
+    /// Continue the run checkpointed in DIR (its --out directory). Only
+    /// --epochs, --checkpoint-every, --backend and --quiet may be given with it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["config", "activation", "lr", "batch_size", "samples", "seed", "hidden", "diagnostics", "precision", "out"]
+    )]
+    pub resume: Option<PathBuf>,
     /// Print only the summary.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Options of `train diagnose`.
+#[derive(Debug, Clone, Args)]
+pub struct DiagnoseArgs {
+    /// Config, backend and overrides.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Directory for metrics.csv and the resolved config.toml.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Options shared by `train predict` and `train eval`.
+#[derive(Debug, Clone, Args)]
+pub struct ModelInputArgs {
+    /// A run's --out directory (config.toml, model.safetensors, checkpoint.toml).
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// CSV file of rows to score, with a header row unless --no-header.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// The CSV file has no header row.
+    #[arg(long)]
+    pub no_header: bool,
+    /// Backend to run on.
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+}
+
+/// Options of `train predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// The network and the rows.
+    #[command(flatten)]
+    pub source: ModelInputArgs,
+    /// Write the predictions here as CSV (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Options of `train eval`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// The network and the rows (the target column as in the run's config, else the last).
+    #[command(flatten)]
+    pub source: ModelInputArgs,
+    /// Print the scores as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

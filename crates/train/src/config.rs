@@ -111,6 +111,32 @@ pub struct TrainingConfig {
     pub lr: f64,
     /// Record per-layer gradient norms and dead/saturated units each epoch.
     pub diagnostics: bool,
+    /// With `--out`, write a checkpoint every this many epochs (0: only at the end).
+    pub checkpoint_every: usize,
+    /// Float type of the weights and data: `float32` (as the seed) or
+    /// `float64` (to show that a difference is rounding).
+    pub precision: Precision,
+}
+
+/// The float type training runs in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// 32-bit floats, PyTorch's default.
+    #[default]
+    Float32,
+    /// 64-bit floats.
+    Float64,
+}
+
+impl Precision {
+    /// Burn's float type for it.
+    pub fn dtype(self) -> burn::tensor::DType {
+        match self {
+            Precision::Float32 => burn::tensor::DType::F32,
+            Precision::Float64 => burn::tensor::DType::F64,
+        }
+    }
 }
 
 /// `[optimizer]`: Adam with PyTorch's defaults.
@@ -159,6 +185,8 @@ impl Default for TrainingConfig {
             batch_size: 10,
             lr: 0.001,
             diagnostics: false,
+            checkpoint_every: 10,
+            precision: Precision::Float32,
         }
     }
 }
@@ -192,6 +220,10 @@ pub struct Overrides {
     pub hidden: Option<Vec<usize>>,
     /// `--diagnostics` or `train diagnose` (Some(true)).
     pub diagnostics: Option<bool>,
+    /// `--checkpoint-every`.
+    pub checkpoint_every: Option<usize>,
+    /// `--precision`.
+    pub precision: Option<Precision>,
 }
 
 /// A loaded config and where each value came from, for error messages.
@@ -293,6 +325,12 @@ impl RunConfig {
         }
         if let Some(diagnostics) = overrides.diagnostics {
             self.training.diagnostics = diagnostics;
+        }
+        if let Some(every) = overrides.checkpoint_every {
+            self.training.checkpoint_every = every;
+        }
+        if let Some(precision) = overrides.precision {
+            self.training.precision = precision;
         }
         if let Some(hidden) = &overrides.hidden {
             self.model.hidden = hidden.clone();
@@ -409,10 +447,20 @@ impl ResolvedConfig {
     /// Loads `path` (or the built-in seed defaults), applies the overrides
     /// and validates the result.
     pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Self, UserError> {
-        let mut config = match path {
+        let config = match path {
             Some(path) => RunConfig::from_file(path)?,
             None => RunConfig::default(),
         };
+        Self::resolve(config, path, overrides)
+    }
+
+    /// Applies the overrides to an already parsed config (read from `path`)
+    /// and validates the result.
+    pub fn resolve(
+        mut config: RunConfig,
+        path: Option<&Path>,
+        overrides: &Overrides,
+    ) -> Result<Self, UserError> {
         let blame = config.apply(overrides);
         if let Err((key, message)) = config.validate() {
             let origin = match (blame.get(key), path) {

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
 
 use crate::config::{DataConfig, DataKind, TargetColumn};
 use crate::error::UserError;
@@ -53,6 +54,52 @@ pub struct Split {
     pub train: Dataset,
     /// The last rows, never trained on.
     pub validation: Option<Dataset>,
+    /// The feature scaling applied to both, when the config standardises;
+    /// predictions on new rows must apply it too.
+    pub standardizer: Option<Standardizer>,
+}
+
+/// Per-feature `(x - mean) * scale`, fitted on the training rows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Standardizer {
+    /// Mean of each feature over the training rows.
+    pub mean: Vec<f64>,
+    /// `1 / standard deviation` of each feature (1 for a constant feature).
+    pub scale: Vec<f64>,
+}
+
+impl Standardizer {
+    /// Fits the mean and deviation of every feature of `data`.
+    pub fn fit(data: &Dataset) -> Self {
+        let (rows, features) = (data.rows() as f64, data.features);
+        let mut mean = vec![0.0f64; features];
+        for row in 0..data.rows() {
+            for (m, &v) in mean.iter_mut().zip(data.row(row)) {
+                *m += v as f64 / rows;
+            }
+        }
+        let mut variance = vec![0.0f64; features];
+        for row in 0..data.rows() {
+            for ((s, &v), m) in variance.iter_mut().zip(data.row(row)).zip(&mean) {
+                *s += (v as f64 - m).powi(2) / rows;
+            }
+        }
+        let scale = variance
+            .iter()
+            .map(|s| if *s > 0.0 { 1.0 / s.sqrt() } else { 1.0 })
+            .collect();
+        Self { mean, scale }
+    }
+
+    /// Scales `data`'s features in place.
+    pub fn apply(&self, data: &mut Dataset) {
+        let features = data.features;
+        for (index, value) in data.x.iter_mut().enumerate() {
+            let column = index % features;
+            *value = ((*value as f64 - self.mean[column]) * self.scale[column]) as f32;
+        }
+    }
 }
 
 /// The coefficients behind `kind = "linear"` data.
@@ -156,12 +203,55 @@ pub fn linear(
     (Dataset { features, x, y }, LinearTruth { weights, bias })
 }
 
-/// Reads a numeric CSV file; every column but the target is a feature.
-pub fn read_csv(
-    path: &Path,
-    target: Option<&TargetColumn>,
-    header: bool,
-) -> Result<Dataset, UserError> {
+/// A numeric CSV file: optional header names and row-major values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// The header row, when the file has one.
+    pub names: Option<Vec<String>>,
+    /// Columns per row.
+    pub columns: usize,
+    /// `rows * columns` values.
+    pub values: Vec<f32>,
+}
+
+impl Table {
+    /// Number of data rows.
+    pub fn rows(&self) -> usize {
+        self.values.len() / self.columns.max(1)
+    }
+
+    /// Splits off column `target` as the targets; the rest are features.
+    pub fn into_dataset(self, target: usize) -> Dataset {
+        let mut x = Vec::with_capacity(self.values.len());
+        let mut y = Vec::with_capacity(self.rows());
+        for (index, value) in self.values.into_iter().enumerate() {
+            if index % self.columns == target {
+                y.push(value);
+            } else {
+                x.push(value);
+            }
+        }
+        Dataset {
+            features: self.columns - 1,
+            x,
+            y,
+        }
+    }
+
+    /// Keeps every column as a feature; the targets are left empty.
+    pub fn into_features(self) -> Dataset {
+        Dataset {
+            features: self.columns,
+            x: self.values,
+            y: Vec::new(),
+        }
+    }
+}
+
+/// Reads a CSV file of numbers; every row must have as many columns as the
+/// first. Errors name the file, the row (as a reader counts lines) and the
+/// column.
+pub fn read_table(path: &Path, header: bool) -> Result<Table, UserError> {
     let shown = path.display();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(header)
@@ -183,9 +273,7 @@ pub fn read_csv(
         None
     };
     let mut columns: Option<usize> = names.as_ref().map(Vec::len);
-    let mut target_index: Option<usize> = None;
-    let mut x = Vec::new();
-    let mut y = Vec::new();
+    let mut values = Vec::new();
     for (index, record) in reader.records().enumerate() {
         // Rows are counted as a person reading the file would: line 1 is the header.
         let row_number = index + 1 + usize::from(header);
@@ -199,25 +287,12 @@ pub fn read_csv(
                 record.len()
             )));
         }
-        if width < 2 {
-            return Err(UserError::new(format!(
-                "{shown}: needs at least 2 columns (features and a target), found {width}"
-            )));
-        }
-        let target_column = match target_index {
-            Some(column) => column,
-            None => {
-                let column = resolve_target(target, names.as_deref(), width, &shown.to_string())?;
-                target_index = Some(column);
-                column
-            }
-        };
         for (column, cell) in record.iter().enumerate() {
+            let name = names
+                .as_ref()
+                .map(|n| format!(" ({})", n[column]))
+                .unwrap_or_default();
             let value: f32 = cell.parse().map_err(|_| {
-                let name = names
-                    .as_ref()
-                    .map(|n| format!(" ({})", n[column]))
-                    .unwrap_or_default();
                 UserError::new(format!(
                     "{shown}: row {row_number}, column {}{name}: `{cell}` is not a number",
                     column + 1
@@ -225,28 +300,51 @@ pub fn read_csv(
             })?;
             if !value.is_finite() {
                 return Err(UserError::new(format!(
-                    "{shown}: row {row_number}, column {}: `{cell}` is not finite",
+                    "{shown}: row {row_number}, column {}{name}: `{cell}` is not finite",
                     column + 1
                 )));
             }
-            if column == target_column {
-                y.push(value);
-            } else {
-                x.push(value);
-            }
+            values.push(value);
         }
     }
-    let Some(width) = columns else {
+    let Some(columns) = columns else {
         return Err(UserError::new(format!("{shown}: the file is empty")));
     };
-    if y.is_empty() {
+    if values.is_empty() {
         return Err(UserError::new(format!("{shown}: no data rows")));
     }
-    Ok(Dataset {
-        features: width - 1,
-        x,
-        y,
+    Ok(Table {
+        names,
+        columns,
+        values,
     })
+}
+
+/// Reads a numeric CSV file; every column but the target is a feature.
+pub fn read_csv(
+    path: &Path,
+    target: Option<&TargetColumn>,
+    header: bool,
+) -> Result<Dataset, UserError> {
+    let shown = path.display().to_string();
+    let table = read_table(path, header)?;
+    if table.columns < 2 {
+        return Err(UserError::new(format!(
+            "{shown}: needs at least 2 columns (features and a target), found {}",
+            table.columns
+        )));
+    }
+    let target = target_index(&table, target, &shown)?;
+    Ok(table.into_dataset(target))
+}
+
+/// The 0-based column `target` names in `table` (the last one when `None`).
+pub fn target_index(
+    table: &Table,
+    target: Option<&TargetColumn>,
+    shown: &str,
+) -> Result<usize, UserError> {
+    resolve_target(target, table.names.as_deref(), table.columns, shown)
 }
 
 fn resolve_target(
@@ -294,6 +392,7 @@ pub fn split(data: Dataset, fraction: f64) -> Result<Split, UserError> {
         return Ok(Split {
             train: data,
             validation: None,
+            standardizer: None,
         });
     }
     if held_out >= rows {
@@ -305,40 +404,19 @@ pub fn split(data: Dataset, fraction: f64) -> Result<Split, UserError> {
     Ok(Split {
         train: data.slice(0, cut),
         validation: Some(data.slice(cut, rows)),
+        standardizer: None,
     })
 }
 
-/// Per-feature mean and standard deviation of the training rows, applied to
-/// both parts (a constant feature is only centred).
+/// Fits a [`Standardizer`] on the training rows and applies it to both
+/// parts (a constant feature is only centred).
 pub fn standardize(split: &mut Split) {
-    let train = &split.train;
-    let (rows, features) = (train.rows() as f64, train.features);
-    let mut mean = vec![0.0f64; features];
-    for row in 0..train.rows() {
-        for (m, &v) in mean.iter_mut().zip(train.row(row)) {
-            *m += v as f64 / rows;
-        }
-    }
-    let mut std = vec![0.0f64; features];
-    for row in 0..train.rows() {
-        for ((s, &v), m) in std.iter_mut().zip(train.row(row)).zip(&mean) {
-            *s += (v as f64 - m).powi(2) / rows;
-        }
-    }
-    let scale: Vec<f64> = std
-        .iter()
-        .map(|s| if *s > 0.0 { 1.0 / s.sqrt() } else { 1.0 })
-        .collect();
-    let apply = |data: &mut Dataset| {
-        for (index, value) in data.x.iter_mut().enumerate() {
-            let column = index % features;
-            *value = ((*value as f64 - mean[column]) * scale[column]) as f32;
-        }
-    };
-    apply(&mut split.train);
+    let standardizer = Standardizer::fit(&split.train);
+    standardizer.apply(&mut split.train);
     if let Some(validation) = split.validation.as_mut() {
-        apply(validation);
+        standardizer.apply(validation);
     }
+    split.standardizer = Some(standardizer);
 }
 
 #[cfg(test)]

@@ -39,7 +39,9 @@ pub const EXIT_FAILURE: i32 = 1;
 
 /// The process exit code an error should end with.
 pub fn exit_code(error: &anyhow::Error) -> i32 {
-    if error.chain().any(|cause| cause.is::<UserError>()) {
+    if error.is::<crate::interrupt::Interrupted>() {
+        crate::interrupt::EXIT_INTERRUPTED
+    } else if error.chain().any(|cause| cause.is::<UserError>()) {
         EXIT_USAGE
     } else {
         EXIT_FAILURE

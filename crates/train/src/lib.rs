@@ -3,6 +3,7 @@
 //! calls [`commands::dispatch`].
 
 pub mod backend;
+pub mod checkpoint;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -11,9 +12,11 @@ pub mod diagnostics;
 pub mod error;
 pub mod experiments;
 pub mod init;
+pub mod interrupt;
 pub mod metrics;
 pub mod output;
 pub mod plot;
 pub mod progress;
 pub mod rng;
 pub mod trainer;
+pub mod weights;

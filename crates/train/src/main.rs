@@ -5,6 +5,8 @@ use train::cli::Cli;
 use train::error::{exit_code, one_line};
 
 fn main() {
+    // SAFETY: first thing in main, before any thread exists.
+    unsafe { train::backend::pin_default_device_to_cpu() };
     let cli = Cli::parse();
     if let Err(error) = train::commands::dispatch(cli) {
         eprintln!("error: {}", one_line(&error));

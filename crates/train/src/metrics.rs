@@ -7,8 +7,10 @@
 
 use std::path::Path;
 
+use crate::diagnostics::LayerDiagnostics;
 use crate::output::write_atomic;
 use crate::trainer::EpochRecord;
+use crate::user_error;
 
 fn optional(value: Option<f64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
@@ -62,4 +64,103 @@ pub fn metrics_csv(records: &[EpochRecord]) -> anyhow::Result<Vec<u8>> {
 /// Writes `metrics.csv` atomically.
 pub fn write_metrics(path: &Path, records: &[EpochRecord]) -> anyhow::Result<()> {
     write_atomic(path, &metrics_csv(records)?)
+}
+
+/// Reads a `metrics.csv` written by [`write_metrics`] back into records
+/// (for `--resume`); errors name the file, the row and the column.
+pub fn read_records(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
+    let shown = path.display();
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|error| user_error!("cannot read {shown}: {error}"))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|error| user_error!("{shown}: {error}"))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let required =
+        |name: &str| column(name).ok_or_else(|| user_error!("{shown}: no `{name}` column"));
+    let (epoch, loss, elapsed) = (
+        required("epoch")?,
+        required("loss")?,
+        required("elapsed_s")?,
+    );
+    let (train_mse, val_loss) = (column("train_mse"), column("val_loss"));
+    let layers = (1..)
+        .take_while(|layer| column(&format!("grad_norm_l{layer}")).is_some())
+        .count();
+    let mut records = Vec::new();
+    for (index, row) in reader.records().enumerate() {
+        let row_number = index + 2;
+        let row = row.map_err(|error| user_error!("{shown}: row {row_number}: {error}"))?;
+        let number = |at: Option<usize>| -> anyhow::Result<Option<f64>> {
+            let Some(at) = at else { return Ok(None) };
+            let cell = row.get(at).unwrap_or("");
+            if cell.is_empty() {
+                return Ok(None);
+            }
+            cell.parse().map(Some).map_err(|_| {
+                user_error!(
+                    "{shown}: row {row_number}, column {}: `{cell}` is not a number",
+                    header[at]
+                )
+            })
+        };
+        let value = |at: usize| -> anyhow::Result<f64> {
+            number(Some(at))?
+                .ok_or_else(|| user_error!("{shown}: row {row_number}: empty `{}`", header[at]))
+        };
+        let mut diagnostics = Vec::with_capacity(layers);
+        for layer in 1..=layers {
+            diagnostics.push(LayerDiagnostics {
+                grad_norm: value(column(&format!("grad_norm_l{layer}")).expect("counted"))?,
+                dead_fraction: number(column(&format!("dead_l{layer}")))?,
+                saturated_fraction: number(column(&format!("saturated_l{layer}")))?,
+            });
+        }
+        records.push(EpochRecord {
+            epoch: value(epoch)? as usize,
+            loss: value(loss)?,
+            elapsed_s: value(elapsed)?,
+            train_mse: number(train_mse)?,
+            val_loss: number(val_loss)?,
+            layers: diagnostics,
+        });
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_survive_a_round_trip_through_csv() {
+        let records: Vec<EpochRecord> = (1..=3)
+            .map(|epoch| EpochRecord {
+                epoch,
+                loss: 0.1 / epoch as f64 + 1e-17,
+                train_mse: Some(0.3 / 7.0),
+                val_loss: None,
+                elapsed_s: 0.25 * epoch as f64,
+                layers: vec![
+                    LayerDiagnostics {
+                        grad_norm: 1.0 / 3.0,
+                        dead_fraction: Some(0.5),
+                        saturated_fraction: None,
+                    },
+                    LayerDiagnostics {
+                        grad_norm: 2.0,
+                        dead_fraction: None,
+                        saturated_fraction: None,
+                    },
+                ],
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.csv");
+        write_metrics(&path, &records).unwrap();
+        assert_eq!(read_records(&path).unwrap(), records);
+    }
 }

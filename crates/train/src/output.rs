@@ -33,6 +33,14 @@ pub fn write_atomic_with(
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     fill(temp.as_file_mut()).with_context(|| format!("cannot write {}", path.display()))?;
+    // The temporary file is private (0600); the finished one reads like any other.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot set the permissions of {}", path.display()))?;
+    }
     temp.as_file_mut()
         .sync_all()
         .with_context(|| format!("cannot flush {}", path.display()))?;

@@ -37,6 +37,15 @@ impl Reporter {
         }
     }
 
+    /// Starts the bar at `epoch` epochs done (a resumed run).
+    pub fn starting_at(self, epoch: usize) -> Self {
+        if let Reporter::Bar(bar) = &self {
+            bar.set_position(epoch as u64);
+            bar.reset_eta();
+        }
+        self
+    }
+
     /// Reports one epoch.
     pub fn epoch(&self, record: &EpochRecord, epochs: usize) {
         let line = epoch_line(record, epochs);

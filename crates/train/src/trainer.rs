@@ -4,12 +4,13 @@
 //! per epoch (the seed prints the epoch's last batch loss), so a step never
 //! waits on the host.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Bytes, DType, Device, Tensor, TensorData};
 use model::{LayerWeights, Mlp};
 
 use crate::backend::Backend;
@@ -43,9 +44,22 @@ pub struct Trainer {
     full_train: Option<(Tensor<2>, Tensor<2>)>,
     grad_norms: Option<GradNormAccumulator>,
     lr: f64,
-    epoch: usize,
-    steps: usize,
+    dtype: DType,
+    position: Position,
     started: Instant,
+    /// Training seconds before this process (a resumed run's past).
+    earlier_seconds: f64,
+}
+
+/// How far training has gone.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Position {
+    /// Epochs finished.
+    pub epoch: usize,
+    /// Batches of the current epoch already taken.
+    pub batch: usize,
+    /// Optimiser steps taken.
+    pub steps: usize,
 }
 
 /// What a finished training run leaves behind.
@@ -71,13 +85,18 @@ pub fn adam(config: &RunConfig) -> ModuleOptimizer {
 
 /// Puts a data set on `device` as `([rows, features], [rows, 1])` tensors.
 pub fn to_tensors(data: &Dataset, device: &Device) -> (Tensor<2>, Tensor<2>) {
+    to_tensors_as(data, device, DType::F32)
+}
+
+/// As [`to_tensors`], cast to float type `dtype`.
+pub fn to_tensors_as(data: &Dataset, device: &Device, dtype: DType) -> (Tensor<2>, Tensor<2>) {
     let rows = data.rows();
-    let x = Tensor::from_data(
+    let x = Tensor::<2>::from_data(
         TensorData::new(data.x.clone(), [rows, data.features]),
         device,
     );
-    let y = Tensor::from_data(TensorData::new(data.y.clone(), [rows, 1]), device);
-    (x, y)
+    let y = Tensor::<2>::from_data(TensorData::new(data.y.clone(), [rows, 1]), device);
+    (x.cast(dtype), y.cast(dtype))
 }
 
 /// Mean squared error, as `nn.MSELoss()`.
@@ -94,9 +113,10 @@ impl Trainer {
         weights: &[LayerWeights],
     ) -> anyhow::Result<Self> {
         let device = backend.autodiff_device();
-        let model = Mlp::from_weights(weights, config.model.activation, &device)
+        let dtype = config.training.precision.dtype();
+        let model = Mlp::from_weights_as(weights, config.model.activation, &device, dtype)
             .context("cannot build the network")?;
-        let (x, y) = to_tensors(&data.train, &device);
+        let (x, y) = to_tensors_as(&data.train, &device, dtype);
         let rows = data.train.rows();
         let batch = config.training.batch_size;
         // In order, no shuffle; the last batch keeps what is left, as X[i:i+batch].
@@ -110,7 +130,7 @@ impl Trainer {
         let validation = data
             .validation
             .as_ref()
-            .map(|validation| to_tensors(validation, &backend.device));
+            .map(|validation| to_tensors_as(validation, &backend.device, dtype));
         let trainer = Self {
             model,
             optimizer: adam(config),
@@ -119,9 +139,10 @@ impl Trainer {
             full_train: None,
             grad_norms: None,
             lr: config.training.lr,
-            epoch: 0,
-            steps: 0,
+            dtype,
+            position: Position::default(),
             started: Instant::now(),
+            earlier_seconds: 0.0,
         };
         Ok(if config.training.diagnostics {
             trainer.with_diagnostics(data, backend)
@@ -134,14 +155,14 @@ impl Trainer {
     /// extra forward pass per epoch), for curves that do not jump with the
     /// last batch.
     pub fn track_full_loss(mut self, data: &Split, backend: &Backend) -> Self {
-        self.full_train = Some(to_tensors(&data.train, &backend.device));
+        self.full_train = Some(to_tensors_as(&data.train, &backend.device, self.dtype));
         self
     }
 
     /// Records per-layer gradient norms and dead/saturated units each epoch.
     pub fn with_diagnostics(mut self, data: &Split, backend: &Backend) -> Self {
         if self.full_train.is_none() {
-            self.full_train = Some(to_tensors(&data.train, &backend.device));
+            self.full_train = Some(to_tensors_as(&data.train, &backend.device, self.dtype));
         }
         self.grad_norms = Some(GradNormAccumulator::new(self.model.layers.len()));
         self
@@ -152,10 +173,52 @@ impl Trainer {
         self.started = Instant::now();
     }
 
+    /// Continues from a checkpoint: Adam's saved state, the position and the
+    /// training time already spent. The network's weights were given to
+    /// [`Trainer::new`].
+    pub fn restore(
+        mut self,
+        optimizer: Vec<u8>,
+        position: Position,
+        earlier_seconds: f64,
+    ) -> anyhow::Result<Self> {
+        if position.batch >= self.batches.len() {
+            anyhow::bail!(
+                "the checkpoint stopped after batch {} of an epoch that has {}",
+                position.batch,
+                self.batches.len()
+            );
+        }
+        self.optimizer = self
+            .optimizer
+            .from_bytes(Bytes::from_bytes_vec(optimizer))
+            .context("cannot read the optimizer state")?;
+        self.position = position;
+        self.earlier_seconds = earlier_seconds;
+        Ok(self)
+    }
+
+    /// Adam's state, serialised (Burn's burnpack format).
+    pub fn optimizer_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        let bytes = self
+            .optimizer
+            .into_bytes()
+            .context("cannot serialise the optimizer state")?;
+        Ok(bytes.to_vec())
+    }
+
     /// One pass over the batches: forward, MSE, backward, Adam step.
     pub fn run_epoch(&mut self) -> EpochRecord {
+        self.run_epoch_until(&AtomicBool::new(false))
+            .expect("never interrupted")
+    }
+
+    /// As [`Trainer::run_epoch`], but returns `None` after the current step
+    /// once `stop` is set; the next call finishes the epoch.
+    pub fn run_epoch_until(&mut self, stop: &AtomicBool) -> Option<EpochRecord> {
         let mut last_loss = None;
-        for (x, y) in &self.batches {
+        while self.position.batch < self.batches.len() {
+            let (x, y) = &self.batches[self.position.batch];
             let loss = mse(self.model.forward(x.clone()), y.clone());
             let grads = GradientsParams::from_grads(loss.backward(), &self.model);
             if let Some(accumulator) = self.grad_norms.as_mut() {
@@ -163,26 +226,31 @@ impl Trainer {
             }
             self.model = self.optimizer.step(self.lr, self.model.clone(), grads);
             last_loss = Some(loss);
-            self.steps += 1;
+            self.position.steps += 1;
+            self.position.batch += 1;
+            if self.position.batch < self.batches.len() && stop.load(Ordering::Relaxed) {
+                return None;
+            }
         }
-        self.epoch += 1;
+        self.position.batch = 0;
+        self.position.epoch += 1;
         let loss = last_loss
-            .expect("a data set has at least one batch")
-            .into_scalar::<f32>() as f64;
+            .expect("an epoch takes at least one step")
+            .into_scalar::<f64>();
         let val_loss = self.validation_loss();
         let train_mse = self
             .full_train
             .as_ref()
             .map(|data| self.inference_mse(data));
         let layers = self.epoch_diagnostics();
-        EpochRecord {
-            epoch: self.epoch,
+        Some(EpochRecord {
+            epoch: self.position.epoch,
             loss,
             train_mse,
             val_loss,
             layers,
-            elapsed_s: self.started.elapsed().as_secs_f64(),
-        }
+            elapsed_s: self.seconds(),
+        })
     }
 
     /// MSE over the validation rows with the current weights.
@@ -204,7 +272,7 @@ impl Trainer {
 
     fn inference_mse(&self, (x, y): &(Tensor<2>, Tensor<2>)) -> f64 {
         let model = self.model.valid();
-        mse(model.forward(x.clone()), y.clone()).into_scalar::<f32>() as f64
+        mse(model.forward(x.clone()), y.clone()).into_scalar::<f64>()
     }
 
     /// The network as it stands.
@@ -214,12 +282,18 @@ impl Trainer {
 
     /// Optimiser steps taken so far.
     pub fn steps(&self) -> usize {
-        self.steps
+        self.position.steps
     }
 
-    /// Seconds since the clock started.
+    /// How far training has gone.
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// Seconds of training: this process's since the clock started, plus a
+    /// resumed run's earlier ones.
     pub fn seconds(&self) -> f64 {
-        self.started.elapsed().as_secs_f64()
+        self.earlier_seconds + self.started.elapsed().as_secs_f64()
     }
 }
 

@@ -1,15 +1,14 @@
 //! `train diagnose`: one run with diagnostics, summarised per layer.
 
-use crate::cli::RunArgs;
-use crate::commands::run::{load_data, prepare};
+use crate::cli::DiagnoseArgs;
+use crate::commands::run::{load_data, prepare, write_run_files};
 use crate::diagnostics::LayerDiagnostics;
 use crate::init::initial_weights;
-use crate::metrics::write_metrics;
-use crate::output::{ensure_dir, write_atomic};
+use crate::output::ensure_dir;
 use crate::trainer::{EpochRecord, train};
 
 /// Trains with diagnostics on and prints the per-layer table.
-pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
     let mut common = args.common.clone();
     common.diagnostics = true;
     let (resolved, backend) = prepare(&common)?;
@@ -33,8 +32,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     );
     print!("{}", render(config.layer_sizes().as_slice(), first, last));
     if let Some(out) = &args.out {
-        write_metrics(&out.join("metrics.csv"), &outcome.records)?;
-        write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
+        write_run_files(out, config, &outcome.records)?;
         println!("wrote {0}/metrics.csv, {0}/config.toml", out.display());
     }
     Ok(())

@@ -4,6 +4,7 @@ pub mod collapse;
 pub mod compare;
 pub mod diagnose;
 pub mod plot;
+pub mod predict;
 pub mod run;
 
 use crate::cli::{Cli, Command};
@@ -17,5 +18,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Collapse(args)) => collapse::run(&args),
         Some(Command::Diagnose(args)) => diagnose::run(&args),
         Some(Command::Plot(command)) => plot::run(&command),
+        Some(Command::Predict(args)) => predict::predict(&args),
+        Some(Command::Eval(args)) => predict::eval(&args),
     }
 }

@@ -1,0 +1,199 @@
+//! `train predict` and `train eval`: a trained network on new rows.
+
+use std::path::Path;
+
+use burn::tensor::{Tensor, TensorData};
+use model::Mlp;
+
+use crate::backend::Backend;
+use crate::checkpoint::{Checkpoint, MODEL_FILE};
+use crate::cli::{EvalArgs, ModelInputArgs, PredictArgs};
+use crate::commands::run::open_backend;
+use crate::config::{DataKind, RunConfig};
+use crate::data::{Dataset, read_table, target_index};
+use crate::init::initial_weights;
+use crate::output::write_atomic;
+use crate::user_error;
+use crate::weights::load_into;
+
+/// A trained network ready to score rows.
+struct Loaded {
+    checkpoint: Checkpoint,
+    model: Mlp,
+    backend: Backend,
+}
+
+fn load(source: &ModelInputArgs) -> anyhow::Result<Loaded> {
+    let checkpoint = Checkpoint::open(&source.model)?;
+    let backend = open_backend(source.backend)?;
+    let config = &checkpoint.config;
+    let template = initial_weights(&config.layer_sizes(), config.seed);
+    let mut model = Mlp::from_weights(&template, config.model.activation, &backend.device)?;
+    // Not checked against checkpoint.toml's digest: a model.safetensors
+    // edited or fine-tuned elsewhere (e.g. in PyTorch) is a fair input here,
+    // and a mismatched one is caught by its names and shapes.
+    load_into(&mut model, &source.model.join(MODEL_FILE))?;
+    Ok(Loaded {
+        checkpoint,
+        model,
+        backend,
+    })
+}
+
+/// The target column rows of `config`'s data carry, when they come as CSV.
+fn configured_target(config: &RunConfig) -> Option<&crate::config::TargetColumn> {
+    (config.data.kind == DataKind::Csv)
+        .then_some(config.data.target.as_ref())
+        .flatten()
+}
+
+/// Reads `path`: the network's features, plus a target column when `needs_target`.
+fn read_rows(
+    path: &Path,
+    header: bool,
+    config: &RunConfig,
+    needs_target: bool,
+) -> anyhow::Result<Dataset> {
+    let shown = path.display().to_string();
+    let table = read_table(path, header)?;
+    let input = config.model.input;
+    if table.columns == input && !needs_target {
+        return Ok(table.into_features());
+    }
+    if table.columns == input + 1 {
+        let target = target_index(&table, configured_target(config), &shown)?;
+        return Ok(table.into_dataset(target));
+    }
+    let wanted = if needs_target {
+        format!("{} ({input} features and a target)", input + 1)
+    } else {
+        format!(
+            "{input} (features) or {} (features and a target)",
+            input + 1
+        )
+    };
+    Err(user_error!(
+        "{shown}: has {} columns, the network takes {input} features, so expected {wanted}",
+        table.columns
+    ))
+}
+
+impl Loaded {
+    /// One prediction per row of `data`, after the training's standardisation.
+    fn predict(&self, mut data: Dataset) -> Vec<f32> {
+        if let Some(standardizer) = &self.checkpoint.state.standardizer {
+            standardizer.apply(&mut data);
+        }
+        let rows = data.x.len() / data.features;
+        let x = Tensor::<2>::from_data(
+            TensorData::new(data.x, [rows, data.features]),
+            &self.backend.device,
+        );
+        self.model
+            .forward(x)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("a float tensor converts to f32")
+    }
+}
+
+/// `train predict`.
+pub fn predict(args: &PredictArgs) -> anyhow::Result<()> {
+    let loaded = load(&args.source)?;
+    let data = read_rows(
+        &args.source.input,
+        !args.source.no_header,
+        &loaded.checkpoint.config,
+        false,
+    )?;
+    let predictions = loaded.predict(data);
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["prediction"])?;
+    for prediction in &predictions {
+        writer.write_record([prediction.to_string()])?;
+    }
+    let text = writer.into_inner()?;
+    match &args.output {
+        Some(path) => {
+            write_atomic(path, &text)?;
+            eprintln!(
+                "wrote {} predictions to {}",
+                predictions.len(),
+                path.display()
+            );
+        }
+        None => print!("{}", String::from_utf8(text)?),
+    }
+    Ok(())
+}
+
+/// Mean squared error and coefficient of determination.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scores {
+    /// Rows scored.
+    pub rows: usize,
+    /// Mean squared error.
+    pub mse: f64,
+    /// `1 - SSE / SST`; `None` when the targets are constant.
+    pub r2: Option<f64>,
+}
+
+/// Scores `predictions` against `targets`.
+pub fn score(predictions: &[f32], targets: &[f32]) -> Scores {
+    let rows = targets.len();
+    let mean = targets.iter().map(|&t| t as f64).sum::<f64>() / rows as f64;
+    let sse: f64 = predictions
+        .iter()
+        .zip(targets)
+        .map(|(&p, &t)| (p as f64 - t as f64).powi(2))
+        .sum();
+    let sst: f64 = targets.iter().map(|&t| (t as f64 - mean).powi(2)).sum();
+    Scores {
+        rows,
+        mse: sse / rows as f64,
+        r2: (sst > 0.0).then(|| 1.0 - sse / sst),
+    }
+}
+
+/// `train eval`.
+pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
+    let loaded = load(&args.source)?;
+    let data = read_rows(
+        &args.source.input,
+        !args.source.no_header,
+        &loaded.checkpoint.config,
+        true,
+    )?;
+    let targets = data.y.clone();
+    let scores = score(&loaded.predict(data), &targets);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"rows": scores.rows, "mse": scores.mse, "r2": scores.r2})
+        );
+    } else {
+        println!("rows  {}", scores.rows);
+        println!("MSE   {:.6}", scores.mse);
+        match scores.r2 {
+            Some(r2) => println!("R^2   {r2:.6}"),
+            None => println!("R^2   undefined (the targets are constant)"),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_match_their_definitions() {
+        let scores = score(&[1.0, 2.0, 3.0], &[1.0, 2.0, 5.0]);
+        assert_eq!(scores.rows, 3);
+        assert!((scores.mse - 4.0 / 3.0).abs() < 1e-12);
+        // mean 8/3; SST = (25 + 4 + 49) / 9 = 78/9; R^2 = 1 - 4 / (78/9).
+        assert!((scores.r2.unwrap() - (1.0 - 36.0 / 78.0)).abs() < 1e-12);
+        assert_eq!(score(&[1.0, 2.0], &[3.0, 3.0]).r2, None);
+    }
+}

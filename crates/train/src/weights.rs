@@ -1,0 +1,208 @@
+//! Weight files in PyTorch's names and layout, through `burn::store`.
+//!
+//! The seed's `SimpleModel` names its layers `fc1`, `fc2`, ... and keeps each
+//! `weight` as `[out, in]`; [`Mlp`] keeps `layers.0`, `layers.1`, ... with
+//! `[in, out]` weights. Burn's adapters transpose, a key remapper renames.
+
+use std::path::Path;
+
+use anyhow::Context;
+use burn::store::{
+    BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter,
+    PytorchStore, SafetensorsStore,
+};
+use burn::tensor::{DType, Device};
+use model::{Activation, LayerWeights, Mlp};
+
+use crate::output::write_atomic;
+use crate::user_error;
+
+/// PyTorch's name for a tensor of 0-based layer `index`: `fc{index + 1}.{field}`.
+pub fn torch_name(index: usize, field: &str) -> String {
+    format!("fc{}.{field}", index + 1)
+}
+
+/// Renames `layers.{i}.` to `fc{i+1}.` (saving) or back (loading).
+fn remapper(layers: usize, to_torch: bool) -> KeyRemapper {
+    let patterns = (0..layers).map(|index| {
+        let burn = format!("layers.{index}.");
+        let torch = format!("fc{}.", index + 1);
+        if to_torch {
+            (format!("^{}", regex_escape(&burn)), torch)
+        } else {
+            (format!("^{}", regex_escape(&torch)), burn)
+        }
+    });
+    KeyRemapper::from_pattern_iter(patterns).expect("literal patterns are valid regexes")
+}
+
+fn regex_escape(text: &str) -> String {
+    text.replace('.', r"\.")
+}
+
+/// The network's weights as a safetensors file PyTorch loads as it is:
+/// `fc1.weight` `[out, in]`, `fc1.bias`, ...
+pub fn to_safetensors(model: &Mlp) -> anyhow::Result<Vec<u8>> {
+    let mut store = SafetensorsStore::from_bytes(None)
+        .with_to_adapter(BurnToPyTorchAdapter)
+        .remap(remapper(model.layers.len(), true))
+        .metadata("activation", model.activation.to_string());
+    model
+        .save_into(&mut store)
+        .map_err(|error| anyhow::anyhow!("cannot serialise the weights: {error}"))?;
+    store
+        .get_bytes()
+        .map_err(|error| anyhow::anyhow!("cannot serialise the weights: {error}"))
+}
+
+/// Writes [`to_safetensors`] to `path`, atomically.
+pub fn save_safetensors(model: &Mlp, path: &Path) -> anyhow::Result<()> {
+    write_atomic(path, &to_safetensors(model)?)
+}
+
+/// Replaces `model`'s parameters with those in `path`: a safetensors file or
+/// a `torch.save(model.state_dict())` file (`.pt`, `.pth`), in PyTorch's names
+/// and layout. Every `fcN.weight` / `fcN.bias` must be there with the shape the
+/// network has, and nothing else; errors name the file and the tensor.
+pub fn load_into(model: &mut Mlp, path: &Path) -> anyhow::Result<()> {
+    let shown = path.display().to_string();
+    let layers = model.layers.len();
+    let bytes = std::fs::read(path).map_err(|error| {
+        user_error!(
+            "cannot read weights file {shown}: {}",
+            crate::config::describe_io_error(&error)
+        )
+    })?;
+    if is_torch_pickle(path) {
+        let mut store = PytorchStore::from_file(path)
+            .remap(remapper(layers, false))
+            .allow_partial(true)
+            .validate(false);
+        check_and_apply(model, &mut store, &shown)
+    } else {
+        let mut store = SafetensorsStore::from_bytes(Some(bytes))
+            .with_from_adapter(PyTorchToBurnAdapter)
+            .remap(remapper(layers, false))
+            .allow_partial(true)
+            .validate(false);
+        check_and_apply(model, &mut store, &shown)
+    }
+}
+
+/// Reads a weights file (see [`load_into`]) for a network shaped like
+/// `template`, returning the weights in PyTorch's layout.
+pub fn read_layer_weights(
+    path: &Path,
+    template: &[LayerWeights],
+    activation: Activation,
+    device: &Device,
+) -> anyhow::Result<Vec<LayerWeights>> {
+    let mut model = Mlp::from_weights(template, activation, device)?;
+    load_into(&mut model, path)?;
+    Ok(model.to_weights())
+}
+
+fn is_torch_pickle(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("pt" | "pth" | "bin")
+    )
+}
+
+/// What the network needs: `(burn name, torch name, torch-layout shape)`.
+fn expected_tensors(model: &Mlp) -> Vec<(String, String, Vec<usize>)> {
+    let sizes = model.sizes();
+    let mut expected = Vec::new();
+    for index in 0..model.layers.len() {
+        let (d_input, d_output) = (sizes[index], sizes[index + 1]);
+        for (field, shape) in [
+            ("weight", vec![d_output, d_input]),
+            ("bias", vec![d_output]),
+        ] {
+            expected.push((
+                format!("layers.{index}.{field}"),
+                torch_name(index, field),
+                shape,
+            ));
+        }
+    }
+    expected
+}
+
+/// Back from Burn's name to PyTorch's, for messages.
+fn shown_name(burn_name: &str) -> String {
+    burn_name
+        .strip_prefix("layers.")
+        .and_then(|rest| rest.split_once('.'))
+        .and_then(|(index, field)| Some(torch_name(index.parse().ok()?, field)))
+        .unwrap_or_else(|| burn_name.to_string())
+}
+
+fn check_and_apply<S: ModuleStore>(
+    model: &mut Mlp,
+    store: &mut S,
+    shown: &str,
+) -> anyhow::Result<()>
+where
+    S::Error: std::fmt::Display,
+{
+    let found = store.get_all_tensors().map_err(|error| {
+        user_error!("{shown}: not a readable safetensors or PyTorch weights file ({error})")
+    })?;
+    let expected = expected_tensors(model);
+    let sizes = model.sizes();
+    for (burn_name, torch_name, shape) in &expected {
+        let Some(tensor) = found.get(burn_name) else {
+            let present: Vec<String> = found.keys().map(|name| shown_name(name)).collect();
+            return Err(user_error!(
+                "{shown}: tensor {torch_name} is missing (the network {sizes:?} needs it; the file has {})",
+                if present.is_empty() {
+                    "no tensors".to_string()
+                } else {
+                    present.join(", ")
+                }
+            ));
+        };
+        if tensor.shape.as_slice() != shape.as_slice() {
+            return Err(user_error!(
+                "{shown}: tensor {torch_name} has shape {:?}, the network {sizes:?} needs {shape:?}",
+                tensor.shape.as_slice()
+            ));
+        }
+        if tensor.dtype != DType::F32 {
+            return Err(user_error!(
+                "{shown}: tensor {torch_name} is {:?}; save the weights as float32",
+                tensor.dtype
+            ));
+        }
+    }
+    if let Some(extra) = found
+        .keys()
+        .find(|name| !expected.iter().any(|(burn_name, _, _)| burn_name == *name))
+    {
+        return Err(user_error!(
+            "{shown}: tensor {} is not part of the network {sizes:?}",
+            shown_name(extra)
+        ));
+    }
+    let result = model
+        .load_from(store)
+        .map_err(|error| anyhow::anyhow!("{error}"))
+        .with_context(|| format!("cannot load {shown}"))?;
+    if let Some(error) = result.errors.first() {
+        return Err(user_error!("{shown}: {error}"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burn_names_are_shown_as_pytorch_names() {
+        assert_eq!(shown_name("layers.0.weight"), "fc1.weight");
+        assert_eq!(shown_name("layers.11.bias"), "fc12.bias");
+        assert_eq!(shown_name("something.else"), "something.else");
+    }
+}

@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""PyTorch reference for Activation Lab: the seed tutorial's script, parameterised.
+
+The network, loss, optimiser and loop are the tutorial's (`SimpleModel`,
+`nn.MSELoss`, `optim.Adam(lr=0.001)`, in-order batches of 10, 150 epochs);
+only the activation, the sizes, the data and the initial weights are read
+from files or flags so that Rust and PyTorch can start from the same point.
+
+Subcommands:
+  fixtures      write tests/fixtures/: the data (CSV), the initial weights
+                (safetensors and torch.save .pt) and PyTorch's per-epoch loss
+                for identity, relu, sigmoid, tanh and leaky_relu: with
+                torch.optim.Adam in float32 (the seed) and float64, and with
+                BurnAdam (Burn's float32 constants) in float32 and float64.
+  train         train once from given data and weights; print the loss each
+                epoch as the tutorial does (or write them as CSV).
+  predict       load a model.safetensors (e.g. one written by `train --out`)
+                into SimpleModel with load_state_dict and write predictions.
+  check-export  as predict, and compare with predictions the Rust trainer
+                wrote; exits 1 when any differs by more than --tolerance.
+
+Needs: pip install torch safetensors numpy
+"""
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.optim as optim
+from safetensors.torch import load_file, save_file
+
+ACTIVATIONS = {
+    "identity": nn.Identity,
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "leaky_relu": nn.LeakyReLU,
+}
+SEED_SIZES = [10, 18, 18, 4, 1]
+
+
+class SimpleModel(nn.Module):
+    """The tutorial's network; `sizes` generalises its 10 -> 18 -> 18 -> 4 -> 1.
+
+    Layers are named fc1, fc2, ... as in the tutorial, so its state_dict keys
+    are `fc1.weight` ([out, in]), `fc1.bias`, ...
+    """
+
+    def __init__(self, activation="relu", sizes=SEED_SIZES):
+        super().__init__()
+        self.depth = len(sizes) - 1
+        for index in range(self.depth):
+            setattr(self, f"fc{index + 1}", nn.Linear(sizes[index], sizes[index + 1]))
+        self.activation = ACTIVATIONS[activation]()
+
+    def forward(self, x):
+        for index in range(self.depth):
+            x = getattr(self, f"fc{index + 1}")(x)
+            if index + 1 < self.depth:
+                x = self.activation(x)
+        return x
+
+
+def sizes_of(state):
+    """Layer sizes [in, h1, ..., out] read off a state dict's fcN.weight shapes."""
+    depth = sum(1 for key in state if key.endswith(".weight"))
+    sizes = [state["fc1.weight"].shape[1]]
+    for index in range(depth):
+        sizes.append(state[f"fc{index + 1}.weight"].shape[0])
+    return sizes
+
+
+def read_csv(path):
+    """A header row, then numeric rows; the last column is the target."""
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    values = torch.tensor([[float(cell) for cell in row] for row in rows[1:]], dtype=torch.float32)
+    return values[:, :-1], values[:, -1:]
+
+
+def write_csv(path, header, rows):
+    path = Path(path)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    with open(temporary, "w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    temporary.replace(path)
+
+
+def exact(value):
+    """Shortest text that reads back to the same float (float32 or float64)."""
+    return repr(float(value))
+
+
+def load_weights(path):
+    path = str(path)
+    if path.endswith(".pt"):
+        return torch.load(path, weights_only=True)
+    return load_file(path)
+
+
+def f32(value):
+    """Rounds a Python float to the nearest float32, returned as a Python float."""
+    return float(np.float32(value))
+
+
+def powi_f32(base, exponent):
+    """Rust's f32::powi at run time (compiler-rt __powisf2: square and multiply in float32)."""
+    result, base = np.float32(1.0), np.float32(base)
+    while True:
+        if exponent & 1:
+            result = np.float32(result * base)
+        exponent //= 2
+        if exponent == 0:
+            return float(result)
+        base = np.float32(base * base)
+
+
+class BurnAdam(optim.Optimizer):
+    """Adam as Burn 0.22 computes it: the same formula as torch.optim.Adam, but its
+    constants (beta1, beta2, epsilon) and bias corrections are float32 scalars.
+
+    Only used to show where Rust and PyTorch differ: with it, a float64 PyTorch run
+    and a float64 Rust run agree to rounding, so what remains in float32 is rounding.
+    """
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            beta1, beta2, eps = (f32(v) for v in (*group["betas"], group["eps"]))
+            for param in group["params"]:
+                state = self.state[param]
+                grad = param.grad
+                if not state:
+                    state["time"] = 1
+                    state["m"] = grad * f32(1.0 - beta1)
+                    state["v"] = grad.square() * f32(1.0 - beta2)
+                else:
+                    state["time"] += 1
+                    state["m"] = state["m"] * beta1 + grad * f32(1.0 - beta1)
+                    state["v"] = state["v"] * beta2 + grad.square() * f32(1.0 - beta2)
+                time = state["time"]
+                correction2_sqrt = f32(np.sqrt(np.float32(1.0 - np.float32(powi_f32(beta2, time)))))
+                combined = f32(np.float32(correction2_sqrt) / np.float32(1.0 - np.float32(powi_f32(beta1, time))))
+                update = (state["m"] * combined) / (state["v"].sqrt() + f32(np.float32(eps) * np.float32(correction2_sqrt)))
+                param.sub_(update * group["lr"])
+
+
+def train(x, y, state, activation, epochs=150, batch_size=10, lr=0.001, dtype=torch.float32, adam=optim.Adam):
+    """The tutorial's loop; returns the loss of each epoch's last batch."""
+    model = SimpleModel(activation, sizes_of(state))
+    model.load_state_dict(state)
+    model = model.to(dtype)
+    x, y = x.to(dtype), y.to(dtype)
+    criterion = nn.MSELoss()
+    optimizer = adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        for i in range(0, len(x), batch_size):
+            inputs = x[i : i + batch_size]
+            labels = y[i : i + batch_size]
+            optimizer.zero_grad()
+            loss = criterion(model(inputs), labels)
+            loss.backward()
+            optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def command_fixtures(args):
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(args.seed)
+    # The tutorial's data: X = randn(100, 10), y = randn(100, 1), then the model.
+    x = torch.randn(args.samples, SEED_SIZES[0])
+    y = torch.randn(args.samples, 1)
+    model = SimpleModel("relu", SEED_SIZES)
+    state = {key: value.detach().clone().contiguous() for key, value in model.state_dict().items()}
+
+    header = [f"x{i + 1}" for i in range(x.shape[1])] + ["y"]
+    write_csv(out / "seed_data.csv", header, [[exact(v) for v in row] for row in torch.cat([x, y], 1).tolist()])
+    save_file(state, str(out / "initial_weights.safetensors"))
+    torch.save(state, out / "initial_weights.pt")
+
+    names = list(ACTIVATIONS)
+    runs = (
+        (torch.float32, optim.Adam, "pytorch_losses.csv"),
+        (torch.float64, optim.Adam, "pytorch_losses_f64.csv"),
+        (torch.float32, BurnAdam, "pytorch_losses_burn_adam.csv"),
+        (torch.float64, BurnAdam, "pytorch_losses_f64_burn_adam.csv"),
+    )
+    for dtype, adam, file in runs:
+        curves = {name: train(x, y, state, name, args.epochs, dtype=dtype, adam=adam) for name in names}
+        rows = [[epoch + 1] + [exact(curves[name][epoch]) for name in names] for epoch in range(args.epochs)]
+        write_csv(out / file, ["epoch"] + names, rows)
+        finals = ", ".join(f"{name} {curves[name][-1]:.6f}" for name in names)
+        print(f"{file}: final loss {finals}")
+    print(f"wrote {out}/seed_data.csv, initial_weights.safetensors, initial_weights.pt, pytorch_losses*.csv")
+
+
+def command_train(args):
+    x, y = read_csv(args.data)
+    state = load_weights(args.weights)
+    dtype = torch.float64 if args.float64 else torch.float32
+    losses = train(x, y, state, args.activation, args.epochs, args.batch_size, args.lr, dtype)
+    if args.output:
+        write_csv(args.output, ["epoch", "loss"], [[i + 1, exact(v)] for i, v in enumerate(losses)])
+    for epoch, loss in enumerate(losses):
+        print(f"Epoch {epoch + 1}/{args.epochs}, Loss: {loss}")
+    print("Training complete.")
+
+
+def predict(args):
+    state = load_file(args.model)
+    model = SimpleModel(args.activation, sizes_of(state))
+    model.load_state_dict(state)  # strict: every fcN.weight/bias, nothing else
+    features = model.fc1.in_features
+    x, _ = read_csv(args.input) if args.has_target else (read_features(args.input), None)
+    if x.shape[1] != features:
+        sys.exit(f"{args.input}: {x.shape[1]} feature columns, the model takes {features}")
+    with torch.no_grad():
+        return model(x)[:, 0].tolist()
+
+
+def read_features(path):
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    return torch.tensor([[float(cell) for cell in row] for row in rows[1:]], dtype=torch.float32)
+
+
+def command_predict(args):
+    predictions = predict(args)
+    write_csv(args.output, ["prediction"], [[exact(p)] for p in predictions])
+    print(f"wrote {len(predictions)} predictions to {args.output}")
+
+
+def command_check_export(args):
+    predictions = predict(args)
+    with open(args.expected, newline="") as handle:
+        expected = [float(row[0]) for row in list(csv.reader(handle))[1:]]
+    if len(expected) != len(predictions):
+        sys.exit(f"{args.expected}: {len(expected)} rows, PyTorch made {len(predictions)}")
+    worst = max(abs(a - b) for a, b in zip(predictions, expected))
+    print(f"PyTorch loaded {args.model} with load_state_dict; max |torch - rust| = {worst:.3e} over {len(expected)} rows")
+    if worst > args.tolerance:
+        sys.exit(f"FAIL: difference {worst:.3e} exceeds {args.tolerance:g}")
+    print(f"OK: within {args.tolerance:g}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    fixtures = commands.add_parser("fixtures", help="write the parity fixtures")
+    fixtures.add_argument("--out", default="tests/fixtures")
+    fixtures.add_argument("--seed", type=int, default=0)
+    fixtures.add_argument("--samples", type=int, default=100)
+    fixtures.add_argument("--epochs", type=int, default=150)
+    fixtures.set_defaults(run=command_fixtures)
+
+    run = commands.add_parser("train", help="train once from files")
+    run.add_argument("--data", required=True, help="CSV with a header; last column is the target")
+    run.add_argument("--weights", required=True, help="initial weights: .safetensors or .pt")
+    run.add_argument("--activation", choices=list(ACTIVATIONS), default="relu")
+    run.add_argument("--epochs", type=int, default=150)
+    run.add_argument("--batch-size", type=int, default=10)
+    run.add_argument("--lr", type=float, default=0.001)
+    run.add_argument("--float64", action="store_true")
+    run.add_argument("--output", help="write epoch,loss CSV here")
+    run.set_defaults(run=command_train)
+
+    for name, handler, help_text in (
+        ("predict", command_predict, "predict with a model.safetensors"),
+        ("check-export", command_check_export, "compare with Rust's predictions"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--model", required=True, help="model.safetensors (PyTorch names and layout)")
+        sub.add_argument("--input", required=True, help="CSV of features with a header")
+        sub.add_argument("--has-target", action="store_true", help="the input's last column is a target")
+        sub.add_argument("--activation", choices=list(ACTIVATIONS), default="relu")
+        if name == "predict":
+            sub.add_argument("--output", required=True)
+        else:
+            sub.add_argument("--expected", required=True, help="Rust's predictions CSV")
+            sub.add_argument("--tolerance", type=float, default=1e-5)
+        sub.set_defaults(run=handler)
+
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

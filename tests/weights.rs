@@ -1,0 +1,466 @@
+//! Weights in and out, through the `train` binary: checkpoints in PyTorch's
+//! names and layout, resume (also after Ctrl-C), predict, eval,
+//! `--init-weights`, and the errors a user can cause.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{relative_difference, repo_root, train_bin, train_ok};
+
+fn fixture(name: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(name)
+}
+
+/// A config that trains on the PyTorch fixtures' data.
+fn fixture_config(dir: &Path) -> PathBuf {
+    let path = dir.join("fixture.toml");
+    let text = format!(
+        "[data]\nkind = \"csv\"\npath = \"{}\"\n",
+        fixture("seed_data.csv").display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The `loss` column of a run's metrics.csv.
+fn losses(dir: &Path) -> Vec<f64> {
+    column(&dir.join("metrics.csv"), "loss")
+}
+
+fn column(path: &Path, name: &str) -> Vec<f64> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let index = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("{} has no column {name}", path.display()));
+    reader
+        .records()
+        .map(|row| row.unwrap()[index].parse().unwrap())
+        .collect()
+}
+
+fn assert_same_curve(resumed: &[f64], straight: &[f64]) {
+    assert_eq!(resumed.len(), straight.len());
+    for (epoch, (a, b)) in resumed.iter().zip(straight).enumerate() {
+        assert!(
+            relative_difference(*a, *b) <= 1e-6,
+            "epoch {}: resumed {a} vs uninterrupted {b}",
+            epoch + 1
+        );
+    }
+}
+
+/// A safetensors header: tensor name -> (dtype, shape).
+fn safetensors_header(path: &Path) -> serde_json::Map<String, serde_json::Value> {
+    let bytes = std::fs::read(path).unwrap();
+    let length = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + length]).unwrap();
+    header.as_object().unwrap().clone()
+}
+
+/// Runs `train` expecting a user error; returns its one-line message.
+fn user_error(args: &[&str]) -> String {
+    let output = train_bin().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error:") && !line.contains("XDG_RUNTIME_DIR"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    lines[0].to_string()
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn a_checkpoint_holds_pytorch_named_weights_optimizer_state_and_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    train_ok(["--epochs", "3", "--quiet", "--out", path_str(&out)]);
+    for file in [
+        "model.safetensors",
+        "optimizer.bpk",
+        "checkpoint.toml",
+        "config.toml",
+        "metrics.csv",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let header = safetensors_header(&out.join("model.safetensors"));
+    let shapes = [
+        ("fc1", [18, 10]),
+        ("fc2", [18, 18]),
+        ("fc3", [4, 18]),
+        ("fc4", [1, 4]),
+    ];
+    for (layer, [d_out, d_in]) in shapes {
+        let weight = &header[&format!("{layer}.weight")];
+        assert_eq!(weight["dtype"], "F32");
+        assert_eq!(weight["shape"], serde_json::json!([d_out, d_in]));
+        assert_eq!(
+            header[&format!("{layer}.bias")]["shape"],
+            serde_json::json!([d_out])
+        );
+    }
+    let tensors = header.keys().filter(|k| *k != "__metadata__").count();
+    assert_eq!(tensors, 8, "only fcN.weight and fcN.bias: {header:?}");
+    let state = std::fs::read_to_string(out.join("checkpoint.toml")).unwrap();
+    assert!(state.contains("epoch = 3"), "{state}");
+    assert!(state.contains("steps = 30"), "{state}");
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.starts_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn five_epochs_plus_a_resumed_five_equal_ten_straight() {
+    let dir = tempfile::tempdir().unwrap();
+    let (straight, split) = (dir.path().join("straight"), dir.path().join("split"));
+    train_ok(["--epochs", "10", "-q", "--out", path_str(&straight)]);
+    train_ok(["--epochs", "5", "-q", "--out", path_str(&split)]);
+    let resumed = train_ok(["--resume", path_str(&split), "--epochs", "10", "-q"]);
+    let text = String::from_utf8_lossy(&resumed.stdout);
+    assert!(text.contains("resumed from"), "{text}");
+    assert_same_curve(&losses(&split), &losses(&straight));
+
+    // A finished run says how to go further; a fresh run will not overwrite
+    // an unfinished one.
+    let message = user_error(&["--resume", path_str(&split)]);
+    assert!(message.contains("--epochs"), "{message}");
+    let unfinished = dir.path().join("unfinished");
+    train_ok(["--epochs", "2", "-q", "--out", path_str(&unfinished)]);
+    let state = unfinished.join("checkpoint.toml");
+    let text = std::fs::read_to_string(&state).unwrap();
+    std::fs::write(&state, text.replace("epoch = 2", "epoch = 1")).unwrap();
+    let message = user_error(&["--epochs", "2", "-q", "--out", path_str(&unfinished)]);
+    assert!(message.contains("unfinished run"), "{message}");
+}
+
+#[test]
+fn a_torn_checkpoint_is_refused_by_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    train_ok(["--epochs", "2", "-q", "--out", path_str(&out)]);
+    let other = dir.path().join("other");
+    train_ok(["--epochs", "3", "-q", "--out", path_str(&other)]);
+    std::fs::copy(other.join("optimizer.bpk"), out.join("optimizer.bpk")).unwrap();
+    let message = user_error(&["--resume", path_str(&out), "--epochs", "4"]);
+    assert!(message.contains("optimizer.bpk"), "{message}");
+    assert!(message.contains("does not match"), "{message}");
+}
+
+#[test]
+fn ctrl_c_checkpoints_periodically_then_stops_and_resume_continues_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("long");
+    let child = train_bin()
+        .args(["--epochs", "1000000", "-q", "--checkpoint-every", "5"])
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for a periodic checkpoint while the run is still going.
+    let state_path = out.join("checkpoint.toml");
+    let started = Instant::now();
+    let periodic = loop {
+        if let Ok(text) = std::fs::read_to_string(&state_path) {
+            break text;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let epoch_of = |text: &str| -> usize {
+        let line = text.lines().find(|l| l.starts_with("epoch = ")).unwrap();
+        line["epoch = ".len()..].trim().parse().unwrap()
+    };
+    let first = epoch_of(&periodic);
+    assert!(first > 0 && first % 5 == 0, "periodic at epoch {first}");
+    assert!(periodic.contains("batch = 0"), "{periodic}");
+
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    let stopped = std::fs::read_to_string(&state_path).unwrap();
+    let (epoch, batch_line) = (
+        epoch_of(&stopped),
+        stopped.lines().find(|l| l.starts_with("batch = ")).unwrap(),
+    );
+    assert!(epoch >= first, "{stopped}");
+
+    // Resume two epochs past the stop and compare with a straight run.
+    let target = (epoch + 2).to_string();
+    train_ok(["--resume", path_str(&out), "--epochs", &target, "-q"]);
+    let straight = dir.path().join("straight");
+    train_ok(["--epochs", &target, "-q", "--out", path_str(&straight)]);
+    eprintln!("stopped at epoch {epoch}, {batch_line}");
+    assert_same_curve(&losses(&out), &losses(&straight));
+}
+
+#[test]
+fn init_weights_from_pytorch_files_start_where_pytorch_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = fixture_config(dir.path());
+    let torch_epoch1 = column(&fixture("pytorch_losses.csv"), "relu")[0];
+    for file in ["initial_weights.pt", "initial_weights.safetensors"] {
+        let out = dir.path().join(file.replace('.', "_"));
+        train_ok([
+            "--config",
+            path_str(&config),
+            "--init-weights",
+            path_str(&fixture(file)),
+            "--epochs",
+            "1",
+            "-q",
+            "--out",
+            path_str(&out),
+        ]);
+        let loss = losses(&out)[0];
+        assert!(
+            relative_difference(loss, torch_epoch1) < 1e-5,
+            "{file}: epoch 1 loss {loss} vs PyTorch {torch_epoch1}"
+        );
+    }
+}
+
+#[test]
+fn init_weights_name_the_missing_or_misshapen_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = fixture_config(dir.path());
+    let config = path_str(&config);
+    let weights_file = fixture("initial_weights.safetensors");
+    let weights = path_str(&weights_file);
+    // The fixture has fc1..fc4; a deeper network misses fc5.
+    let message = user_error(&[
+        "--config",
+        config,
+        "--hidden",
+        "18,18,4,1",
+        "--init-weights",
+        weights,
+    ]);
+    assert!(message.contains("initial_weights.safetensors"), "{message}");
+    assert!(message.contains("fc5.weight is missing"), "{message}");
+    // A wider second layer does not fit fc2.
+    let message = user_error(&[
+        "--config",
+        config,
+        "--hidden",
+        "18,20,4",
+        "--init-weights",
+        path_str(&fixture("initial_weights.pt")),
+    ]);
+    assert!(message.contains("initial_weights.pt"), "{message}");
+    assert!(
+        message.contains("fc2.weight has shape [18, 18]"),
+        "{message}"
+    );
+    let message = user_error(&["--init-weights", "/no/such/weights.pt"]);
+    assert!(message.contains("/no/such/weights.pt"), "{message}");
+}
+
+#[test]
+fn pytorch_predictions_from_a_rust_written_model_match_rust_predict() {
+    // rust_trained_relu.safetensors was written by `train --out` and loaded
+    // by PyTorch's SimpleModel.load_state_dict (scripts/pytorch_reference.py
+    // predict), which wrote the predictions fixture.
+    let dir = tempfile::tempdir().unwrap();
+    let config = fixture_config(dir.path());
+    let run = dir.path().join("run");
+    train_ok([
+        "--config",
+        path_str(&config),
+        "--epochs",
+        "1",
+        "-q",
+        "--out",
+        path_str(&run),
+    ]);
+    std::fs::copy(
+        fixture("rust_trained_relu.safetensors"),
+        run.join("model.safetensors"),
+    )
+    .unwrap();
+    let predictions = dir.path().join("predictions.csv");
+    train_ok([
+        "predict",
+        "--model",
+        path_str(&run),
+        "--input",
+        path_str(&fixture("seed_data.csv")),
+        "--output",
+        path_str(&predictions),
+    ]);
+    let rust = column(&predictions, "prediction");
+    let torch = column(
+        &fixture("rust_trained_relu_torch_predictions.csv"),
+        "prediction",
+    );
+    assert_eq!(rust.len(), 100);
+    assert_eq!(torch.len(), 100);
+    for (row, (r, t)) in rust.iter().zip(&torch).enumerate() {
+        assert!((r - t).abs() <= 1e-5, "row {}: rust {r} torch {t}", row + 1);
+    }
+}
+
+#[test]
+fn eval_scores_what_predict_predicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = fixture_config(dir.path());
+    let run = dir.path().join("run");
+    train_ok([
+        "--config",
+        path_str(&config),
+        "--epochs",
+        "20",
+        "-q",
+        "--out",
+        path_str(&run),
+    ]);
+    let data = fixture("seed_data.csv");
+    // Features only: one prediction per row, on stdout.
+    let features = dir.path().join("features.csv");
+    let text = std::fs::read_to_string(&data).unwrap();
+    let stripped: String = text
+        .lines()
+        .map(|line| line.rsplit_once(',').unwrap().0.to_string() + "\n")
+        .collect();
+    std::fs::write(&features, stripped).unwrap();
+    let output = train_ok([
+        "predict",
+        "--model",
+        path_str(&run),
+        "--input",
+        path_str(&features),
+    ]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let predictions: Vec<f64> = stdout.lines().skip(1).map(|l| l.parse().unwrap()).collect();
+    let targets = column(&data, "y");
+    assert_eq!(predictions.len(), targets.len());
+    let mse = predictions
+        .iter()
+        .zip(&targets)
+        .map(|(p, t)| (p - t).powi(2))
+        .sum::<f64>()
+        / targets.len() as f64;
+    let mean = targets.iter().sum::<f64>() / targets.len() as f64;
+    let sst = targets.iter().map(|t| (t - mean).powi(2)).sum::<f64>();
+    let r2 = 1.0 - mse * targets.len() as f64 / sst;
+
+    let output = train_ok([
+        "eval",
+        "--model",
+        path_str(&run),
+        "--input",
+        path_str(&data),
+        "--json",
+    ]);
+    let scores: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(scores["rows"], 100);
+    let (got_mse, got_r2) = (
+        scores["mse"].as_f64().unwrap(),
+        scores["r2"].as_f64().unwrap(),
+    );
+    assert!(
+        relative_difference(got_mse, mse) < 1e-5,
+        "{got_mse} vs {mse}"
+    );
+    assert!((got_r2 - r2).abs() < 1e-5, "{got_r2} vs {r2}");
+    // The last training loss is a batch's; eval's MSE is over every row.
+    let last_train_mse = losses(&run);
+    assert!(!last_train_mse.is_empty());
+}
+
+#[test]
+fn predict_and_eval_name_the_file_and_place_of_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    train_ok(["--epochs", "1", "-q", "--out", path_str(&run)]);
+    let run = path_str(&run);
+
+    let narrow = dir.path().join("narrow.csv");
+    std::fs::write(&narrow, "a,b,c\n1,2,3\n").unwrap();
+    let message = user_error(&["predict", "--model", run, "--input", path_str(&narrow)]);
+    assert!(message.contains("narrow.csv: has 3 columns"), "{message}");
+
+    let header: String = (1..=10).map(|i| format!("x{i},")).collect::<String>() + "y\n";
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("{header}1,2,3,4,5,6,7,8,9,10,11\n1,2,3,4,oops,6,7,8,9,10,11\n"),
+    )
+    .unwrap();
+    let message = user_error(&["eval", "--model", run, "--input", path_str(&bad)]);
+    assert!(
+        message.contains("bad.csv: row 3, column 5 (x5)"),
+        "{message}"
+    );
+    assert!(message.contains("`oops` is not a number"), "{message}");
+
+    // Eval needs the target column.
+    let features = dir.path().join("features.csv");
+    std::fs::write(&features, "a,b,c,d,e,f,g,h,i,j\n1,2,3,4,5,6,7,8,9,10\n").unwrap();
+    let message = user_error(&["eval", "--model", run, "--input", path_str(&features)]);
+    assert!(message.contains("expected 11"), "{message}");
+
+    // A model file whose shapes do not match the run's config.
+    let other = dir.path().join("other");
+    train_ok([
+        "--epochs",
+        "1",
+        "-q",
+        "--hidden",
+        "18,7,4",
+        "--out",
+        path_str(&other),
+    ]);
+    std::fs::copy(
+        other.join("model.safetensors"),
+        Path::new(run).join("model.safetensors"),
+    )
+    .unwrap();
+    let message = user_error(&[
+        "predict",
+        "--model",
+        run,
+        "--input",
+        path_str(&fixture("seed_data.csv")),
+    ]);
+    assert!(message.contains("model.safetensors"), "{message}");
+    assert!(
+        message.contains("fc2.weight has shape [7, 18]"),
+        "{message}"
+    );
+
+    let message = user_error(&[
+        "predict",
+        "--model",
+        path_str(dir.path()),
+        "--input",
+        path_str(&narrow),
+    ]);
+    assert!(message.contains("no checkpoint.toml"), "{message}");
+}
