@@ -39,6 +39,11 @@ pub enum Command {
     Predict(PredictArgs),
     /// Score a trained network on a CSV file with a target column: MSE and R^2.
     Eval(EvalArgs),
+    /// Measure training speed: steps/s, samples/s, loop and process seconds, peak memory.
+    Bench(BenchArgs),
+    /// One benchmark measurement in this process, printed as JSON (used by `bench`).
+    #[command(hide = true)]
+    BenchWorker(BenchWorkerArgs),
     /// Draw figures: the activations and their derivatives, or a finished run.
     #[command(subcommand)]
     Plot(PlotCommand),
@@ -250,4 +255,39 @@ pub struct EvalArgs {
     /// Print the scores as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `train bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Workloads, comma-separated: seed (100 samples, batch 10, 150 epochs),
+    /// scaled (100k, batch 1000, hidden 256,256,64, 5 epochs), large (1M,
+    /// batch 10k, hidden 1024,1024,256, 1 epoch), tiny (for tests).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "NAMES",
+        default_value = "seed,scaled,large"
+    )]
+    pub workloads: Vec<String>,
+    /// Backends, comma-separated (default: every compiled one).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "NAMES")]
+    pub backends: Option<Vec<BackendKind>>,
+    /// Runs per workload and backend, each in a fresh process.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
+    /// Also write every run as CSV here.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+/// Options of the hidden `train bench-worker`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchWorkerArgs {
+    /// Workload name.
+    #[arg(long)]
+    pub workload: String,
+    /// Backend to run on.
+    #[arg(long, value_enum)]
+    pub backend: BackendKind,
 }

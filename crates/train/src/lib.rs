@@ -3,6 +3,7 @@
 //! calls [`commands::dispatch`].
 
 pub mod backend;
+pub mod bench;
 pub mod checkpoint;
 pub mod cli;
 pub mod commands;

@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns parsed arguments into work.
 
+pub mod bench;
 pub mod collapse;
 pub mod compare;
 pub mod diagnose;
@@ -20,5 +21,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Plot(command)) => plot::run(&command),
         Some(Command::Predict(args)) => predict::predict(&args),
         Some(Command::Eval(args)) => predict::eval(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::BenchWorker(args)) => bench::worker(&args),
     }
 }

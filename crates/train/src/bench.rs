@@ -1,0 +1,191 @@
+//! The speed benchmark's workloads and statistics.
+//!
+//! Each measured run happens in a fresh child process (`train bench-worker`),
+//! so its peak memory is its own and its whole-process time includes start-up,
+//! as PyTorch's does in `scripts/bench_pytorch.py`.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::Backend;
+use crate::config::RunConfig;
+use crate::data::{self, Split};
+use crate::init::initial_weights;
+use crate::trainer::Trainer;
+
+/// One benchmark workload: the seed's loop at some size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Workload {
+    /// Its name on the command line.
+    pub name: &'static str,
+    /// Rows of the seed's noise data (10 features).
+    pub samples: usize,
+    /// Rows per step.
+    pub batch_size: usize,
+    /// Hidden layer widths.
+    pub hidden: &'static [usize],
+    /// Passes over the data.
+    pub epochs: usize,
+}
+
+/// The workloads, smallest first. `tiny` exists for tests.
+pub const WORKLOADS: [Workload; 4] = [
+    Workload {
+        name: "tiny",
+        samples: 200,
+        batch_size: 50,
+        hidden: &[8, 4],
+        epochs: 2,
+    },
+    Workload {
+        name: "seed",
+        samples: 100,
+        batch_size: 10,
+        hidden: &[18, 18, 4],
+        epochs: 150,
+    },
+    Workload {
+        name: "scaled",
+        samples: 100_000,
+        batch_size: 1_000,
+        hidden: &[256, 256, 64],
+        epochs: 5,
+    },
+    Workload {
+        name: "large",
+        samples: 1_000_000,
+        batch_size: 10_000,
+        hidden: &[1024, 1024, 256],
+        epochs: 1,
+    },
+];
+
+impl Workload {
+    /// Looks a workload up by name.
+    pub fn named(name: &str) -> Option<Workload> {
+        WORKLOADS.into_iter().find(|w| w.name == name)
+    }
+
+    /// The run config of this workload: the seed's, resized.
+    pub fn config(&self) -> RunConfig {
+        let mut config = RunConfig::default();
+        config.data.samples = self.samples;
+        config.model.hidden = self.hidden.to_vec();
+        config.training.batch_size = self.batch_size;
+        config.training.epochs = self.epochs;
+        config
+    }
+
+    /// Optimiser steps in one run.
+    pub fn steps(&self) -> usize {
+        self.samples.div_ceil(self.batch_size) * self.epochs
+    }
+}
+
+/// What one child process measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Seconds of the training loop (data and network already built).
+    pub loop_s: f64,
+    /// Optimiser steps taken.
+    pub steps: usize,
+    /// Training rows processed (`samples * epochs`).
+    pub samples: usize,
+    /// Peak resident memory of the process, bytes (`VmHWM`; Linux only).
+    pub peak_rss_bytes: Option<u64>,
+    /// Final loss, so a broken run cannot pass for a fast one.
+    pub final_loss: f64,
+}
+
+/// Builds the workload's data and network on `backend`, then times the loop.
+pub fn measure(workload: &Workload, backend: &Backend) -> anyhow::Result<Measurement> {
+    let config = workload.config();
+    let train_rows = data::noise(config.data.samples, config.data.features, config.seed);
+    let split = Split {
+        train: train_rows,
+        validation: None,
+        standardizer: None,
+    };
+    let weights = initial_weights(&config.layer_sizes(), config.seed);
+    let mut trainer = Trainer::new(&config, backend, &split, &weights)?;
+    let started = Instant::now();
+    let mut final_loss = f64::NAN;
+    for _ in 0..workload.epochs {
+        // The epoch's loss is read back once, which also waits for the device.
+        final_loss = trainer.run_epoch().loss;
+    }
+    let loop_s = started.elapsed().as_secs_f64();
+    Ok(Measurement {
+        loop_s,
+        steps: trainer.steps(),
+        samples: workload.samples * workload.epochs,
+        peak_rss_bytes: peak_rss_bytes(),
+        final_loss,
+    })
+}
+
+/// The process's peak resident set size, from `/proc/self/status`.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Median and range of a set of values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    /// The median (mean of the middle two for an even count).
+    pub median: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+}
+
+impl Spread {
+    /// Summarises `values` (at least one).
+    pub fn of(values: &[f64]) -> Spread {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        Spread {
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+        }
+    }
+
+    /// `max - min` as a share of the median.
+    pub fn relative_range(&self) -> f64 {
+        (self.max - self.min) / self.median.abs().max(f64::MIN_POSITIVE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_has_median_and_range() {
+        let spread = Spread::of(&[3.0, 1.0, 2.0]);
+        assert_eq!((spread.median, spread.min, spread.max), (2.0, 1.0, 3.0));
+        assert_eq!(Spread::of(&[4.0, 1.0, 2.0, 3.0]).median, 2.5);
+        assert!((Spread::of(&[9.0, 11.0]).relative_range() - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn workloads_have_the_issue_sizes() {
+        let seed = Workload::named("seed").unwrap();
+        assert_eq!(seed.steps(), 1500);
+        assert_eq!(seed.config(), RunConfig::default());
+        assert_eq!(Workload::named("scaled").unwrap().steps(), 500);
+        assert_eq!(Workload::named("large").unwrap().steps(), 100);
+    }
+}
