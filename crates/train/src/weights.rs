@@ -67,7 +67,8 @@ pub fn save_safetensors(model: &Mlp, path: &Path) -> anyhow::Result<()> {
 pub fn load_into(model: &mut Mlp, path: &Path) -> anyhow::Result<()> {
     let shown = path.display().to_string();
     let layers = model.layers.len();
-    let bytes = std::fs::read(path).map_err(|error| {
+    // Both stores read the file lazily; open it first for a clear error.
+    std::fs::File::open(path).map_err(|error| {
         user_error!(
             "cannot read weights file {shown}: {}",
             crate::config::describe_io_error(&error)
@@ -80,7 +81,7 @@ pub fn load_into(model: &mut Mlp, path: &Path) -> anyhow::Result<()> {
             .validate(false);
         check_and_apply(model, &mut store, &shown)
     } else {
-        let mut store = SafetensorsStore::from_bytes(Some(bytes))
+        let mut store = SafetensorsStore::from_file(path)
             .with_from_adapter(PyTorchToBurnAdapter)
             .remap(remapper(layers, false))
             .allow_partial(true)
