@@ -25,6 +25,22 @@ fn fixture_config(dir: &Path) -> PathBuf {
     path
 }
 
+/// Trains `epochs` epochs on the fixtures' data into `dir/run`.
+fn fixture_run(dir: &Path, epochs: &str) -> PathBuf {
+    let config = fixture_config(dir);
+    let run = dir.join("run");
+    train_ok([
+        "--config",
+        path_str(&config),
+        "--epochs",
+        epochs,
+        "-q",
+        "--out",
+        path_str(&run),
+    ]);
+    run
+}
+
 /// The `loss` column of a run's metrics.csv.
 fn losses(dir: &Path) -> Vec<f64> {
     column(&dir.join("metrics.csv"), "loss")
@@ -288,17 +304,7 @@ fn pytorch_predictions_from_a_rust_written_model_match_rust_predict() {
     // by PyTorch's SimpleModel.load_state_dict (scripts/pytorch_reference.py
     // predict), which wrote the predictions fixture.
     let dir = tempfile::tempdir().unwrap();
-    let config = fixture_config(dir.path());
-    let run = dir.path().join("run");
-    train_ok([
-        "--config",
-        path_str(&config),
-        "--epochs",
-        "1",
-        "-q",
-        "--out",
-        path_str(&run),
-    ]);
+    let run = fixture_run(dir.path(), "1");
     std::fs::copy(
         fixture("rust_trained_relu.safetensors"),
         run.join("model.safetensors"),
@@ -329,17 +335,7 @@ fn pytorch_predictions_from_a_rust_written_model_match_rust_predict() {
 #[test]
 fn eval_scores_what_predict_predicts() {
     let dir = tempfile::tempdir().unwrap();
-    let config = fixture_config(dir.path());
-    let run = dir.path().join("run");
-    train_ok([
-        "--config",
-        path_str(&config),
-        "--epochs",
-        "20",
-        "-q",
-        "--out",
-        path_str(&run),
-    ]);
+    let run = fixture_run(dir.path(), "20");
     let data = fixture("seed_data.csv");
     // Features only: one prediction per row, on stdout.
     let features = dir.path().join("features.csv");

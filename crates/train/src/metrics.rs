@@ -5,6 +5,7 @@
 //! `saturated_l{i}` when diagnostics were on (empty cells where a measure does
 //! not apply, e.g. dead units of a tanh network).
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::diagnostics::LayerDiagnostics;
@@ -66,19 +67,50 @@ pub fn write_metrics(path: &Path, records: &[EpochRecord]) -> anyhow::Result<()>
     write_atomic(path, &metrics_csv(records)?)
 }
 
-/// Reads a `metrics.csv` written by [`write_metrics`] back into records
-/// (for `--resume`); errors name the file, the row and the column.
-pub fn read_records(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
+/// A metrics file as named columns of numbers (empty cells are NaN).
+pub type Columns = (Vec<String>, HashMap<String, Vec<f64>>);
+
+/// Reads `metrics.csv`, naming the file and place of any problem.
+pub fn read_metrics(path: &Path) -> anyhow::Result<Columns> {
     let shown = path.display();
-    let mut reader = csv::Reader::from_path(path)
-        .map_err(|error| user_error!("cannot read {shown}: {error}"))?;
-    let header: Vec<String> = reader
+    let mut reader = csv::Reader::from_path(path).map_err(|error| match error.kind() {
+        csv::ErrorKind::Io(io) => user_error!(
+            "cannot read {shown}: {}",
+            crate::config::describe_io_error(io)
+        ),
+        _ => user_error!("cannot read {shown}: {error}"),
+    })?;
+    let names: Vec<String> = reader
         .headers()
         .map_err(|error| user_error!("{shown}: {error}"))?
         .iter()
         .map(str::to_string)
         .collect();
-    let column = |name: &str| header.iter().position(|h| h == name);
+    let mut values: HashMap<String, Vec<f64>> =
+        names.iter().map(|n| (n.clone(), Vec::new())).collect();
+    for (index, record) in reader.records().enumerate() {
+        let row = index + 2;
+        let record = record.map_err(|error| user_error!("{shown}: row {row}: {error}"))?;
+        for (name, cell) in names.iter().zip(record.iter()) {
+            let value = if cell.is_empty() {
+                f64::NAN
+            } else {
+                cell.parse().map_err(|_| {
+                    user_error!("{shown}: row {row}, column `{name}`: `{cell}` is not a number")
+                })?
+            };
+            values.get_mut(name).expect("known column").push(value);
+        }
+    }
+    Ok((names, values))
+}
+
+/// Reads a `metrics.csv` written by [`write_metrics`] back into records
+/// (for `--resume`); errors name the file, the row and the column.
+pub fn read_records(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
+    let shown = path.display();
+    let (names, values) = read_metrics(path)?;
+    let column = |name: &str| -> Option<&Vec<f64>> { values.get(name) };
     let required =
         |name: &str| column(name).ok_or_else(|| user_error!("{shown}: no `{name}` column"));
     let (epoch, loss, elapsed) = (
@@ -86,45 +118,33 @@ pub fn read_records(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
         required("loss")?,
         required("elapsed_s")?,
     );
-    let (train_mse, val_loss) = (column("train_mse"), column("val_loss"));
+    let present = |value: f64| (!value.is_nan()).then_some(value);
+    let optional = |name: &str, row: usize| column(name).and_then(|c| present(c[row]));
     let layers = (1..)
-        .take_while(|layer| column(&format!("grad_norm_l{layer}")).is_some())
+        .take_while(|layer| names.contains(&format!("grad_norm_l{layer}")))
         .count();
-    let mut records = Vec::new();
-    for (index, row) in reader.records().enumerate() {
-        let row_number = index + 2;
-        let row = row.map_err(|error| user_error!("{shown}: row {row_number}: {error}"))?;
-        let number = |at: Option<usize>| -> anyhow::Result<Option<f64>> {
-            let Some(at) = at else { return Ok(None) };
-            let cell = row.get(at).unwrap_or("");
-            if cell.is_empty() {
-                return Ok(None);
-            }
-            cell.parse().map(Some).map_err(|_| {
-                user_error!(
-                    "{shown}: row {row_number}, column {}: `{cell}` is not a number",
-                    header[at]
-                )
+    let mut records = Vec::with_capacity(epoch.len());
+    for row in 0..epoch.len() {
+        let value = |values: &[f64], name: &str| {
+            present(values[row])
+                .ok_or_else(|| user_error!("{shown}: row {}: empty `{name}`", row + 2))
+        };
+        let diagnostics = (1..=layers)
+            .map(|layer| {
+                let grad_norm = format!("grad_norm_l{layer}");
+                Ok(LayerDiagnostics {
+                    grad_norm: value(required(&grad_norm)?, &grad_norm)?,
+                    dead_fraction: optional(&format!("dead_l{layer}"), row),
+                    saturated_fraction: optional(&format!("saturated_l{layer}"), row),
+                })
             })
-        };
-        let value = |at: usize| -> anyhow::Result<f64> {
-            number(Some(at))?
-                .ok_or_else(|| user_error!("{shown}: row {row_number}: empty `{}`", header[at]))
-        };
-        let mut diagnostics = Vec::with_capacity(layers);
-        for layer in 1..=layers {
-            diagnostics.push(LayerDiagnostics {
-                grad_norm: value(column(&format!("grad_norm_l{layer}")).expect("counted"))?,
-                dead_fraction: number(column(&format!("dead_l{layer}")))?,
-                saturated_fraction: number(column(&format!("saturated_l{layer}")))?,
-            });
-        }
+            .collect::<anyhow::Result<Vec<_>>>()?;
         records.push(EpochRecord {
-            epoch: value(epoch)? as usize,
-            loss: value(loss)?,
-            elapsed_s: value(elapsed)?,
-            train_mse: number(train_mse)?,
-            val_loss: number(val_loss)?,
+            epoch: value(epoch, "epoch")? as usize,
+            loss: value(loss, "loss")?,
+            elapsed_s: value(elapsed, "elapsed_s")?,
+            train_mse: optional("train_mse", row),
+            val_loss: optional("val_loss", row),
             layers: diagnostics,
         });
     }

@@ -1,6 +1,5 @@
 //! `train plot activations` and `train plot run`.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use model::Activation;
@@ -8,6 +7,7 @@ use model::Activation;
 use crate::backend::{Backend, BackendKind};
 use crate::cli::{PlotActivationsArgs, PlotCommand, PlotRunArgs};
 use crate::experiments::activation_curves::sample;
+use crate::metrics::{Columns, read_metrics};
 use crate::output::{ensure_dir, write_atomic};
 use crate::plot::{LineChart, Series, panels_svg, svg_to_png};
 use crate::user_error;
@@ -86,44 +86,6 @@ fn run_figure(args: &PlotRunArgs) -> anyhow::Result<()> {
     write_atomic(&png_path, &svg_to_png(&svg)?)?;
     println!("wrote {} and {}", svg_path.display(), png_path.display());
     Ok(())
-}
-
-/// A metrics file as named columns of numbers (empty cells are NaN).
-pub type Columns = (Vec<String>, HashMap<String, Vec<f64>>);
-
-/// Reads `metrics.csv`, naming the file and place of any problem.
-pub fn read_metrics(path: &Path) -> anyhow::Result<Columns> {
-    let shown = path.display();
-    let mut reader = csv::Reader::from_path(path).map_err(|error| match error.kind() {
-        csv::ErrorKind::Io(io) => user_error!(
-            "cannot read {shown}: {}",
-            crate::config::describe_io_error(io)
-        ),
-        _ => user_error!("cannot read {shown}: {error}"),
-    })?;
-    let names: Vec<String> = reader
-        .headers()
-        .map_err(|error| user_error!("{shown}: {error}"))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let mut values: HashMap<String, Vec<f64>> =
-        names.iter().map(|n| (n.clone(), Vec::new())).collect();
-    for (index, record) in reader.records().enumerate() {
-        let row = index + 2;
-        let record = record.map_err(|error| user_error!("{shown}: row {row}: {error}"))?;
-        for (name, cell) in names.iter().zip(record.iter()) {
-            let value = if cell.is_empty() {
-                f64::NAN
-            } else {
-                cell.parse().map_err(|_| {
-                    user_error!("{shown}: row {row}, column `{name}`: `{cell}` is not a number")
-                })?
-            };
-            values.get_mut(name).expect("known column").push(value);
-        }
-    }
-    Ok((names, values))
 }
 
 /// Two panels: loss per epoch and per-layer gradient norms.

@@ -98,15 +98,24 @@ impl Loaded {
     }
 }
 
+/// Loads the network and reads the rows it is to score.
+fn load_with_rows(
+    source: &ModelInputArgs,
+    needs_target: bool,
+) -> anyhow::Result<(Loaded, Dataset)> {
+    let loaded = load(source)?;
+    let data = read_rows(
+        &source.input,
+        !source.no_header,
+        &loaded.checkpoint.config,
+        needs_target,
+    )?;
+    Ok((loaded, data))
+}
+
 /// `train predict`.
 pub fn predict(args: &PredictArgs) -> anyhow::Result<()> {
-    let loaded = load(&args.source)?;
-    let data = read_rows(
-        &args.source.input,
-        !args.source.no_header,
-        &loaded.checkpoint.config,
-        false,
-    )?;
+    let (loaded, data) = load_with_rows(&args.source, false)?;
     let predictions = loaded.predict(data);
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(["prediction"])?;
@@ -158,13 +167,7 @@ pub fn score(predictions: &[f32], targets: &[f32]) -> Scores {
 
 /// `train eval`.
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
-    let loaded = load(&args.source)?;
-    let data = read_rows(
-        &args.source.input,
-        !args.source.no_header,
-        &loaded.checkpoint.config,
-        true,
-    )?;
+    let (loaded, data) = load_with_rows(&args.source, true)?;
     let targets = data.y.clone();
     let scores = score(&loaded.predict(data), &targets);
     if args.json {
