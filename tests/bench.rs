@@ -2,9 +2,7 @@
 //! every figure. Nothing here asserts a timing: speed is recorded in
 //! BENCHMARKS.md by the harness, not checked by tests.
 
-mod common;
-
-use common::{train_bin, train_ok};
+use crate::common::{train_bin, train_ok};
 
 #[test]
 fn bench_prints_every_figure_for_a_tiny_workload() {

@@ -1,11 +1,9 @@
 //! The `train` binary as a user meets it: output, files, and one-line errors
 //! with exit code 2 for every mistake.
 
-mod common;
-
 use std::fs;
 
-use common::train_bin;
+use crate::common::train_bin;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let output = train_bin().args(args).output().unwrap();

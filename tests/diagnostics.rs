@@ -1,11 +1,9 @@
 //! Diagnostics measured against independent computations, and the figures.
 
-mod common;
-
 use std::fs;
 
+use crate::common::{polyline_lengths, relative_difference, svg_texts, train_bin, train_ok};
 use burn::tensor::{Tensor, TensorData};
-use common::{polyline_lengths, relative_difference, svg_texts, train_bin, train_ok};
 use model::{Activation, LayerWeights, Mlp};
 use train::backend::{Backend, BackendKind};
 use train::config::RunConfig;

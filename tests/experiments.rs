@@ -1,11 +1,9 @@
 //! The tutorial's claims as checks: `compare`, the linear collapse, and the
 //! pictures they produce.
 
-mod common;
-
 use std::fs;
 
-use common::{polyline_lengths, svg_texts, train_ok};
+use crate::common::{polyline_lengths, svg_texts, train_ok};
 use model::Activation;
 use train::backend::{Backend, BackendKind};
 use train::config::{DataKind, RunConfig};

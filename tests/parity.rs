@@ -9,11 +9,9 @@
 //! rounding: of Adam's constants to float32 and of the sums, amplified by
 //! the chaotic late training of relu and leaky_relu on pure noise.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::{relative_difference, repo_root};
+use crate::common::{relative_difference, repo_root};
 use model::Activation;
 use train::backend::{Backend, BackendKind};
 use train::commands::run::load_data;

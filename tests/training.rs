@@ -1,9 +1,7 @@
 //! The foundation's promises, checked through the library: the same config
 //! gives the same run, on every backend, and the network learns.
 
-mod common;
-
-use common::{relative_difference, wgpu_or_skip};
+use crate::common::{relative_difference, wgpu_or_skip};
 use model::{Activation, AffineMap};
 use train::backend::{Backend, BackendKind};
 use train::config::RunConfig;

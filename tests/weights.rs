@@ -2,13 +2,11 @@
 //! names and layout, resume (also after Ctrl-C), predict, eval,
 //! `--init-weights`, and the errors a user can cause.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{relative_difference, repo_root, train_bin, train_ok};
+use crate::common::{relative_difference, repo_root, train_bin, train_ok};
 
 fn fixture(name: &str) -> PathBuf {
     repo_root().join("tests/fixtures").join(name)

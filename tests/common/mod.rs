@@ -1,7 +1,5 @@
 //! Helpers shared by the end-to-end tests.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -1,0 +1,13 @@
+//! End-to-end tests of Activation Lab: the `train` binary and the libraries
+//! together. One test binary, so the Burn stack is linked once, not once per
+//! file (each link of it is large; see README, "Tests").
+
+mod common;
+
+mod bench;
+mod cli;
+mod diagnostics;
+mod experiments;
+mod parity;
+mod training;
+mod weights;
