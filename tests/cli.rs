@@ -98,7 +98,7 @@ fn quiet_prints_only_the_summary() {
 
 #[test]
 fn the_example_configs_are_valid() {
-    for entry in fs::read_dir(common::repo_root().join("config")).unwrap() {
+    for entry in fs::read_dir(crate::common::repo_root().join("config")).unwrap() {
         let path = entry.unwrap().path();
         let text = fs::read_to_string(&path).unwrap();
         train::config::RunConfig::from_toml(&text, &path.display().to_string())
