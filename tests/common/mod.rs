@@ -14,11 +14,6 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A config file of the repository.
-pub fn config_path(name: &str) -> PathBuf {
-    repo_root().join("config").join(name)
-}
-
 /// The `train` binary, built if this test run has not built it yet.
 pub fn train_bin() -> Command {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();

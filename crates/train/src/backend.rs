@@ -143,7 +143,12 @@ fn open_ndarray() -> (Device, String) {
     // for comparison and parity checks.
     #[allow(deprecated)]
     let device = Device::ndarray();
-    (device, "CPU (ndarray)".into())
+    let description = if cfg!(feature = "openblas") {
+        "CPU (ndarray + OpenBLAS)"
+    } else {
+        "CPU (ndarray)"
+    };
+    (device, description.into())
 }
 
 #[cfg(not(feature = "ndarray"))]
