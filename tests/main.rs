@@ -1,6 +1,6 @@
 //! End-to-end tests of Activation Lab: the `train` binary and the libraries
 //! together. One test binary, so the Burn stack is linked once, not once per
-//! file (each link of it is large; see README, "Tests").
+//! file (each link of it is large; see README, "Development").
 
 mod common;
 
