@@ -84,7 +84,7 @@ fn gradient_norms_match_finite_differences() {
     let backend = flex();
     let weights = tiny_weights();
     let mut trainer = Trainer::new(&config, &backend, &data, &weights).unwrap();
-    let record = trainer.run_epoch();
+    let record = trainer.run_epoch().unwrap();
     assert_eq!(record.layers.len(), 2);
 
     for (layer, measured) in record.layers.iter().enumerate() {

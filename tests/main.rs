@@ -9,5 +9,7 @@ mod cli;
 mod diagnostics;
 mod experiments;
 mod parity;
+mod reliability;
+mod scratch;
 mod training;
 mod weights;

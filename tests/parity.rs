@@ -16,7 +16,6 @@ use model::Activation;
 use train::backend::{Backend, BackendKind};
 use train::commands::run::load_data;
 use train::config::{DataKind, Precision, RunConfig};
-use train::init::initial_weights;
 use train::trainer::train;
 use train::weights::read_layer_weights;
 
@@ -48,15 +47,16 @@ fn rust_curve(kind: BackendKind, activation: &str, precision: Precision) -> Vec<
     config.model.activation = activation.parse::<Activation>().unwrap();
     config.training.precision = precision;
     let split = load_data(&config).unwrap();
-    let seeded = initial_weights(&config.layer_sizes(), config.seed);
     let weights = read_layer_weights(
         &fixture("initial_weights.safetensors"),
-        &seeded,
+        &config.layer_sizes(),
         config.model.activation,
         &backend.device,
     )
     .unwrap();
-    train(&config, &backend, &split, &weights, |_| {})
+    train(&config, &backend, &split, &weights)
+        .unwrap()
+        .finished()
         .unwrap()
         .records
         .iter()

@@ -12,7 +12,9 @@ use train::trainer::train;
 fn losses(config: &RunConfig, backend: &Backend) -> Vec<f64> {
     let split = data::load(&config.data, config.seed).unwrap();
     let weights = initial_weights(&config.layer_sizes(), config.seed);
-    train(config, backend, &split, &weights, |_| {})
+    train(config, backend, &split, &weights)
+        .unwrap()
+        .finished()
         .unwrap()
         .records
         .iter()
@@ -79,7 +81,10 @@ fn an_identity_network_is_one_linear_map() {
     let backend = flex();
     let split = data::load(&config.data, config.seed).unwrap();
     let weights = initial_weights(&config.layer_sizes(), config.seed);
-    let outcome = train(&config, &backend, &split, &weights, |_| {}).unwrap();
+    let outcome = train(&config, &backend, &split, &weights)
+        .unwrap()
+        .finished()
+        .unwrap();
     let trained = outcome.model.to_weights();
 
     let map = AffineMap::fold(&trained);

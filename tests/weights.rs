@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::common::{relative_difference, repo_root, train_bin, train_ok};
+use crate::common::{
+    loss_texts, path_str, relative_difference, repo_root, train_bin, train_ok, user_error,
+};
 
 fn fixture(name: &str) -> PathBuf {
     repo_root().join("tests/fixtures").join(name)
@@ -58,41 +60,12 @@ fn column(path: &Path, name: &str) -> Vec<f64> {
         .collect()
 }
 
-fn assert_same_curve(resumed: &[f64], straight: &[f64]) {
-    assert_eq!(resumed.len(), straight.len());
-    for (epoch, (a, b)) in resumed.iter().zip(straight).enumerate() {
-        assert!(
-            relative_difference(*a, *b) <= 1e-6,
-            "epoch {}: resumed {a} vs uninterrupted {b}",
-            epoch + 1
-        );
-    }
-}
-
 /// A safetensors header: tensor name -> (dtype, shape).
 fn safetensors_header(path: &Path) -> serde_json::Map<String, serde_json::Value> {
     let bytes = std::fs::read(path).unwrap();
     let length = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + length]).unwrap();
     header.as_object().unwrap().clone()
-}
-
-/// Runs `train` expecting a user error; returns its one-line message.
-fn user_error(args: &[&str]) -> String {
-    let output = train_bin().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|line| line.starts_with("error:") && !line.contains("XDG_RUNTIME_DIR"))
-        .collect();
-    assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    lines[0].to_string()
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 #[test]
@@ -148,32 +121,62 @@ fn five_epochs_plus_a_resumed_five_equal_ten_straight() {
     let resumed = train_ok(["--resume", path_str(&split), "--epochs", "10", "-q"]);
     let text = String::from_utf8_lossy(&resumed.stdout);
     assert!(text.contains("resumed from"), "{text}");
-    assert_same_curve(&losses(&split), &losses(&straight));
+    assert_eq!(loss_texts(&split), loss_texts(&straight));
 
-    // A finished run says how to go further; a fresh run will not overwrite
-    // an unfinished one.
-    let message = user_error(&["--resume", path_str(&split)]);
-    assert!(message.contains("--epochs"), "{message}");
-    let unfinished = dir.path().join("unfinished");
-    train_ok(["--epochs", "2", "-q", "--out", path_str(&unfinished)]);
-    let state = unfinished.join("checkpoint.toml");
-    let text = std::fs::read_to_string(&state).unwrap();
-    std::fs::write(&state, text.replace("epoch = 2", "epoch = 1")).unwrap();
-    let message = user_error(&["--epochs", "2", "-q", "--out", path_str(&unfinished)]);
-    assert!(message.contains("unfinished run"), "{message}");
+    // A finished run says how to go further, and a fresh run will not
+    // overwrite it.
+    let split = path_str(&split);
+    assert_eq!(
+        user_error(&["--resume", split]),
+        format!("{split} has trained all 10 epochs of its run; pass --epochs N with N > 10 to train further")
+    );
+    assert_eq!(
+        user_error(&["--epochs", "2", "-q", "--out", split]),
+        format!("{split} holds a finished run (10 epochs); train it further with `train --resume {split} --epochs N`, or choose another --out")
+    );
 }
 
 #[test]
-fn a_torn_checkpoint_is_refused_by_resume() {
+fn a_damaged_generation_falls_back_to_the_one_before_and_all_damaged_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    train_ok(["--epochs", "2", "-q", "--out", path_str(&out)]);
-    let other = dir.path().join("other");
-    train_ok(["--epochs", "3", "-q", "--out", path_str(&other)]);
-    std::fs::copy(other.join("optimizer.bpk"), out.join("optimizer.bpk")).unwrap();
-    let message = user_error(&["--resume", path_str(&out), "--epochs", "4"]);
-    assert!(message.contains("optimizer.bpk"), "{message}");
-    assert!(message.contains("does not match"), "{message}");
+    train_ok(["--epochs", "4", "--checkpoint-every", "2", "-q", "--out", path_str(&out)]);
+    let generations = out.join("checkpoints");
+    let (newest, older) = (
+        generations.join("step-000000000040"),
+        generations.join("step-000000000020"),
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&generations)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["step-000000000020", "step-000000000040"], "the newest two are kept");
+
+    // Damage the newest generation's optimizer state: resume warns and
+    // continues from epoch 2, ending where a straight run ends.
+    std::fs::write(newest.join("optimizer.bpk"), b"torn").unwrap();
+    let output = train_ok(["--resume", path_str(&out), "--epochs", "5", "-q"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warning = format!(
+        "warning: {}: does not match checkpoint.toml (damaged or edited); resuming from the generation before it, {} (epoch 2)",
+        newest.join("optimizer.bpk").display(),
+        older.display()
+    );
+    assert!(stderr.lines().any(|line| line == warning), "{stderr}");
+    let straight = dir.path().join("straight");
+    train_ok(["--epochs", "5", "-q", "--out", path_str(&straight)]);
+    assert_eq!(loss_texts(&out), loss_texts(&straight));
+
+    // With every generation damaged there is nothing to resume from.
+    for generation in std::fs::read_dir(&generations).unwrap() {
+        std::fs::write(generation.unwrap().path().join("model.safetensors"), b"x").unwrap();
+    }
+    let message = user_error(&["--resume", path_str(&out), "--epochs", "6"]);
+    assert!(
+        message.starts_with(&format!("{}: no intact checkpoint to resume from (", out.display())),
+        "{message}"
+    );
 }
 
 #[test]
@@ -188,11 +191,14 @@ fn ctrl_c_checkpoints_periodically_then_stops_and_resume_continues_exactly() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait for a periodic checkpoint while the run is still going.
+    // Wait for a periodic checkpoint (past the one of step 0) while the run
+    // is still going.
     let state_path = out.join("checkpoint.toml");
     let started = Instant::now();
     let periodic = loop {
-        if let Ok(text) = std::fs::read_to_string(&state_path) {
+        if let Ok(text) = std::fs::read_to_string(&state_path)
+            && !text.contains("\nepoch = 0\n")
+        {
             break text;
         }
         assert!(
@@ -231,7 +237,7 @@ fn ctrl_c_checkpoints_periodically_then_stops_and_resume_continues_exactly() {
     let straight = dir.path().join("straight");
     train_ok(["--epochs", &target, "-q", "--out", path_str(&straight)]);
     eprintln!("stopped at epoch {epoch}, {batch_line}");
-    assert_same_curve(&losses(&out), &losses(&straight));
+    assert_eq!(loss_texts(&out), loss_texts(&straight));
 }
 
 #[test]

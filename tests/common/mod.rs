@@ -96,3 +96,45 @@ pub fn polyline_lengths(svg: &str) -> Vec<usize> {
         .map(|points| points.split_whitespace().count())
         .collect()
 }
+
+/// Runs `train` with `args` (and `env`), expecting exit code `code` and
+/// exactly one `error:` line on stderr, never a panic; returns that line
+/// without its `error: ` prefix.
+pub fn train_fails(code: i32, args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = train_bin().args(args).envs(env.iter().copied()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
+    lines[0]["error: ".len()..].to_string()
+}
+
+/// A path as the `&str` an argument list takes.
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// The `loss` column of a run's metrics.csv, as written (so equality is
+/// bit-for-bit equality of the losses).
+pub fn loss_texts(dir: &Path) -> Vec<String> {
+    let mut reader = csv::Reader::from_path(dir.join("metrics.csv")).unwrap();
+    let index = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "loss")
+        .unwrap();
+    reader
+        .records()
+        .map(|row| row.unwrap()[index].to_string())
+        .collect()
+}
+
+/// Runs `train` expecting a user error (exit code 2); returns its one line.
+pub fn user_error(args: &[&str]) -> String {
+    train_fails(2, args, &[])
+}

@@ -189,9 +189,12 @@ impl FromStr for Activation {
         let value: f64 = argument.parse().map_err(|_| ParseActivationError {
             message: format!("activation `{text}`: `{argument}` is not a number"),
         })?;
-        if !value.is_finite() {
+        // The network computes in float32 (and casts the parameter to it).
+        if !(value as f32).is_finite() {
             return Err(ParseActivationError {
-                message: format!("activation `{text}`: the parameter must be finite"),
+                message: format!(
+                    "activation `{text}`: the parameter must be finite in float32 (|value| < 3.4e38)"
+                ),
             });
         }
         match base {

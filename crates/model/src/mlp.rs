@@ -53,6 +53,16 @@ pub enum WeightsError {
 }
 
 impl LayerWeights {
+    /// A layer of zeros: a shape to load saved weights into.
+    pub fn zeros(d_input: usize, d_output: usize) -> Self {
+        Self {
+            d_input,
+            d_output,
+            weight: vec![0.0; d_input * d_output],
+            bias: vec![0.0; d_output],
+        }
+    }
+
     fn check(&self, layer: usize) -> Result<(), WeightsError> {
         let expected = self.d_input * self.d_output;
         if self.weight.len() != expected {
@@ -203,16 +213,21 @@ fn linear_from_weights(
     dtype: DType,
 ) -> Linear {
     // Burn's `Linear` keeps its weight as `[in, out]`; PyTorch's is `[out, in]`.
-    let torch_layout = Tensor::<2>::from_data(
-        TensorData::new(layer.weight.clone(), [layer.d_output, layer.d_input]),
-        device,
-    );
+    // Transposed here, on the host, so the parameter is a plain row-major
+    // tensor: a transposed view would take other matrix-product kernels (other
+    // rounding) until the first copy, so a network rebuilt from a checkpoint
+    // would not continue bit for bit.
+    let (d_input, d_output) = (layer.d_input, layer.d_output);
+    let in_out: Vec<f32> = (0..d_input * d_output)
+        .map(|index| layer.weight[(index % d_output) * d_input + index / d_output])
+        .collect();
+    let weight = Tensor::<2>::from_data(TensorData::new(in_out, [d_input, d_output]), device);
     let bias = Tensor::<1>::from_data(
         TensorData::new(layer.bias.clone(), [layer.d_output]),
         device,
     );
     Linear {
-        weight: stable_param(torch_layout.transpose().cast(dtype), 2 * index),
+        weight: stable_param(weight.cast(dtype), 2 * index),
         bias: Some(stable_param(bias.cast(dtype), 2 * index + 1)),
     }
 }

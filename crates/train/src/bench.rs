@@ -113,7 +113,7 @@ pub fn measure(workload: &Workload, backend: &Backend) -> anyhow::Result<Measure
     let mut final_loss = f64::NAN;
     for _ in 0..workload.epochs {
         // The epoch's loss is read back once, which also waits for the device.
-        final_loss = trainer.run_epoch().loss;
+        final_loss = trainer.run_epoch()?.loss;
     }
     let loop_s = started.elapsed().as_secs_f64();
     Ok(Measurement {

@@ -1,11 +1,12 @@
-//! Checkpoints: everything `--resume`, `predict` and `eval` need, in the
-//! run's output directory.
+//! Checkpoints: everything `--resume`, `predict` and `eval` need, written as
+//! whole generations into a [`RunDir`].
 //!
-//! `model.safetensors` (PyTorch's names and layout), `optimizer.bpk` (Adam's
-//! moments, Burn's own format), `config.toml` and `metrics.csv` are each
-//! written to a temporary file and renamed; `checkpoint.toml` comes last and
-//! records the SHA-256 of the model and optimizer files, so a checkpoint torn
-//! by a crash between two renames is refused instead of silently mixed.
+//! A generation holds `model.safetensors` (PyTorch's names and layout),
+//! `optimizer.bpk` (Adam's moments, Burn's own format), `config.toml`,
+//! `metrics.csv` and, last, `checkpoint.toml`: the position, the SHA-256 of
+//! each of the other files and a fingerprint of the training data. Resume
+//! takes the newest generation whose digests all hold and falls back to the
+//! one before with a warning.
 
 use std::path::{Path, PathBuf};
 
@@ -13,24 +14,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{RunConfig, describe_io_error};
-use crate::data::Standardizer;
+use crate::data::{Split, Standardizer};
 use crate::error::UserError;
-use crate::metrics::{read_records, write_metrics};
-use crate::output::write_atomic;
-use crate::trainer::{EpochRecord, Trainer};
+use crate::metrics::{metrics_csv, read_records};
+use crate::run_dir::{
+    CONFIG_FILE, METRICS_FILE, MODEL_FILE, OPTIMIZER_FILE, RunDir, STATE_FILE,
+};
+use crate::trainer::{EpochRecord, Position, Trainer};
 use crate::user_error;
 use crate::weights::to_safetensors;
-
-/// The weights, loadable by PyTorch's `load_state_dict`.
-pub const MODEL_FILE: &str = "model.safetensors";
-/// Adam's state.
-pub const OPTIMIZER_FILE: &str = "optimizer.bpk";
-/// Where training stands; written last.
-pub const STATE_FILE: &str = "checkpoint.toml";
-/// The resolved run config.
-pub const CONFIG_FILE: &str = "config.toml";
-/// Per-epoch records so far.
-pub const METRICS_FILE: &str = "metrics.csv";
 
 /// Where training stood when the checkpoint was taken.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,19 +36,42 @@ pub struct CheckpointState {
     pub steps: usize,
     /// Seconds spent in the training loop so far.
     pub elapsed_s: f64,
+    /// The generation folder this state belongs to, relative to the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<String>,
     /// SHA-256 of `model.safetensors`.
     pub model_sha256: String,
     /// SHA-256 of `optimizer.bpk`.
     pub optimizer_sha256: String,
+    /// SHA-256 of `config.toml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_sha256: Option<String>,
+    /// SHA-256 of `metrics.csv`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_sha256: Option<String>,
+    /// SHA-256 of the training and validation values the run learns from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_sha256: Option<String>,
     /// The feature scaling the network was trained with, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standardizer: Option<Standardizer>,
 }
 
+impl CheckpointState {
+    /// Where training stood.
+    pub fn position(&self) -> Position {
+        Position {
+            epoch: self.epoch,
+            batch: self.batch,
+            steps: self.steps,
+        }
+    }
+}
+
 /// A checkpoint read back from disk and checked.
 #[derive(Debug)]
 pub struct Checkpoint {
-    /// The directory it lives in.
+    /// The directory its files live in (a generation, or a run's top level).
     pub dir: PathBuf,
     /// The run's config.
     pub config: RunConfig,
@@ -71,37 +86,114 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Writes a checkpoint of `trainer` into `dir`.
-pub fn save(
-    dir: &Path,
-    config: &RunConfig,
-    trainer: &Trainer,
-    records: &[EpochRecord],
-    standardizer: Option<&Standardizer>,
-) -> anyhow::Result<()> {
-    let model = to_safetensors(trainer.model())?;
-    let optimizer = trainer.optimizer_bytes()?;
-    write_atomic(&dir.join(CONFIG_FILE), config.to_toml().as_bytes())?;
-    write_atomic(&dir.join(MODEL_FILE), &model)?;
-    write_atomic(&dir.join(OPTIMIZER_FILE), &optimizer)?;
-    write_metrics(&dir.join(METRICS_FILE), records)?;
-    let position = trainer.position();
-    let state = CheckpointState {
-        epoch: position.epoch,
-        batch: position.batch,
-        steps: position.steps,
-        elapsed_s: trainer.seconds(),
-        model_sha256: sha256_hex(&model),
-        optimizer_sha256: sha256_hex(&optimizer),
-        standardizer: standardizer.cloned(),
-    };
-    let text = format!(
-        "# Written by `train` after {} and {}; do not edit.\n{}",
-        MODEL_FILE,
-        OPTIMIZER_FILE,
-        toml::to_string_pretty(&state)?
-    );
-    write_atomic(&dir.join(STATE_FILE), text.as_bytes())
+/// SHA-256 of the values a run trains and validates on: a changed CSV file,
+/// generator or standardisation changes it.
+pub fn data_fingerprint(split: &Split) -> String {
+    let mut hasher = Sha256::new();
+    let parts = std::iter::once(&split.train).chain(split.validation.as_ref());
+    for part in parts {
+        hasher.update((part.features as u64).to_le_bytes());
+        for value in part.x.iter().chain(&part.y) {
+            hasher.update(value.to_le_bytes());
+        }
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Writes a run's checkpoints into the directory it holds the lock of.
+#[derive(Debug)]
+pub struct Checkpointer {
+    dir: RunDir,
+    config_toml: String,
+    data_sha256: String,
+    standardizer: Option<Standardizer>,
+    /// Epoch of the newest complete generation (for messages).
+    last_epoch: Option<usize>,
+}
+
+impl Checkpointer {
+    /// Checkpoints of the run `config` trains on `split`, into `dir`.
+    pub fn new(dir: RunDir, config: &RunConfig, split: &Split) -> Self {
+        Self {
+            dir,
+            config_toml: config.to_toml(),
+            data_sha256: data_fingerprint(split),
+            standardizer: split.standardizer.clone(),
+            last_epoch: None,
+        }
+    }
+
+    /// The run directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The epoch of the newest generation this run can continue from.
+    pub fn last_epoch(&self) -> Option<usize> {
+        self.last_epoch
+    }
+
+    /// Writes a generation of `trainer`'s state, publishes it as the run's
+    /// stable files and drops generations older than the last two. Weights
+    /// that are not finite are refused (a [`crate::divergence::Diverged`]
+    /// error) and nothing is written.
+    pub fn save(&mut self, trainer: &Trainer, records: &[EpochRecord]) -> anyhow::Result<()> {
+        trainer.finite_weights()?;
+        let model = to_safetensors(trainer.model())?;
+        let optimizer = trainer.optimizer_bytes()?;
+        let metrics = metrics_csv(records)?;
+        let position = trainer.position();
+        let generation = crate::run_dir::generation_path(position.steps);
+        let state = CheckpointState {
+            epoch: position.epoch,
+            batch: position.batch,
+            steps: position.steps,
+            elapsed_s: trainer.seconds(),
+            generation: Some(generation),
+            model_sha256: sha256_hex(&model),
+            optimizer_sha256: sha256_hex(&optimizer),
+            config_sha256: Some(sha256_hex(self.config_toml.as_bytes())),
+            metrics_sha256: Some(sha256_hex(&metrics)),
+            data_sha256: Some(self.data_sha256.clone()),
+            standardizer: self.standardizer.clone(),
+        };
+        let state = format!(
+            "# Written by `train` after the files beside it; do not edit.\n{}",
+            toml::to_string_pretty(&state)?
+        );
+        let files: [(&str, &[u8]); 5] = [
+            (CONFIG_FILE, self.config_toml.as_bytes()),
+            (MODEL_FILE, &model),
+            (OPTIMIZER_FILE, &optimizer),
+            (METRICS_FILE, &metrics),
+            (STATE_FILE, state.as_bytes()),
+        ];
+        self.dir.write_generation(position.steps, &files)?;
+        self.last_epoch = Some(position.epoch);
+        self.dir.publish(&files)?;
+        self.dir.prune()
+    }
+
+    /// Makes the run's stable files those of `checkpoint` (a resume may
+    /// start from a generation that a crash kept from being published).
+    pub fn republish(&mut self, checkpoint: &Checkpoint) -> anyhow::Result<()> {
+        let names = [CONFIG_FILE, MODEL_FILE, METRICS_FILE, STATE_FILE];
+        let contents = names
+            .iter()
+            .map(|name| read(&checkpoint.dir, name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let files: Vec<(&str, &[u8])> = names
+            .iter()
+            .zip(&contents)
+            .map(|(name, bytes)| (*name, bytes.as_slice()))
+            .collect();
+        self.last_epoch = Some(checkpoint.state.epoch);
+        self.dir.publish(&files)
+    }
 }
 
 fn read(dir: &Path, name: &str) -> Result<Vec<u8>, UserError> {
@@ -116,7 +208,8 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>, UserError> {
 }
 
 impl Checkpoint {
-    /// Reads `dir`'s config and state; errors say which file is missing or bad.
+    /// Reads a run's stable config and state (for `predict` and `eval`);
+    /// errors say which file is missing or bad.
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
         if !dir.is_dir() {
             return Err(user_error!(
@@ -141,6 +234,17 @@ impl Checkpoint {
             )
         })?;
         let config = RunConfig::from_file(&dir.join(CONFIG_FILE))?;
+        if let Some(standardizer) = &state.standardizer {
+            let input = config.model.input;
+            let (means, scales) = (standardizer.mean.len(), standardizer.scale.len());
+            if means != input || scales != input {
+                return Err(user_error!(
+                    "{}: the standardizer has {means} means and {scales} scales, the network \
+                     takes {input} features",
+                    state_path.display()
+                ));
+            }
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             config,
@@ -148,12 +252,72 @@ impl Checkpoint {
         })
     }
 
+    /// The newest generation of `run` whose files all match their digests;
+    /// with the reasons older-looking ones were passed over, as warnings.
+    pub fn latest(run: &RunDir) -> anyhow::Result<(Self, Vec<String>)> {
+        let mut skipped = Vec::new();
+        for generation in run.generations()? {
+            match Self::open(&generation).and_then(|checkpoint| {
+                checkpoint.verify()?;
+                Ok(checkpoint)
+            }) {
+                Ok(checkpoint) => {
+                    let warnings = skipped
+                        .iter()
+                        .map(|reason| {
+                            format!(
+                                "{reason}; resuming from the generation before it, {} (epoch {})",
+                                generation.display(),
+                                checkpoint.state.epoch
+                            )
+                        })
+                        .collect();
+                    return Ok((checkpoint, warnings));
+                }
+                Err(error) => skipped.push(crate::error::one_line(&error)),
+            }
+        }
+        if skipped.is_empty() {
+            return Err(user_error!(
+                "{}: no checkpoint to resume from (no {}/ folder of generations; was it written \
+                 by `train --out`?)",
+                run.path().display(),
+                crate::run_dir::GENERATIONS_DIR
+            ));
+        }
+        Err(user_error!(
+            "{}: no intact checkpoint to resume from ({})",
+            run.path().display(),
+            skipped.join("; ")
+        ))
+    }
+
+    /// Checks every file of the generation against its digest.
+    fn verify(&self) -> anyhow::Result<()> {
+        let state = &self.state;
+        let digests = [
+            (MODEL_FILE, Some(&state.model_sha256)),
+            (OPTIMIZER_FILE, Some(&state.optimizer_sha256)),
+            (CONFIG_FILE, state.config_sha256.as_ref()),
+            (METRICS_FILE, state.metrics_sha256.as_ref()),
+        ];
+        for (name, digest) in digests {
+            let Some(digest) = digest else {
+                return Err(user_error!(
+                    "{}: names no digest of {name}",
+                    self.dir.join(STATE_FILE).display()
+                ));
+            };
+            self.verified(name, digest)?;
+        }
+        Ok(())
+    }
+
     fn verified(&self, name: &str, digest: &str) -> anyhow::Result<Vec<u8>> {
         let bytes = read(&self.dir, name)?;
         if sha256_hex(&bytes) != digest {
             return Err(user_error!(
-                "{}: does not match {STATE_FILE} (the checkpoint was torn by a crash or edited); \
-                 start again or restore the file",
+                "{}: does not match {STATE_FILE} (damaged or edited)",
                 self.dir.join(name).display()
             ));
         }
@@ -169,6 +333,21 @@ impl Checkpoint {
     /// Adam's state, checked against the digest.
     pub fn optimizer_bytes(&self) -> anyhow::Result<Vec<u8>> {
         self.verified(OPTIMIZER_FILE, &self.state.optimizer_sha256)
+    }
+
+    /// Refuses to continue on data other than the run's.
+    pub fn check_data(&self, split: &Split) -> anyhow::Result<()> {
+        let now = data_fingerprint(split);
+        match &self.state.data_sha256 {
+            Some(then) if *then != now => Err(user_error!(
+                "the training data changed since {} was written (data SHA-256 {}... then, {}... \
+                 now); resume needs the same data: restore it or start a new run",
+                self.dir.display(),
+                &then[..12.min(then.len())],
+                &now[..12]
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The per-epoch records up to the checkpoint.

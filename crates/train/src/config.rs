@@ -284,7 +284,7 @@ impl RunConfig {
 
     /// The config as TOML, exactly as a later `--config` would read it.
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).expect("a RunConfig always serialises")
+        toml::to_string_pretty(self).expect("a validated RunConfig always serialises")
     }
 
     /// Layer boundary sizes: input, hidden..., output.
@@ -322,12 +322,14 @@ impl RunConfig {
         }
         if let Some(seed) = overrides.seed {
             self.seed = seed;
+            blame.insert("seed", "--seed");
         }
         if let Some(diagnostics) = overrides.diagnostics {
             self.training.diagnostics = diagnostics;
         }
         if let Some(every) = overrides.checkpoint_every {
             self.training.checkpoint_every = every;
+            blame.insert("training.checkpoint_every", "--checkpoint-every");
         }
         if let Some(precision) = overrides.precision {
             self.training.precision = precision;
@@ -339,8 +341,11 @@ impl RunConfig {
         blame
     }
 
-    /// Checks every range; the error names the offending key.
+    /// Checks every range; the error names the offending key. Values are
+    /// checked as they will be used: floats as float32 sees them (Burn's Adam
+    /// keeps its constants in float32), integers as `config.toml` can hold them.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        self.validate_integers()?;
         let data = &self.data;
         if data.kind != DataKind::Csv {
             if data.samples == 0 {
@@ -362,10 +367,13 @@ impl RunConfig {
         if data.kind == DataKind::Csv && data.path.is_none() {
             return Err(("data.path", "is required when data.kind = \"csv\"".into()));
         }
-        if !data.noise_std.is_finite() || data.noise_std < 0.0 {
+        if !as_f32(data.noise_std).is_finite() || data.noise_std < 0.0 {
             return Err((
                 "data.noise_std",
-                format!("must be finite and >= 0 (got {})", data.noise_std),
+                format!(
+                    "must be >= 0 and finite in float32 (got {})",
+                    data.noise_std
+                ),
             ));
         }
         if !(0.0..1.0).contains(&data.validation_fraction) {
@@ -418,10 +426,13 @@ impl RunConfig {
         if training.batch_size == 0 {
             return Err(("training.batch_size", "must be at least 1 (got 0)".into()));
         }
-        if !training.lr.is_finite() || training.lr <= 0.0 {
+        if !positive_in_f32(training.lr) {
             return Err((
                 "training.lr",
-                format!("must be a finite number > 0 (got {})", training.lr),
+                format!(
+                    "must be > 0 and finite in float32 (got {})",
+                    training.lr
+                ),
             ));
         }
         let optimizer = &self.optimizer;
@@ -432,15 +443,61 @@ impl RunConfig {
             if !(0.0..1.0).contains(&value) {
                 return Err((key, format!("must be in [0, 1) (got {value})")));
             }
+            if as_f32(value) >= 1.0 {
+                return Err((
+                    key,
+                    format!("is {value}, which float32 rounds to 1: use at most 0.9999999"),
+                ));
+            }
         }
-        if !optimizer.epsilon.is_finite() || optimizer.epsilon <= 0.0 {
+        if !positive_in_f32(optimizer.epsilon) {
             return Err((
                 "optimizer.epsilon",
-                format!("must be a finite number > 0 (got {})", optimizer.epsilon),
+                format!(
+                    "must be > 0 and finite in float32, i.e. between 1.5e-45 and 3.4e38 (got {})",
+                    optimizer.epsilon
+                ),
             ));
         }
         Ok(())
     }
+
+    /// Every integer must fit TOML's (signed 64-bit) integers, so that the
+    /// run's `config.toml` can be written and read back.
+    fn validate_integers(&self) -> Result<(), (&'static str, String)> {
+        let hidden_max = self.model.hidden.iter().copied().max().unwrap_or(0);
+        let integers = [
+            ("seed", self.seed),
+            ("data.samples", self.data.samples as u64),
+            ("data.features", self.data.features as u64),
+            ("model.input", self.model.input as u64),
+            ("model.hidden", hidden_max as u64),
+            ("model.output", self.model.output as u64),
+            ("training.epochs", self.training.epochs as u64),
+            ("training.batch_size", self.training.batch_size as u64),
+            ("training.checkpoint_every", self.training.checkpoint_every as u64),
+        ];
+        for (key, value) in integers {
+            if value > i64::MAX as u64 {
+                return Err((
+                    key,
+                    format!("must be at most {} (got {value})", i64::MAX),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `value` as float32 holds it.
+fn as_f32(value: f64) -> f32 {
+    value as f32
+}
+
+/// Whether `value` is still a positive, finite number in float32.
+fn positive_in_f32(value: f64) -> bool {
+    let value = as_f32(value);
+    value.is_finite() && value > 0.0
 }
 
 impl ResolvedConfig {

@@ -1,9 +1,17 @@
-//! The one error type that means "the user asked for something we cannot do".
+//! The one error type that means "the user asked for something we cannot do",
+//! and the exit code of every kind of error.
 //!
-//! Such errors print as one line and exit with code 2; anything else is a
-//! failure of the tool and exits with code 1.
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | the environment failed us (disk full, read-only, permission) or an internal error |
+//! | 2 | the user's input: a config key, a flag, a file, a backend, a busy run directory |
+//! | 3 | training diverged (a non-finite loss or weights) |
+//! | 130 / 143 | stopped by Ctrl-C / SIGTERM after writing a checkpoint |
 
 use std::fmt;
+
+use crate::divergence::{Diverged, DivergedRuns};
 
 /// A mistake in the user's input: a config key, a flag, a file, a backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,13 +42,20 @@ macro_rules! user_error {
 
 /// Exit code for a user's mistake.
 pub const EXIT_USAGE: i32 = 2;
-/// Exit code for a failure of the tool itself.
+/// Exit code for a failure of the environment or of the tool itself.
 pub const EXIT_FAILURE: i32 = 1;
+/// Exit code for a run whose loss or weights stopped being finite.
+pub const EXIT_DIVERGED: i32 = 3;
 
 /// The process exit code an error should end with.
 pub fn exit_code(error: &anyhow::Error) -> i32 {
-    if error.is::<crate::interrupt::Interrupted>() {
-        crate::interrupt::EXIT_INTERRUPTED
+    if let Some(interrupted) = error.downcast_ref::<crate::interrupt::Interrupted>() {
+        interrupted.exit_code()
+    } else if error
+        .chain()
+        .any(|cause| cause.is::<Diverged>() || cause.is::<DivergedRuns>())
+    {
+        EXIT_DIVERGED
     } else if error.chain().any(|cause| cause.is::<UserError>()) {
         EXIT_USAGE
     } else {

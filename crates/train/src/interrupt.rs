@@ -1,40 +1,110 @@
-//! Ctrl-C: the first asks training to stop after the current step (so a final
-//! checkpoint can be written); a second one exits at once.
+//! Ctrl-C and SIGTERM: the first asks training to stop after the current step
+//! (so a final checkpoint can be written); a second one exits at once, which
+//! cannot tear a checkpoint because checkpoints are written as whole
+//! generations (see [`crate::run_dir`]).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
 /// Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells expect.
-pub const EXIT_INTERRUPTED: i32 = 130;
+pub const EXIT_INTERRUPTED: i32 = 128 + SIGINT;
+/// Exit code of a run stopped by SIGTERM (128 + SIGTERM).
+pub const EXIT_TERMINATED: i32 = 128 + SIGTERM;
 
-static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-
-/// The flag Ctrl-C sets; installs the handler on first use. If the handler
-/// cannot be installed, the flag is never set and Ctrl-C keeps its default
-/// effect of ending the process.
-pub fn stop_flag() -> Arc<AtomicBool> {
-    STOP.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let seen = Arc::clone(&flag);
-        let _ = ctrlc::set_handler(move || {
-            if seen.swap(true, Ordering::SeqCst) {
-                eprintln!("\ninterrupted again: exiting without a final checkpoint");
-                std::process::exit(EXIT_INTERRUPTED);
-            }
-            eprintln!("\ninterrupt: stopping after the current step (Ctrl-C again to quit now)");
-        });
-        flag
-    })
-    .clone()
+/// What the signal handler shares with the training loop.
+pub struct StopRequest {
+    /// Set by the first signal; the trainer polls it between steps.
+    pub flag: Arc<AtomicBool>,
+    /// The signal that set it (0 until then).
+    signal: Arc<AtomicI32>,
 }
 
-/// A run that stopped because the user asked it to.
+static STOP: OnceLock<StopRequest> = OnceLock::new();
+
+impl StopRequest {
+    /// The request Ctrl-C and SIGTERM set; installs the handler on first use.
+    /// If the handler cannot be installed, the signals keep their default
+    /// effect of ending the process.
+    pub fn install() -> &'static StopRequest {
+        STOP.get_or_init(|| {
+            let request = StopRequest {
+                flag: Arc::new(AtomicBool::new(false)),
+                signal: Arc::new(AtomicI32::new(0)),
+            };
+            if let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) {
+                let (flag, seen) = (Arc::clone(&request.flag), Arc::clone(&request.signal));
+                std::thread::spawn(move || {
+                    for signal in signals.forever() {
+                        if flag.swap(true, Ordering::SeqCst) {
+                            eprintln!(
+                                "\n{} again: exiting now; the last complete checkpoint stays",
+                                name(signal)
+                            );
+                            std::process::exit(128 + signal);
+                        }
+                        seen.store(signal, Ordering::SeqCst);
+                        eprintln!(
+                            "\n{}: stopping after the current step (again to quit now)",
+                            name(signal)
+                        );
+                    }
+                });
+            }
+            request
+        })
+    }
+
+    /// How the run was stopped, once a signal came.
+    pub fn stopped(&self) -> Option<Interrupted> {
+        match self.signal.load(Ordering::SeqCst) {
+            0 => None,
+            signal => Some(Interrupted {
+                signal,
+                message: String::new(),
+            }),
+        }
+    }
+}
+
+fn name(signal: i32) -> &'static str {
+    if signal == SIGTERM {
+        "SIGTERM"
+    } else {
+        "interrupt"
+    }
+}
+
+/// A run that stopped because the user (or the system, with SIGTERM) asked it to.
 #[derive(Debug)]
-pub struct Interrupted(pub String);
+pub struct Interrupted {
+    /// SIGINT or SIGTERM.
+    pub signal: i32,
+    /// What happened and how to continue.
+    pub message: String,
+}
+
+impl Interrupted {
+    /// The signal's name as a user knows it.
+    pub fn by(&self) -> &'static str {
+        if self.signal == SIGTERM {
+            "SIGTERM"
+        } else {
+            "Ctrl-C"
+        }
+    }
+
+    /// The exit code a shell expects for the signal.
+    pub fn exit_code(&self) -> i32 {
+        128 + self.signal
+    }
+}
 
 impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 

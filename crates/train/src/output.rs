@@ -9,7 +9,11 @@ use anyhow::Context;
 /// Creates `dir` (and parents) if needed.
 pub fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).map_err(|error| {
-        crate::user_error!("cannot create output directory {}: {error}", dir.display())
+        anyhow::anyhow!(
+            "cannot create output directory {}: {}",
+            dir.display(),
+            crate::config::describe_io_error(&error)
+        )
     })
 }
 

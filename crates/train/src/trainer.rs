@@ -17,6 +17,7 @@ use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::{Dataset, Split};
 use crate::diagnostics::{GradNormAccumulator, LayerDiagnostics, combine, unit_health};
+use crate::divergence::{Diverged, Suspects};
 
 /// One epoch's measurements.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,6 +50,8 @@ pub struct Trainer {
     started: Instant,
     /// Training seconds before this process (a resumed run's past).
     earlier_seconds: f64,
+    /// What a divergence message blames.
+    suspects: Suspects,
 }
 
 /// How far training has gone.
@@ -62,16 +65,28 @@ pub struct Position {
     pub steps: usize,
 }
 
-/// What a finished training run leaves behind.
+/// What a training run leaves behind.
 pub struct TrainOutcome {
     /// The trained network (on the training device).
     pub model: Mlp,
-    /// One record per epoch.
+    /// One record per epoch, up to the last finite one.
     pub records: Vec<EpochRecord>,
     /// Seconds spent in the training loop.
     pub seconds: f64,
     /// Optimiser steps taken.
     pub steps: usize,
+    /// Why the run stopped early, if its loss or weights stopped being finite.
+    pub diverged: Option<Diverged>,
+}
+
+impl TrainOutcome {
+    /// The outcome of a run that trained to the end, or its divergence.
+    pub fn finished(self) -> Result<Self, Diverged> {
+        match self.diverged {
+            Some(diverged) => Err(diverged),
+            None => Ok(self),
+        }
+    }
 }
 
 /// Adam with the config's constants (PyTorch's defaults unless changed).
@@ -143,20 +158,13 @@ impl Trainer {
             position: Position::default(),
             started: Instant::now(),
             earlier_seconds: 0.0,
+            suspects: Suspects::of(config, data),
         };
         Ok(if config.training.diagnostics {
             trainer.with_diagnostics(data, backend)
         } else {
             trainer
         })
-    }
-
-    /// Also measures the MSE over every training row after each epoch (one
-    /// extra forward pass per epoch), for curves that do not jump with the
-    /// last batch.
-    pub fn track_full_loss(mut self, data: &Split, backend: &Backend) -> Self {
-        self.full_train = Some(to_tensors_as(&data.train, &backend.device, self.dtype));
-        self
     }
 
     /// Records per-layer gradient norms and dead/saturated units each epoch.
@@ -182,12 +190,16 @@ impl Trainer {
         position: Position,
         earlier_seconds: f64,
     ) -> anyhow::Result<Self> {
-        if position.batch >= self.batches.len() {
-            anyhow::bail!(
-                "the checkpoint stopped after batch {} of an epoch that has {}",
+        let batches = self.batches.len();
+        if position.batch >= batches || position.epoch * batches + position.batch != position.steps
+        {
+            return Err(crate::user_error!(
+                "the checkpoint's position (epoch {}, batch {}, step {}) does not fit an epoch of \
+                 {batches} batches",
+                position.epoch,
                 position.batch,
-                self.batches.len()
-            );
+                position.steps
+            ));
         }
         self.optimizer = self
             .optimizer
@@ -208,14 +220,16 @@ impl Trainer {
     }
 
     /// One pass over the batches: forward, MSE, backward, Adam step.
-    pub fn run_epoch(&mut self) -> EpochRecord {
-        self.run_epoch_until(&AtomicBool::new(false))
-            .expect("never interrupted")
+    pub fn run_epoch(&mut self) -> Result<EpochRecord, Diverged> {
+        Ok(self
+            .run_epoch_until(&AtomicBool::new(false))?
+            .expect("never interrupted"))
     }
 
-    /// As [`Trainer::run_epoch`], but returns `None` after the current step
-    /// once `stop` is set; the next call finishes the epoch.
-    pub fn run_epoch_until(&mut self, stop: &AtomicBool) -> Option<EpochRecord> {
+    /// As [`Trainer::run_epoch`], but returns `Ok(None)` after the current
+    /// step once `stop` is set; the next call finishes the epoch. A
+    /// non-finite loss is an error: the weights after it are garbage.
+    pub fn run_epoch_until(&mut self, stop: &AtomicBool) -> Result<Option<EpochRecord>, Diverged> {
         let mut last_loss = None;
         while self.position.batch < self.batches.len() {
             let (x, y) = &self.batches[self.position.batch];
@@ -229,7 +243,7 @@ impl Trainer {
             self.position.steps += 1;
             self.position.batch += 1;
             if self.position.batch < self.batches.len() && stop.load(Ordering::Relaxed) {
-                return None;
+                return Ok(None);
             }
         }
         self.position.batch = 0;
@@ -237,20 +251,31 @@ impl Trainer {
         let loss = last_loss
             .expect("an epoch takes at least one step")
             .into_scalar::<f64>();
+        if !loss.is_finite() {
+            return Err(Diverged::loss(self.position.epoch, loss, &self.suspects));
+        }
         let val_loss = self.validation_loss();
         let train_mse = self
             .full_train
             .as_ref()
             .map(|data| self.inference_mse(data));
         let layers = self.epoch_diagnostics();
-        Some(EpochRecord {
+        Ok(Some(EpochRecord {
             epoch: self.position.epoch,
             loss,
             train_mse,
             val_loss,
             layers,
             elapsed_s: self.seconds(),
-        })
+        }))
+    }
+
+    /// The weights on the host, checked to be finite (a checkpoint or a
+    /// result is never made of NaNs).
+    pub fn finite_weights(&self) -> Result<Vec<LayerWeights>, Diverged> {
+        let weights = self.model.to_weights();
+        Diverged::check_weights(self.position.epoch.max(1), &weights, &self.suspects)?;
+        Ok(weights)
     }
 
     /// MSE over the validation rows with the current weights.
@@ -297,36 +322,41 @@ impl Trainer {
     }
 }
 
-/// Trains for the config's epochs, calling `on_epoch` after each.
+/// Trains for the config's epochs (or until the run diverges).
 pub fn train(
     config: &RunConfig,
     backend: &Backend,
     data: &Split,
     weights: &[LayerWeights],
-    on_epoch: impl FnMut(&EpochRecord),
 ) -> anyhow::Result<TrainOutcome> {
     let trainer = Trainer::new(config, backend, data, weights)?;
-    run_to_end(trainer, config.training.epochs, on_epoch)
+    Ok(run_to_end(trainer, config.training.epochs))
 }
 
-/// Runs a prepared trainer for `epochs` epochs.
-pub fn run_to_end(
-    mut trainer: Trainer,
-    epochs: usize,
-    mut on_epoch: impl FnMut(&EpochRecord),
-) -> anyhow::Result<TrainOutcome> {
+/// Runs a prepared trainer for `epochs` epochs, or until its loss or weights
+/// stop being finite.
+pub fn run_to_end(mut trainer: Trainer, epochs: usize) -> TrainOutcome {
     trainer.start_clock();
-    let mut records = Vec::with_capacity(epochs);
+    let mut records = Vec::new();
+    let mut diverged = None;
     for _ in 0..epochs {
-        let record = trainer.run_epoch();
-        on_epoch(&record);
-        records.push(record);
+        match trainer.run_epoch() {
+            Ok(record) => records.push(record),
+            Err(error) => {
+                diverged = Some(error);
+                break;
+            }
+        }
+    }
+    if diverged.is_none() {
+        diverged = trainer.finite_weights().err();
     }
     let seconds = trainer.seconds();
-    Ok(TrainOutcome {
+    TrainOutcome {
         steps: trainer.steps(),
         model: trainer.model,
         records,
         seconds,
-    })
+        diverged,
+    }
 }

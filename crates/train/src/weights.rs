@@ -90,17 +90,46 @@ pub fn load_into(model: &mut Mlp, path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Reads a weights file (see [`load_into`]) for a network shaped like
-/// `template`, returning the weights in PyTorch's layout.
+/// A network of layer boundary sizes `sizes` with the weights in `path`
+/// (see [`load_into`]).
+pub fn load_model(
+    path: &Path,
+    sizes: &[usize],
+    activation: Activation,
+    device: &Device,
+) -> anyhow::Result<Mlp> {
+    let shape: Vec<LayerWeights> = sizes
+        .windows(2)
+        .map(|pair| LayerWeights::zeros(pair[0], pair[1]))
+        .collect();
+    let mut model = Mlp::from_weights(&shape, activation, device)?;
+    load_into(&mut model, path)?;
+    Ok(model)
+}
+
+/// Reads a weights file (see [`load_into`]) for a network of boundary sizes
+/// `sizes`, returning the weights in PyTorch's layout; NaN or infinite values
+/// are refused, naming the tensor.
 pub fn read_layer_weights(
     path: &Path,
-    template: &[LayerWeights],
+    sizes: &[usize],
     activation: Activation,
     device: &Device,
 ) -> anyhow::Result<Vec<LayerWeights>> {
-    let mut model = Mlp::from_weights(template, activation, device)?;
-    load_into(&mut model, path)?;
-    Ok(model.to_weights())
+    let weights = load_model(path, sizes, activation, device)?.to_weights();
+    for (index, layer) in weights.iter().enumerate() {
+        for (field, values) in [("weight", &layer.weight), ("bias", &layer.bias)] {
+            let bad = values.iter().filter(|v| !v.is_finite()).count();
+            if bad > 0 {
+                return Err(user_error!(
+                    "{}: tensor {} holds {bad} NaN or infinite values",
+                    path.display(),
+                    torch_name(index, field)
+                ));
+            }
+        }
+    }
+    Ok(weights)
 }
 
 fn is_torch_pickle(path: &Path) -> bool {

@@ -2,6 +2,7 @@
 
 use crate::cli::CollapseArgs;
 use crate::commands::run::{load_data, prepare};
+use crate::divergence::DivergedRuns;
 use crate::experiments::collapse::{collapse, explain};
 
 /// Trains the networks, folds them, prints the verdict.
@@ -15,5 +16,8 @@ pub fn run(args: &CollapseArgs) -> anyhow::Result<()> {
     } else {
         print!("{}", explain(&reports));
     }
-    Ok(())
+    let diverged = reports.iter().filter(|r| r.diverged.is_some());
+    Ok(DivergedRuns::check(
+        diverged.map(|r| r.activation.clone()).collect(),
+    )?)
 }

@@ -3,11 +3,13 @@
 use std::sync::Mutex;
 
 use crate::cli::CompareArgs;
-use crate::commands::run::{load_data, prepare};
+use crate::commands::run::{experiment_dir, load_data, prepare};
+use crate::divergence::DivergedRuns;
 use crate::experiments::compare::{
     ActivationRun, Comparison, OLS_NAME, compare, curves_csv, render_table, summary_csv,
 };
-use crate::output::{ensure_dir, write_atomic};
+use crate::output::write_atomic;
+use crate::run_dir::CONFIG_FILE;
 use crate::plot::{LineChart, Reference, Series, line_chart_svg};
 
 /// Trains every activation, prints the table, writes the files.
@@ -15,9 +17,10 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     let (resolved, backend) = prepare(&args.common)?;
     let config = &resolved.config;
     let split = load_data(config)?;
-    if let Some(out) = &args.out {
-        ensure_dir(out)?;
-    }
+    let _out_dir = match &args.out {
+        Some(out) => Some(experiment_dir(out, "compare")?),
+        None => None,
+    };
     eprintln!(
         "comparing {} activations, {} epochs each, on {} ({})",
         args.activations.len(),
@@ -30,9 +33,13 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     let on_done = |run: &ActivationRun| {
         let mut done = done.lock().expect("progress counter");
         *done += 1;
+        let result = match run.row.diverged_epoch {
+            Some(epoch) => format!("diverged in epoch {epoch}"),
+            None => format!("train MSE {:.6}", run.row.train_mse),
+        };
         eprintln!(
-            "  [{}/{total}] {:<14} train MSE {:.6} in {:.2} s",
-            *done, run.row.name, run.row.train_mse, run.row.seconds
+            "  [{}/{total}] {:<14} {result} in {:.2} s",
+            *done, run.row.name, run.row.seconds
         );
     };
     let comparison = compare(
@@ -51,13 +58,16 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
             &out.join("loss_curves.svg"),
             loss_curves_svg(&comparison)?.as_bytes(),
         )?;
-        write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
+        write_atomic(&out.join(CONFIG_FILE), config.to_toml().as_bytes())?;
         println!(
             "wrote {0}/compare.csv, {0}/summary.csv, {0}/loss_curves.svg, {0}/config.toml",
             out.display()
         );
     }
-    Ok(())
+    let diverged = comparison.runs.iter().filter(|run| run.row.diverged_epoch.is_some());
+    Ok(DivergedRuns::check(
+        diverged.map(|run| run.row.name.clone()).collect(),
+    )?)
 }
 
 /// Validation MSE per epoch when there is a validation part, else the

@@ -1,10 +1,9 @@
 //! `train diagnose`: one run with diagnostics, summarised per layer.
 
 use crate::cli::DiagnoseArgs;
-use crate::commands::run::{load_data, prepare, write_run_files};
+use crate::commands::run::{experiment_dir, load_data, prepare, write_run_files};
 use crate::diagnostics::LayerDiagnostics;
 use crate::init::initial_weights;
-use crate::output::ensure_dir;
 use crate::trainer::{EpochRecord, train};
 
 /// Trains with diagnostics on and prints the per-layer table.
@@ -14,11 +13,12 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
     let (resolved, backend) = prepare(&common)?;
     let config = &resolved.config;
     let split = load_data(config)?;
-    if let Some(out) = &args.out {
-        ensure_dir(out)?;
-    }
+    let _out_dir = match &args.out {
+        Some(out) => Some(experiment_dir(out, "diagnose")?),
+        None => None,
+    };
     let weights = initial_weights(&config.layer_sizes(), config.seed);
-    let outcome = train(config, &backend, &split, &weights, |_| {})?;
+    let outcome = train(config, &backend, &split, &weights)?.finished()?;
     let first = outcome.records.first().expect("at least one epoch");
     let last = outcome.records.last().expect("at least one epoch");
     println!(

@@ -6,15 +6,15 @@ use burn::tensor::{Tensor, TensorData};
 use model::Mlp;
 
 use crate::backend::Backend;
-use crate::checkpoint::{Checkpoint, MODEL_FILE};
+use crate::checkpoint::Checkpoint;
+use crate::run_dir::MODEL_FILE;
 use crate::cli::{EvalArgs, ModelInputArgs, PredictArgs};
 use crate::commands::run::open_backend;
 use crate::config::{DataKind, RunConfig};
 use crate::data::{Dataset, read_table, target_index};
-use crate::init::initial_weights;
 use crate::output::write_atomic;
 use crate::user_error;
-use crate::weights::load_into;
+use crate::weights::load_model;
 
 /// A trained network ready to score rows.
 struct Loaded {
@@ -27,12 +27,15 @@ fn load(source: &ModelInputArgs) -> anyhow::Result<Loaded> {
     let checkpoint = Checkpoint::open(&source.model)?;
     let backend = open_backend(source.backend)?;
     let config = &checkpoint.config;
-    let template = initial_weights(&config.layer_sizes(), config.seed);
-    let mut model = Mlp::from_weights(&template, config.model.activation, &backend.device)?;
     // Not checked against checkpoint.toml's digest: a model.safetensors
     // edited or fine-tuned elsewhere (e.g. in PyTorch) is a fair input here,
     // and a mismatched one is caught by its names and shapes.
-    load_into(&mut model, &source.model.join(MODEL_FILE))?;
+    let model = load_model(
+        &source.model.join(MODEL_FILE),
+        &config.layer_sizes(),
+        config.model.activation,
+        &backend.device,
+    )?;
     Ok(Loaded {
         checkpoint,
         model,
@@ -115,6 +118,13 @@ fn load_with_rows(
 
 /// `train predict`.
 pub fn predict(args: &PredictArgs) -> anyhow::Result<()> {
+    if let Some(path) = args.output.as_deref().filter(|path| path.is_dir()) {
+        return Err(user_error!(
+            "--output {} is a directory; name a file, e.g. {}",
+            path.display(),
+            path.join("predictions.csv").display()
+        ));
+    }
     let (loaded, data) = load_with_rows(&args.source, false)?;
     let predictions = loaded.predict(data);
     let mut writer = csv::Writer::from_writer(Vec::new());

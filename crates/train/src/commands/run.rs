@@ -1,24 +1,27 @@
 //! `train` / `train run`: one training run, the seed's job, with checkpoints,
 //! `--resume` and `--init-weights`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 
+use anyhow::Context;
 use model::LayerWeights;
 
 use crate::backend::{Backend, BackendKind};
-use crate::checkpoint::{self, CONFIG_FILE, Checkpoint, METRICS_FILE, STATE_FILE};
+use crate::checkpoint::{Checkpoint, Checkpointer};
 use crate::cli::{CommonArgs, RunArgs};
-use crate::config::{Overrides, Precision, ResolvedConfig, RunConfig};
+use crate::config::{DataKind, Overrides, Precision, ResolvedConfig, RunConfig};
 use crate::data::Split;
+use crate::divergence::Diverged;
 use crate::init::initial_weights;
-use crate::interrupt::{Interrupted, stop_flag};
+use crate::interrupt::{Interrupted, StopRequest};
 use crate::metrics::write_metrics;
-use crate::output::{ensure_dir, write_atomic};
+use crate::output::write_atomic;
 use crate::progress::Reporter;
-use crate::trainer::{EpochRecord, Position, Trainer};
+use crate::run_dir::{CONFIG_FILE, METRICS_FILE, RunDir, STATE_FILE};
+use crate::trainer::{EpochRecord, Trainer};
 use crate::weights::read_layer_weights;
-use crate::{data, user_error};
+use crate::{data, memory, user_error};
 
 /// Loads the config and opens the backend a command asked for.
 pub fn prepare(common: &CommonArgs) -> anyhow::Result<(ResolvedConfig, Backend)> {
@@ -38,9 +41,17 @@ pub fn open_backend(kind: Option<BackendKind>) -> anyhow::Result<Backend> {
     Ok(Backend::open(kind)?)
 }
 
-/// Builds the config's data set and checks it fits the network's input.
+/// Builds the config's data set and checks it fits the network's input and
+/// the machine's memory (generated data before it is made).
 pub fn load_data(config: &RunConfig) -> anyhow::Result<Split> {
+    if config.data.kind != DataKind::Csv {
+        memory::check(config, config.data.samples)?;
+    }
     let split = data::load(&config.data, config.seed)?;
+    if config.data.kind == DataKind::Csv {
+        let rows = split.train.rows() + split.validation.as_ref().map_or(0, |v| v.rows());
+        memory::check(config, rows)?;
+    }
     if split.train.features != config.model.input {
         return Err(user_error!(
             "model.input is {} but {} has {} feature columns",
@@ -61,11 +72,13 @@ pub fn load_data(config: &RunConfig) -> anyhow::Result<Split> {
 struct Plan {
     resolved: ResolvedConfig,
     backend: Backend,
-    split: Split,
     trainer: Trainer,
     /// Records of epochs a resumed run already has.
     records: Vec<EpochRecord>,
-    out: Option<PathBuf>,
+    /// Writes the checkpoints, with `--out` or `--resume`.
+    checkpointer: Option<Checkpointer>,
+    /// Whether the run starts from scratch (its step-0 state is saved first).
+    fresh: bool,
     /// What the summary says about where the weights came from.
     origin: String,
 }
@@ -85,103 +98,123 @@ fn plan_fresh(args: &RunArgs) -> anyhow::Result<Plan> {
     let resolved = ResolvedConfig::load(args.common.config.as_deref(), &overrides)?;
     let backend = open_backend(args.common.backend)?;
     let config = &resolved.config;
-    let split = load_data(config)?;
-    if let Some(out) = &args.out {
-        if config.training.precision == Precision::Float64 {
-            return Err(user_error!(
-                "--out with training.precision = \"float64\": checkpoints hold float32 weights; \
-                 use float64 only to compare runs"
-            ));
+    let run_dir = match &args.out {
+        Some(out) => {
+            if config.training.precision == Precision::Float64 {
+                return Err(user_error!(
+                    "--out with training.precision = \"float64\": checkpoints hold float32 weights; \
+                     use float64 only to compare runs"
+                ));
+            }
+            let run_dir = RunDir::create(out)?;
+            refuse_existing_run(&run_dir)?;
+            Some(run_dir)
         }
-        ensure_dir(out)?;
-        refuse_unfinished_run(out)?;
-    }
-    let seeded = initial_weights(&config.layer_sizes(), config.seed);
+        None => None,
+    };
+    let split = load_data(config)?;
     let (weights, origin) = match &args.init_weights {
         Some(path) => (
-            read_layer_weights(path, &seeded, config.model.activation, &backend.device)?,
+            read_layer_weights(path, &config.layer_sizes(), config.model.activation, &backend.device)?,
             format!("initial weights from {}", path.display()),
         ),
-        None => (seeded, format!("initial weights from seed {}", config.seed)),
+        None => (
+            initial_weights(&config.layer_sizes(), config.seed),
+            format!("initial weights from seed {}", config.seed),
+        ),
     };
     let trainer = Trainer::new(config, &backend, &split, &weights)?;
+    let checkpointer = run_dir.map(|dir| Checkpointer::new(dir, config, &split));
     Ok(Plan {
         resolved,
         backend,
-        split,
         trainer,
         records: Vec::new(),
-        out: args.out.clone(),
+        checkpointer,
+        fresh: true,
         origin,
     })
 }
 
-/// A fresh run must not overwrite a checkpoint that could still be resumed.
-fn refuse_unfinished_run(out: &Path) -> anyhow::Result<()> {
-    if !out.join(STATE_FILE).exists() {
+/// A fresh run never replaces a run's checkpoints, finished or not.
+fn refuse_existing_run(run_dir: &RunDir) -> anyhow::Result<()> {
+    let out = run_dir.path();
+    if !RunDir::holds_run(out) {
         return Ok(());
     }
-    let Ok(previous) = Checkpoint::open(out) else {
-        return Ok(());
+    let shown = out.display();
+    let Ok((previous, _)) = Checkpoint::latest(run_dir) else {
+        return Err(user_error!(
+            "{shown} already holds a run's files; choose another --out (or remove it)"
+        ));
     };
     let (done, planned) = (previous.state.epoch, previous.config.training.epochs);
     if done < planned || previous.state.batch > 0 {
         return Err(user_error!(
-            "{} holds an unfinished run (epoch {done} of {planned}); continue it with \
-             `train --resume {}` or choose another --out",
-            out.display(),
-            out.display()
+            "{shown} holds an unfinished run (epoch {done} of {planned}); continue it with \
+             `train --resume {shown}` or choose another --out"
         ));
     }
-    Ok(())
+    Err(user_error!(
+        "{shown} holds a finished run ({done} epochs); train it further with `train --resume \
+         {shown} --epochs N`, or choose another --out"
+    ))
 }
 
 fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
-    let checkpoint = Checkpoint::open(dir)?;
+    let run_dir = RunDir::open(dir)?;
+    let (checkpoint, warnings) = Checkpoint::latest(&run_dir)?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     let overrides = Overrides {
         epochs: args.common.epochs,
         checkpoint_every: args.checkpoint_every,
         ..Overrides::default()
     };
-    let config_path = dir.join(CONFIG_FILE);
+    let config_path = checkpoint.dir.join(CONFIG_FILE);
     let resolved =
         ResolvedConfig::resolve(checkpoint.config.clone(), Some(&config_path), &overrides)?;
     let config = &resolved.config;
     let state = &checkpoint.state;
-    if state.epoch >= config.training.epochs {
+    let planned = config.training.epochs;
+    if state.epoch >= planned {
+        let place = if state.batch > 0 {
+            format!("{} epochs and {} batches of the next", state.epoch, state.batch)
+        } else {
+            format!("all {} epochs of its run", state.epoch)
+        };
         return Err(user_error!(
-            "{} has finished all {} epochs of its run; pass --epochs N with N > {} to train further",
+            "{} has trained {place}; pass --epochs N with N > {} to train further",
             dir.display(),
-            state.epoch,
             state.epoch
         ));
     }
     let backend = open_backend(args.common.backend)?;
     let split = load_data(config)?;
+    checkpoint.check_data(&split)?;
     if split.standardizer != state.standardizer {
         return Err(user_error!(
             "the data of {} changed since the checkpoint (its standardisation differs)",
             config_path.display()
         ));
     }
-    let template = initial_weights(&config.layer_sizes(), config.seed);
     let weights: Vec<LayerWeights> = read_layer_weights(
         &checkpoint.model_path()?,
-        &template,
+        &config.layer_sizes(),
         config.model.activation,
         &backend.device,
     )?;
-    let position = Position {
-        epoch: state.epoch,
-        batch: state.batch,
-        steps: state.steps,
-    };
-    let trainer = Trainer::new(config, &backend, &split, &weights)?.restore(
-        checkpoint.optimizer_bytes()?,
-        position,
-        state.elapsed_s,
-    )?;
+    let trainer = Trainer::new(config, &backend, &split, &weights)?
+        .restore(
+            checkpoint.optimizer_bytes()?,
+            state.position(),
+            state.elapsed_s,
+        )
+        .with_context(|| format!("{}", checkpoint.dir.join(STATE_FILE).display()))?;
     let records = checkpoint.records()?;
+    let mut checkpointer = Checkpointer::new(run_dir, config, &split);
+    checkpointer.republish(&checkpoint)?;
     let origin = format!(
         "resumed from {} at epoch {}{}",
         dir.display(),
@@ -195,10 +228,10 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
     Ok(Plan {
         resolved,
         backend,
-        split,
         trainer,
         records,
-        out: Some(dir.to_path_buf()),
+        checkpointer: Some(checkpointer),
+        fresh: false,
         origin,
     })
 }
@@ -207,62 +240,77 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
     let Plan {
         resolved,
         backend,
-        split,
         mut trainer,
         mut records,
-        out,
+        mut checkpointer,
+        fresh,
         origin,
     } = plan;
     let config = &resolved.config;
     let epochs = config.training.epochs;
     let every = config.training.checkpoint_every;
-    let standardizer = split.standardizer.as_ref();
-    let save = |trainer: &Trainer, records: &[EpochRecord]| -> anyhow::Result<()> {
-        match &out {
-            Some(out) => checkpoint::save(out, config, trainer, records, standardizer),
-            None => Ok(()),
-        }
-    };
+    if fresh {
+        // A run is resumable from its first instant, and a divergence in the
+        // first epochs still leaves its finite starting point.
+        save(checkpointer.as_mut(), &trainer, &records)?;
+    }
 
-    let stop = stop_flag();
+    let stop = StopRequest::install();
     let reporter = Reporter::new(epochs, quiet).starting_at(trainer.position().epoch);
     let first_step = trainer.steps();
     trainer.start_clock();
     let loop_started = std::time::Instant::now();
     let mut interrupted = false;
     while trainer.position().epoch < epochs {
-        let Some(record) = trainer.run_epoch_until(&stop) else {
-            interrupted = true;
-            break;
+        let record = match trainer.run_epoch_until(&stop.flag) {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                interrupted = true;
+                break;
+            }
+            Err(diverged) => {
+                reporter.finish();
+                return Err(note_kept_checkpoint(diverged.into(), checkpointer.as_ref()));
+            }
         };
         reporter.epoch(&record, epochs);
         records.push(record);
         let epoch = trainer.position().epoch;
         if every > 0 && epoch % every == 0 && epoch < epochs {
-            save(&trainer, &records)?;
+            save(checkpointer.as_mut(), &trainer, &records)?;
         }
-        if stop.load(Ordering::Relaxed) && epoch < epochs {
+        if stop.flag.load(Ordering::Relaxed) && epoch < epochs {
             interrupted = true;
             break;
         }
     }
     let loop_seconds = loop_started.elapsed().as_secs_f64();
     reporter.finish();
-    save(&trainer, &records)?;
+    save(checkpointer.as_mut(), &trainer, &records)?;
+    let out = checkpointer.as_ref().map(Checkpointer::path);
 
     if interrupted {
+        let mut stopped = stop.stopped().unwrap_or(Interrupted {
+            signal: signal_hook::consts::SIGINT,
+            message: String::new(),
+        });
         let position = trainer.position();
         let place = format!(
             "epoch {} of {epochs}, batch {} (step {})",
             position.epoch, position.batch, position.steps
         );
-        return Err(anyhow::Error::new(Interrupted(match &out {
+        stopped.message = match out {
             Some(out) => format!(
-                "interrupted by Ctrl-C at {place}; checkpoint written to {0}; continue with `train --resume {0}`",
+                "interrupted by {} at {place}; checkpoint written to {1}; continue with `train --resume {1}`",
+                stopped.by(),
                 out.display()
             ),
-            None => format!("interrupted by Ctrl-C at {place}; no --out, so nothing was saved"),
-        })));
+            None => format!(
+                "interrupted by {} at {place}; no --out, so nothing was saved",
+                stopped.by()
+            ),
+        };
+        return Err(anyhow::Error::new(stopped));
     }
 
     let steps = trainer.steps() - first_step;
@@ -288,13 +336,60 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
         config.model.activation
     );
     println!("  config         {}", resolved.describe_source());
-    if let Some(out) = &out {
+    if let Some(out) = out {
         println!(
-            "  wrote          {0}/model.safetensors, optimizer.bpk, checkpoint.toml, metrics.csv, config.toml",
+            "  wrote          {0}/model.safetensors, checkpoint.toml, metrics.csv, config.toml, checkpoints/",
             out.display()
         );
     }
     Ok(())
+}
+
+/// Checkpoints the run if it has a directory.
+fn save(
+    checkpointer: Option<&mut Checkpointer>,
+    trainer: &Trainer,
+    records: &[EpochRecord],
+) -> anyhow::Result<()> {
+    match checkpointer {
+        Some(checkpointer) => checkpointer
+            .save(trainer, records)
+            .map_err(|error| note_kept_checkpoint(error, Some(checkpointer))),
+        None => Ok(()),
+    }
+}
+
+/// Adds to a divergence which checkpoint the run keeps.
+fn note_kept_checkpoint(error: anyhow::Error, checkpointer: Option<&Checkpointer>) -> anyhow::Error {
+    match (error.downcast::<Diverged>(), checkpointer) {
+        (Ok(mut diverged), Some(checkpointer)) => {
+            diverged.note = match checkpointer.last_epoch() {
+                Some(epoch) => format!(
+                    "{} keeps its last finite checkpoint, epoch {epoch}",
+                    checkpointer.path().display()
+                ),
+                None => format!("nothing was written to {}", checkpointer.path().display()),
+            };
+            diverged.into()
+        }
+        (Ok(diverged), None) => diverged.into(),
+        (Err(error), _) => error,
+    }
+}
+
+/// Takes `out` for a command that trains but keeps no weights (`diagnose`,
+/// `compare`): locked like a run, and refused if it holds a run's checkpoints,
+/// whose `config.toml` and `metrics.csv` it would replace.
+pub fn experiment_dir(out: &Path, command: &str) -> anyhow::Result<RunDir> {
+    let run_dir = RunDir::create(out)?;
+    if RunDir::holds_run(out) {
+        return Err(user_error!(
+            "{} holds a training run (checkpoints); `train {command}` would replace its files: \
+             choose another --out",
+            out.display()
+        ));
+    }
+    Ok(run_dir)
 }
 
 /// Writes a finished run's metrics and config without a checkpoint (used by

@@ -28,6 +28,26 @@ pub struct CollapseReport {
     pub relative_error: f64,
     /// Final training loss of the run that produced the weights.
     pub final_loss: f64,
+    /// Why there is no measurement: the run's loss or weights stopped being
+    /// finite (the numbers above are then NaN, `null` in JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diverged: Option<String>,
+}
+
+impl CollapseReport {
+    /// The report of a run that diverged: no measurement, only the reason.
+    fn diverged(activation: Activation, config: &RunConfig, reason: String) -> Self {
+        Self {
+            activation: activation.to_string(),
+            layer_sizes: config.layer_sizes(),
+            folded_shape: [config.model.output, config.model.input],
+            max_abs_error: f64::NAN,
+            output_scale: f64::NAN,
+            relative_error: f64::NAN,
+            final_loss: f64::NAN,
+            diverged: Some(reason),
+        }
+    }
 }
 
 /// Compares `net(x)` with the folded map's `W x + b` on every row of `data`.
@@ -66,7 +86,10 @@ pub fn collapse(
         .map(|&activation| {
             let mut run_config = config.clone();
             run_config.model.activation = activation;
-            let outcome = train(&run_config, backend, data, &weights, |_| {})?;
+            let outcome = train(&run_config, backend, data, &weights)?;
+            if let Some(diverged) = outcome.diverged {
+                return Ok(CollapseReport::diverged(activation, config, diverged.to_string()));
+            }
             let (max_abs_error, output_scale, map) = measure(&outcome.model, &data.train, backend);
             let (outputs, inputs) = map.shape();
             Ok(CollapseReport {
@@ -77,6 +100,7 @@ pub fn collapse(
                 output_scale,
                 relative_error: max_abs_error / output_scale.max(f64::MIN_POSITIVE),
                 final_loss: outcome.records.last().map_or(f64::NAN, |r| r.loss),
+                diverged: None,
             })
         })
         .collect()
@@ -101,6 +125,10 @@ pub fn explain(reports: &[CollapseReport]) -> String {
         "activation", "max|net - Wx-b|", "output scale", "relative error"
     ));
     for r in reports {
+        if r.diverged.is_some() {
+            out.push_str(&format!("{:<14} {:>16}\n", r.activation, "diverged"));
+            continue;
+        }
         out.push_str(&format!(
             "{:<14} {:>16.3e} {:>14.4} {:>16.3e}\n",
             r.activation, r.max_abs_error, r.output_scale, r.relative_error
@@ -108,6 +136,13 @@ pub fn explain(reports: &[CollapseReport]) -> String {
     }
     out.push('\n');
     for r in reports {
+        if let Some(reason) = &r.diverged {
+            out.push_str(&format!(
+                "- {}: no verdict, the run diverged ({reason}).\n",
+                r.activation
+            ));
+            continue;
+        }
         let verdict = if r.relative_error <= 1e-5 {
             "is exactly one linear layer (up to float rounding): its depth adds nothing a single Linear(in, out) could not do"
         } else {

@@ -35,6 +35,9 @@ pub struct CompareRow {
     pub dead_fraction: Option<f64>,
     /// Share of hidden units saturated at the end (sigmoid, tanh).
     pub saturated_fraction: Option<f64>,
+    /// The epoch in which the run's loss or weights stopped being finite;
+    /// such a row has no results.
+    pub diverged_epoch: Option<usize>,
 }
 
 /// One activation's whole run.
@@ -87,16 +90,16 @@ pub fn compare(
         let trainer =
             Trainer::new(&run_config, backend, data, &weights)?.with_diagnostics(data, backend);
         let initial_weights = trainer.model().to_weights();
-        let outcome = run_to_end(trainer, config.training.epochs, |_| {})?;
+        let outcome = run_to_end(trainer, config.training.epochs);
+        let name = activation.to_string();
+        let row = match &outcome.diverged {
+            Some(diverged) => CompareRow::diverged(&name, diverged.epoch, outcome.seconds),
+            None => row_from_records(&name, &outcome.records, data, outcome.seconds),
+        };
         let run = ActivationRun {
             activation,
             initial_weights,
-            row: row_from_records(
-                &activation.to_string(),
-                &outcome.records,
-                data,
-                outcome.seconds,
-            ),
+            row,
             records: outcome.records,
         };
         on_done(&run);
@@ -142,8 +145,27 @@ pub fn compare(
         first_layer_grad: None,
         dead_fraction: None,
         saturated_fraction: None,
+        diverged_epoch: None,
     };
     Ok(Comparison { runs, ols })
+}
+
+impl CompareRow {
+    /// The row of a run that diverged in `epoch`: no results.
+    fn diverged(name: &str, epoch: usize, seconds: f64) -> Self {
+        Self {
+            name: name.to_string(),
+            train_mse: f64::NAN,
+            val_mse: None,
+            val_r2: None,
+            best_epoch: None,
+            seconds,
+            first_layer_grad: None,
+            dead_fraction: None,
+            saturated_fraction: None,
+            diverged_epoch: Some(epoch),
+        }
+    }
 }
 
 fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: f64) -> CompareRow {
@@ -172,6 +194,7 @@ fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: 
             .map(|(v, mse)| r_squared(mse, v)),
         best_epoch,
         seconds,
+        diverged_epoch: None,
     }
 }
 
@@ -196,6 +219,13 @@ pub fn render_table(comparison: &Comparison) -> String {
         None => "-".into(),
     };
     for row in comparison.rows() {
+        if let Some(epoch) = row.diverged_epoch {
+            out.push_str(&format!(
+                "{:<20} diverged in epoch {epoch} (loss or weights not finite)\n",
+                row.name
+            ));
+            continue;
+        }
         out.push_str(&format!(
             "{:<20} {:>12.6} {:>12} {:>8} {:>10} {:>9.2} {:>11} {:>6} {:>6}\n",
             row.name,
@@ -244,12 +274,13 @@ pub fn summary_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
         "grad_norm_l1",
         "dead_fraction",
         "saturated_fraction",
+        "diverged_epoch",
     ])?;
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for row in comparison.rows() {
         writer.write_record([
             row.name.clone(),
-            row.train_mse.to_string(),
+            opt(row.diverged_epoch.is_none().then_some(row.train_mse)),
             opt(row.val_mse),
             opt(row.val_r2),
             row.best_epoch.map(|e| e.to_string()).unwrap_or_default(),
@@ -257,6 +288,9 @@ pub fn summary_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
             opt(row.first_layer_grad),
             opt(row.dead_fraction),
             opt(row.saturated_fraction),
+            row.diverged_epoch
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
         ])?;
     }
     Ok(writer.into_inner()?)

@@ -1,0 +1,464 @@
+//! A run's work is never lost, never silently wrong and never overwritten:
+//! crashes at every step of a checkpoint (fail points), `kill -9` at random
+//! instants, a full disk, two writers, signals, divergence, and input that
+//! used to panic.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use train::run_dir::CHECKPOINT_FAIL_POINTS;
+
+use crate::common::{loss_texts, path_str, train_bin, train_fails, train_ok, user_error};
+
+/// Seed-size runs: 6 epochs, a checkpoint every 2 (and the one of step 0).
+const EPOCHS: &str = "6";
+
+fn straight_run(dir: &Path) -> Vec<String> {
+    let out = dir.join("straight");
+    train_ok(["--epochs", EPOCHS, "-q", "--out", path_str(&out)]);
+    loss_texts(&out)
+}
+
+/// Runs `train --epochs 6 --checkpoint-every 2 --out DIR` with `FAILPOINTS`.
+fn run_with_fail_point(out: &Path, fail_points: &str) -> std::process::Output {
+    train_bin()
+        .args(["--epochs", EPOCHS, "--checkpoint-every", "2", "-q", "--out"])
+        .arg(out)
+        .env("FAILPOINTS", fail_points)
+        .output()
+        .unwrap()
+}
+
+/// Continues a stopped run to its end, or starts it again if it died before
+/// its first checkpoint was complete.
+fn finish(out: &Path) {
+    let args: Vec<&str> = if out.join("checkpoint.toml").exists() {
+        vec!["--resume", path_str(out), "-q"]
+    } else {
+        vec!["--epochs", EPOCHS, "-q", "--out", path_str(out)]
+    };
+    train_ok(args);
+}
+
+/// Every file under `dir`, relative, with its SHA-256 (the lock file aside).
+fn digests(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.file_name().unwrap() != ".lock" {
+                let digest = format!("{:x}", Sha256::digest(std::fs::read(&path).unwrap()));
+                found.push((path.strip_prefix(dir).unwrap().to_path_buf(), digest));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn leftovers(dir: &Path) -> Vec<PathBuf> {
+    digests(dir)
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|path| path.to_string_lossy().contains(".partial-"))
+        .collect()
+}
+
+#[test]
+fn a_crash_at_every_step_of_a_checkpoint_resumes_to_the_straight_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let straight = straight_run(dir.path());
+    for (index, point) in CHECKPOINT_FAIL_POINTS.iter().enumerate() {
+        let out = dir.path().join(format!("crash{index}"));
+        // Pass the checkpoint of step 0, abort in the one of epoch 2.
+        let output = run_with_fail_point(&out, &format!("{point}=1*off->return(abort)"));
+        assert_eq!(output.status.code(), None, "{point}: the process was not killed");
+        finish(&out);
+        assert_eq!(loss_texts(&out), straight, "{point}");
+        assert!(leftovers(&out).is_empty(), "{point}: {:?}", leftovers(&out));
+    }
+}
+
+#[test]
+fn a_full_disk_at_any_write_is_a_clear_error_and_the_run_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let straight = straight_run(dir.path());
+    for (index, point) in CHECKPOINT_FAIL_POINTS.iter().enumerate() {
+        let out = dir.path().join(format!("full{index}"));
+        let output = run_with_fail_point(&out, &format!("{point}=1*off->return(enospc)"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{point}: {stderr}");
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+        assert_eq!(errors.len(), 1, "{point}: {stderr}");
+        assert!(
+            errors[0].ends_with("No space left on device (os error 28)"),
+            "{point}: {stderr}"
+        );
+        assert!(errors[0].contains(path_str(&out)), "{point}: {stderr}");
+        finish(&out);
+        assert_eq!(loss_texts(&out), straight, "{point}");
+    }
+}
+
+/// A small deterministic generator for the kill instants.
+fn next_fraction(state: &mut u64) -> f64 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*state >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[test]
+fn kill_9_at_random_instants_never_loses_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--epochs", "30", "--checkpoint-every", "1", "-q", "--out"];
+    let straight_dir = dir.path().join("straight");
+    let started = Instant::now();
+    train_ok(args.iter().copied().chain([path_str(&straight_dir)]));
+    let duration = started.elapsed();
+    let straight = loss_texts(&straight_dir);
+    let mut state = 0x5eed;
+    for trial in 0..30 {
+        let out = dir.path().join(format!("kill{trial}"));
+        let mut child = train_bin()
+            .args(args)
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(duration.mul_f64(next_fraction(&mut state)));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let resumable = out.join("checkpoint.toml").exists();
+        let args: Vec<&str> = if resumable {
+            vec!["--resume", path_str(&out), "-q"]
+        } else {
+            args.iter().copied().chain([path_str(&out)]).collect()
+        };
+        train_ok(args);
+        assert_eq!(loss_texts(&out), straight, "trial {trial}");
+    }
+}
+
+fn spawn_long_run(out: &Path) -> Child {
+    train_bin()
+        .args(["--epochs", "1000000", "--checkpoint-every", "50", "-q", "--out"])
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_for(path: &Path) {
+    let started = Instant::now();
+    while !path.exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "{path:?} never appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn one_writer_per_run_directory_and_sigterm_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let first = spawn_long_run(&out);
+    wait_for(&out.join("checkpoint.toml"));
+    let shown = path_str(&out);
+    let holder = format!("{shown} is being written by pid {} on ", first.id());
+    for args in [
+        vec!["--epochs", "3", "--out", shown],
+        vec!["--resume", shown],
+        vec!["diagnose", "--epochs", "1", "--out", shown],
+        vec!["compare", "--epochs", "1", "--out", shown],
+    ] {
+        let message = user_error(&args);
+        assert!(message.starts_with(&holder), "{args:?}: {message}");
+        assert!(
+            message.ends_with("; wait for it to finish or choose another directory"),
+            "{message}"
+        );
+    }
+
+    // SIGTERM stops it like a first Ctrl-C: a checkpoint, then exit 143.
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = first.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    let last = stderr.lines().last().unwrap();
+    assert!(last.starts_with("error: interrupted by SIGTERM at epoch "), "{stderr}");
+    assert!(last.ends_with(&format!("continue with `train --resume {shown}`")), "{last}");
+
+    // The stopped run's files are its own: diagnose and compare refuse it.
+    let before = digests(&out);
+    for command in ["diagnose", "compare"] {
+        assert_eq!(
+            user_error(&[command, "--epochs", "1", "--out", shown]),
+            format!(
+                "{shown} holds a training run (checkpoints); `train {command}` would replace \
+                 its files: choose another --out"
+            )
+        );
+    }
+    assert_eq!(digests(&out), before);
+}
+
+/// Whether `text` spells a non-finite number the way Rust or TOML would.
+fn has_non_finite(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|word| matches!(word.to_ascii_lowercase().as_str(), "nan" | "inf" | "infinity"))
+}
+
+/// The float32 values of a safetensors file.
+fn safetensors_values(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap();
+    let length = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    bytes[8 + length..]
+        .chunks_exact(4)
+        .map(|chunk| f32::from_le_bytes(chunk.try_into().unwrap()))
+        .collect()
+}
+
+#[test]
+fn divergence_stops_the_run_keeping_the_last_finite_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let message = train_fails(3, &["--epochs", "5", "--lr", "1e6", "-q", "--out", path_str(&out)], &[]);
+    let epoch: usize = message
+        .strip_prefix("training diverged in epoch ")
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|epoch| epoch.parse().ok())
+        .unwrap_or_else(|| panic!("{message}"));
+    assert!(
+        message.contains("; likely cause: a learning rate too high (training.lr = 1000000; the seed's is 0.001); "),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(&format!("{} keeps its last finite checkpoint, epoch {}", out.display(), epoch - 1)),
+        "{message}"
+    );
+    for (path, _) in digests(&out) {
+        let full = out.join(&path);
+        if path.extension().is_some_and(|e| e == "safetensors") {
+            assert!(safetensors_values(&full).iter().all(|v| v.is_finite()), "{path:?}");
+        } else if path.extension().is_some_and(|e| e == "csv" || e == "toml") {
+            let text = std::fs::read_to_string(&full).unwrap();
+            assert!(!has_non_finite(&text), "{path:?}: {text}");
+        }
+    }
+}
+
+#[test]
+fn collapse_and_compare_report_a_diverged_activation_as_diverged() {
+    let output = train_bin()
+        .args(["collapse", "--epochs", "3", "--lr", "1e6"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stdout.contains("- relu: no verdict, the run diverged (training diverged in epoch "), "{stdout}");
+    assert!(!stdout.contains("is exactly one linear layer"), "{stdout}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("compare");
+    let output = train_bin()
+        .args(["compare", "--epochs", "3", "--lr", "1e6", "--activations", "relu,tanh", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stdout.lines().any(|l| l.starts_with("relu") && l.contains("diverged in epoch")), "{stdout}");
+    assert!(stderr.contains("error: training diverged for relu"), "{stderr}");
+    for file in ["summary.csv", "compare.csv"] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(!has_non_finite(&text), "{file}: {text}");
+    }
+}
+
+#[test]
+fn values_that_break_in_float32_are_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = |name: &str, text: &str| -> PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let beta2 = config("beta2.toml", "[optimizer]\nbeta2 = 0.99999999999\n");
+    assert_eq!(
+        user_error(&["--config", path_str(&beta2)]),
+        format!(
+            "{}: key `optimizer.beta2`: is 0.99999999999, which float32 rounds to 1: use at most 0.9999999",
+            beta2.display()
+        )
+    );
+    let epsilon = config("epsilon.toml", "[optimizer]\nepsilon = 1e-50\n");
+    assert_eq!(
+        user_error(&["--config", path_str(&epsilon)]),
+        format!(
+            "{}: key `optimizer.epsilon`: must be > 0 and finite in float32, i.e. between 1.5e-45 and 3.4e38 (got 1e-50)",
+            epsilon.display()
+        )
+    );
+    let noise = config("noise.toml", "[data]\nkind = \"linear\"\nnoise_std = 1e300\n");
+    assert_eq!(
+        user_error(&["--config", path_str(&noise)]),
+        format!(
+            "{}: key `data.noise_std`: must be >= 0 and finite in float32 (got 1e300)",
+            noise.display()
+        )
+    );
+    assert_eq!(
+        user_error(&["--activation", "leaky_relu(1e308)"]),
+        "invalid value 'leaky_relu(1e308)' for '--activation <NAME>': activation `leaky_relu(1e308)`: the parameter must be finite in float32 (|value| < 3.4e38)"
+    );
+}
+
+#[test]
+fn init_weights_holding_nan_are_refused_naming_the_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = crate::common::repo_root().join("tests/fixtures/initial_weights.safetensors");
+    let mut bytes = std::fs::read(source).unwrap();
+    let length = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + length]).unwrap();
+    let first = header
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, info)| info.get("data_offsets").is_some_and(|o| o[0] == 0))
+        .map(|(name, _)| name.clone())
+        .unwrap();
+    bytes[8 + length..8 + length + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    let weights = dir.path().join("nan.safetensors");
+    std::fs::write(&weights, bytes).unwrap();
+    assert_eq!(
+        user_error(&["--init-weights", path_str(&weights)]),
+        format!("{}: tensor {first} holds 1 NaN or infinite values", weights.display())
+    );
+}
+
+#[test]
+fn a_seed_beyond_toml_integers_is_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    assert_eq!(
+        user_error(&["--seed", "18446744073709551615", "--out", path_str(&out)]),
+        "--seed (sets `seed`): must be at most 9223372036854775807 (got 18446744073709551615)"
+    );
+}
+
+#[test]
+fn epochs_beyond_toml_integers_are_refused_by_run_and_diagnose() {
+    for command in [&["--epochs"][..], &["diagnose", "--epochs"][..]] {
+        let args: Vec<&str> = command.iter().copied().chain(["18446744073709551615"]).collect();
+        assert_eq!(
+            user_error(&args),
+            "--epochs (sets `training.epochs`): must be at most 9223372036854775807 (got 18446744073709551615)"
+        );
+    }
+}
+
+#[test]
+fn samples_beyond_what_can_be_counted_are_refused() {
+    assert_eq!(
+        user_error(&["--samples", "9223372036854775807"]),
+        "9223372036854775807 rows through the network [10, 18, 18, 4, 1] need more memory than 64 bits can count; reduce data.samples, model.hidden or training.batch_size"
+    );
+}
+
+#[test]
+fn samples_beyond_the_memory_are_refused_before_allocating() {
+    let message = user_error(&["--samples", "10000000000"]);
+    assert!(message.starts_with("this run needs about 1.2 TiB of memory (data 1.2 TiB, network "), "{message}");
+    assert!(message.ends_with("; reduce data.samples, model.hidden or training.batch_size"), "{message}");
+}
+
+#[test]
+fn a_layer_beyond_the_memory_is_refused_before_allocating() {
+    let message = user_error(&["--hidden", "1000000000"]);
+    assert!(message.starts_with("this run needs about "), "{message}");
+    assert!(message.contains(" is available ("), "{message}");
+}
+
+#[test]
+fn a_standardizer_shorter_than_the_features_is_refused_by_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("standardized.toml");
+    std::fs::write(&config, "[data]\nstandardize = true\n").unwrap();
+    let out = dir.path().join("run");
+    train_ok(["--config", path_str(&config), "--epochs", "1", "-q", "--out", path_str(&out)]);
+    let state = out.join("checkpoint.toml");
+    let text = std::fs::read_to_string(&state).unwrap();
+    let start = text.find("mean = [\n").unwrap() + "mean = [\n".len();
+    let end = start + text[start..].find('\n').unwrap() + 1;
+    std::fs::write(&state, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let input = crate::common::repo_root().join("tests/fixtures/seed_data.csv");
+    assert_eq!(
+        user_error(&["predict", "--model", path_str(&out), "--input", path_str(&input)]),
+        format!(
+            "{}: the standardizer has 9 means and 10 scales, the network takes 10 features",
+            state.display()
+        )
+    );
+}
+
+#[test]
+fn resume_refuses_data_that_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.csv");
+    let source = crate::common::repo_root().join("tests/fixtures/seed_data.csv");
+    std::fs::copy(&source, &data).unwrap();
+    let config = dir.path().join("csv.toml");
+    std::fs::write(&config, format!("[data]\nkind = \"csv\"\npath = \"{}\"\n", data.display())).unwrap();
+    let out = dir.path().join("run");
+    train_ok(["--config", path_str(&config), "--epochs", "2", "-q", "--out", path_str(&out)]);
+    let text = std::fs::read_to_string(&data).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[5] = lines[5].replacen('0', "1", 1);
+    std::fs::write(&data, lines.join("\n") + "\n").unwrap();
+    let message = user_error(&["--resume", path_str(&out), "--epochs", "3"]);
+    assert!(
+        message.starts_with(&format!("the training data changed since {} was written (data SHA-256 ", out.join("checkpoints/step-000000000020").display())),
+        "{message}"
+    );
+    assert!(message.ends_with("now); resume needs the same data: restore it or start a new run"), "{message}");
+}
+
+#[test]
+fn resume_is_bit_exact_for_a_long_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (split, straight) = (dir.path().join("split"), dir.path().join("straight"));
+    train_ok(["--epochs", "100", "-q", "--out", path_str(&split)]);
+    train_ok(["--resume", path_str(&split), "--epochs", "300", "-q"]);
+    train_ok(["--epochs", "300", "-q", "--out", path_str(&straight)]);
+    assert_eq!(loss_texts(&split), loss_texts(&straight));
+}
+
+#[test]
+fn predict_into_a_directory_is_a_user_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    train_ok(["--epochs", "1", "-q", "--out", path_str(&out)]);
+    let input = crate::common::repo_root().join("tests/fixtures/seed_data.csv");
+    let target = dir.path();
+    assert_eq!(
+        user_error(&["predict", "--model", path_str(&out), "--input", path_str(&input), "--output", path_str(target)]),
+        format!(
+            "--output {} is a directory; name a file, e.g. {}",
+            target.display(),
+            target.join("predictions.csv").display()
+        )
+    );
+}
