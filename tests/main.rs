@@ -10,6 +10,5 @@ mod diagnostics;
 mod experiments;
 mod parity;
 mod reliability;
-mod scratch;
 mod training;
 mod weights;

@@ -31,15 +31,27 @@ fn run_with_fail_point(out: &Path, fail_points: &str) -> std::process::Output {
         .unwrap()
 }
 
-/// Continues a stopped run to its end, or starts it again if it died before
-/// its first checkpoint was complete.
-fn finish(out: &Path) {
-    let args: Vec<&str> = if out.join("checkpoint.toml").exists() {
-        vec!["--resume", path_str(out), "-q"]
-    } else {
-        vec!["--epochs", EPOCHS, "-q", "--out", path_str(out)]
-    };
-    train_ok(args);
+/// Continues a killed run to its end as a user would: `--resume`, unless
+/// the run had already finished, or died before its first checkpoint was
+/// complete (then it starts again with `fresh_args` and `--out`). Returns
+/// whether it resumed.
+fn finish(out: &Path, fresh_args: &[&str]) -> bool {
+    let output = train_bin()
+        .args(["--resume", path_str(out), "-q"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let never_checkpointed = ["no such directory", "no checkpoint to resume from"];
+    if never_checkpointed
+        .iter()
+        .any(|reason| stderr.contains(reason))
+    {
+        train_ok(fresh_args.iter().copied().chain(["--out", path_str(out)]));
+        return false;
+    }
+    let finished = stderr.contains(" has trained all ");
+    assert!(output.status.success() || finished, "{stderr}");
+    !finished
 }
 
 /// Every file under `dir`, relative, with its SHA-256 (the lock file aside).
@@ -77,8 +89,12 @@ fn a_crash_at_every_step_of_a_checkpoint_resumes_to_the_straight_run() {
         let out = dir.path().join(format!("crash{index}"));
         // Pass the checkpoint of step 0, abort in the one of epoch 2.
         let output = run_with_fail_point(&out, &format!("{point}=1*off->return(abort)"));
-        assert_eq!(output.status.code(), None, "{point}: the process was not killed");
-        finish(&out);
+        assert_eq!(
+            output.status.code(),
+            None,
+            "{point}: the process was not killed"
+        );
+        finish(&out, &["--epochs", EPOCHS, "-q"]);
         assert_eq!(loss_texts(&out), straight, "{point}");
         assert!(leftovers(&out).is_empty(), "{point}: {:?}", leftovers(&out));
     }
@@ -93,14 +109,17 @@ fn a_full_disk_at_any_write_is_a_clear_error_and_the_run_resumes() {
         let output = run_with_fail_point(&out, &format!("{point}=1*off->return(enospc)"));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{point}: {stderr}");
-        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
         assert_eq!(errors.len(), 1, "{point}: {stderr}");
         assert!(
             errors[0].ends_with("No space left on device (os error 28)"),
             "{point}: {stderr}"
         );
         assert!(errors[0].contains(path_str(&out)), "{point}: {stderr}");
-        finish(&out);
+        finish(&out, &["--epochs", EPOCHS, "-q"]);
         assert_eq!(loss_texts(&out), straight, "{point}");
     }
 }
@@ -116,17 +135,23 @@ fn next_fraction(state: &mut u64) -> f64 {
 #[test]
 fn kill_9_at_random_instants_never_loses_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    let args = ["--epochs", "30", "--checkpoint-every", "1", "-q", "--out"];
+    let args = ["--epochs", "30", "--checkpoint-every", "1", "-q"];
     let straight_dir = dir.path().join("straight");
     let started = Instant::now();
-    train_ok(args.iter().copied().chain([path_str(&straight_dir)]));
+    train_ok(
+        args.iter()
+            .copied()
+            .chain(["--out", path_str(&straight_dir)]),
+    );
     let duration = started.elapsed();
     let straight = loss_texts(&straight_dir);
     let mut state = 0x5eed;
+    let mut resumed = 0;
     for trial in 0..30 {
         let out = dir.path().join(format!("kill{trial}"));
         let mut child = train_bin()
             .args(args)
+            .arg("--out")
             .arg(&out)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -135,20 +160,28 @@ fn kill_9_at_random_instants_never_loses_the_run() {
         std::thread::sleep(duration.mul_f64(next_fraction(&mut state)));
         child.kill().unwrap();
         child.wait().unwrap();
-        let resumable = out.join("checkpoint.toml").exists();
-        let args: Vec<&str> = if resumable {
-            vec!["--resume", path_str(&out), "-q"]
-        } else {
-            args.iter().copied().chain([path_str(&out)]).collect()
-        };
-        train_ok(args);
+        resumed += usize::from(finish(&out, &args));
         assert_eq!(loss_texts(&out), straight, "trial {trial}");
+        assert!(
+            leftovers(&out).is_empty(),
+            "trial {trial}: {:?}",
+            leftovers(&out)
+        );
     }
+    eprintln!("kill -9: {resumed} of 30 runs were killed mid-run and resumed");
+    assert!(resumed >= 10, "only {resumed} of 30 kills landed mid-run");
 }
 
 fn spawn_long_run(out: &Path) -> Child {
     train_bin()
-        .args(["--epochs", "1000000", "--checkpoint-every", "50", "-q", "--out"])
+        .args([
+            "--epochs",
+            "1000000",
+            "--checkpoint-every",
+            "50",
+            "-q",
+            "--out",
+        ])
         .arg(out)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -159,7 +192,10 @@ fn spawn_long_run(out: &Path) -> Child {
 fn wait_for(path: &Path) {
     let started = Instant::now();
     while !path.exists() {
-        assert!(started.elapsed() < Duration::from_secs(60), "{path:?} never appeared");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{path:?} never appeared"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -196,8 +232,14 @@ fn one_writer_per_run_directory_and_sigterm_checkpoints() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(143), "{stderr}");
     let last = stderr.lines().last().unwrap();
-    assert!(last.starts_with("error: interrupted by SIGTERM at epoch "), "{stderr}");
-    assert!(last.ends_with(&format!("continue with `train --resume {shown}`")), "{last}");
+    assert!(
+        last.starts_with("error: interrupted by SIGTERM at epoch "),
+        "{stderr}"
+    );
+    assert!(
+        last.ends_with(&format!("continue with `train --resume {shown}`")),
+        "{last}"
+    );
 
     // The stopped run's files are its own: diagnose and compare refuse it.
     let before = digests(&out);
@@ -215,8 +257,12 @@ fn one_writer_per_run_directory_and_sigterm_checkpoints() {
 
 /// Whether `text` spells a non-finite number the way Rust or TOML would.
 fn has_non_finite(text: &str) -> bool {
-    text.split(|c: char| !c.is_alphanumeric())
-        .any(|word| matches!(word.to_ascii_lowercase().as_str(), "nan" | "inf" | "infinity"))
+    text.split(|c: char| !c.is_alphanumeric()).any(|word| {
+        matches!(
+            word.to_ascii_lowercase().as_str(),
+            "nan" | "inf" | "infinity"
+        )
+    })
 }
 
 /// The float32 values of a safetensors file.
@@ -233,7 +279,19 @@ fn safetensors_values(path: &Path) -> Vec<f32> {
 fn divergence_stops_the_run_keeping_the_last_finite_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let message = train_fails(3, &["--epochs", "5", "--lr", "1e6", "-q", "--out", path_str(&out)], &[]);
+    let message = train_fails(
+        3,
+        &[
+            "--epochs",
+            "5",
+            "--lr",
+            "1e6",
+            "-q",
+            "--out",
+            path_str(&out),
+        ],
+        &[],
+    );
     let epoch: usize = message
         .strip_prefix("training diverged in epoch ")
         .and_then(|rest| rest.split(':').next())
@@ -244,13 +302,20 @@ fn divergence_stops_the_run_keeping_the_last_finite_checkpoint() {
         "{message}"
     );
     assert!(
-        message.ends_with(&format!("{} keeps its last finite checkpoint, epoch {}", out.display(), epoch - 1)),
+        message.ends_with(&format!(
+            "{} keeps its last finite checkpoint, epoch {}",
+            out.display(),
+            epoch - 1
+        )),
         "{message}"
     );
     for (path, _) in digests(&out) {
         let full = out.join(&path);
         if path.extension().is_some_and(|e| e == "safetensors") {
-            assert!(safetensors_values(&full).iter().all(|v| v.is_finite()), "{path:?}");
+            assert!(
+                safetensors_values(&full).iter().all(|v| v.is_finite()),
+                "{path:?}"
+            );
         } else if path.extension().is_some_and(|e| e == "csv" || e == "toml") {
             let text = std::fs::read_to_string(&full).unwrap();
             assert!(!has_non_finite(&text), "{path:?}: {text}");
@@ -267,21 +332,41 @@ fn collapse_and_compare_report_a_diverged_activation_as_diverged() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
-    assert!(stdout.contains("- relu: no verdict, the run diverged (training diverged in epoch "), "{stdout}");
+    assert!(
+        stdout.contains("- relu: no verdict, the run diverged (training diverged in epoch "),
+        "{stdout}"
+    );
     assert!(!stdout.contains("is exactly one linear layer"), "{stdout}");
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("compare");
     let output = train_bin()
-        .args(["compare", "--epochs", "3", "--lr", "1e6", "--activations", "relu,tanh", "--out"])
+        .args([
+            "compare",
+            "--epochs",
+            "3",
+            "--lr",
+            "1e6",
+            "--activations",
+            "relu,tanh",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
-    assert!(stdout.lines().any(|l| l.starts_with("relu") && l.contains("diverged in epoch")), "{stdout}");
-    assert!(stderr.contains("error: training diverged for relu"), "{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("relu") && l.contains("diverged in epoch")),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("error: training diverged for relu"),
+        "{stderr}"
+    );
     for file in ["summary.csv", "compare.csv"] {
         let text = std::fs::read_to_string(out.join(file)).unwrap();
         assert!(!has_non_finite(&text), "{file}: {text}");
@@ -312,7 +397,10 @@ fn values_that_break_in_float32_are_refused_naming_the_key() {
             epsilon.display()
         )
     );
-    let noise = config("noise.toml", "[data]\nkind = \"linear\"\nnoise_std = 1e300\n");
+    let noise = config(
+        "noise.toml",
+        "[data]\nkind = \"linear\"\nnoise_std = 1e300\n",
+    );
     assert_eq!(
         user_error(&["--config", path_str(&noise)]),
         format!(
@@ -345,7 +433,10 @@ fn init_weights_holding_nan_are_refused_naming_the_tensor() {
     std::fs::write(&weights, bytes).unwrap();
     assert_eq!(
         user_error(&["--init-weights", path_str(&weights)]),
-        format!("{}: tensor {first} holds 1 NaN or infinite values", weights.display())
+        format!(
+            "{}: tensor {first} holds 1 NaN or infinite values",
+            weights.display()
+        )
     );
 }
 
@@ -362,7 +453,11 @@ fn a_seed_beyond_toml_integers_is_refused_before_training() {
 #[test]
 fn epochs_beyond_toml_integers_are_refused_by_run_and_diagnose() {
     for command in [&["--epochs"][..], &["diagnose", "--epochs"][..]] {
-        let args: Vec<&str> = command.iter().copied().chain(["18446744073709551615"]).collect();
+        let args: Vec<&str> = command
+            .iter()
+            .copied()
+            .chain(["18446744073709551615"])
+            .collect();
         assert_eq!(
             user_error(&args),
             "--epochs (sets `training.epochs`): must be at most 9223372036854775807 (got 18446744073709551615)"
@@ -381,8 +476,14 @@ fn samples_beyond_what_can_be_counted_are_refused() {
 #[test]
 fn samples_beyond_the_memory_are_refused_before_allocating() {
     let message = user_error(&["--samples", "10000000000"]);
-    assert!(message.starts_with("this run needs about 1.2 TiB of memory (data 1.2 TiB, network "), "{message}");
-    assert!(message.ends_with("; reduce data.samples, model.hidden or training.batch_size"), "{message}");
+    assert!(
+        message.starts_with("this run needs about 1.2 TiB of memory (data 1.2 TiB, network "),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("; reduce data.samples, model.hidden or training.batch_size"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -398,7 +499,15 @@ fn a_standardizer_shorter_than_the_features_is_refused_by_predict() {
     let config = dir.path().join("standardized.toml");
     std::fs::write(&config, "[data]\nstandardize = true\n").unwrap();
     let out = dir.path().join("run");
-    train_ok(["--config", path_str(&config), "--epochs", "1", "-q", "--out", path_str(&out)]);
+    train_ok([
+        "--config",
+        path_str(&config),
+        "--epochs",
+        "1",
+        "-q",
+        "--out",
+        path_str(&out),
+    ]);
     let state = out.join("checkpoint.toml");
     let text = std::fs::read_to_string(&state).unwrap();
     let start = text.find("mean = [\n").unwrap() + "mean = [\n".len();
@@ -406,7 +515,13 @@ fn a_standardizer_shorter_than_the_features_is_refused_by_predict() {
     std::fs::write(&state, format!("{}{}", &text[..start], &text[end..])).unwrap();
     let input = crate::common::repo_root().join("tests/fixtures/seed_data.csv");
     assert_eq!(
-        user_error(&["predict", "--model", path_str(&out), "--input", path_str(&input)]),
+        user_error(&[
+            "predict",
+            "--model",
+            path_str(&out),
+            "--input",
+            path_str(&input)
+        ]),
         format!(
             "{}: the standardizer has 9 means and 10 scales, the network takes 10 features",
             state.display()
@@ -421,19 +536,37 @@ fn resume_refuses_data_that_changed() {
     let source = crate::common::repo_root().join("tests/fixtures/seed_data.csv");
     std::fs::copy(&source, &data).unwrap();
     let config = dir.path().join("csv.toml");
-    std::fs::write(&config, format!("[data]\nkind = \"csv\"\npath = \"{}\"\n", data.display())).unwrap();
+    std::fs::write(
+        &config,
+        format!("[data]\nkind = \"csv\"\npath = \"{}\"\n", data.display()),
+    )
+    .unwrap();
     let out = dir.path().join("run");
-    train_ok(["--config", path_str(&config), "--epochs", "2", "-q", "--out", path_str(&out)]);
+    train_ok([
+        "--config",
+        path_str(&config),
+        "--epochs",
+        "2",
+        "-q",
+        "--out",
+        path_str(&out),
+    ]);
     let text = std::fs::read_to_string(&data).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines[5] = lines[5].replacen('0', "1", 1);
     std::fs::write(&data, lines.join("\n") + "\n").unwrap();
     let message = user_error(&["--resume", path_str(&out), "--epochs", "3"]);
     assert!(
-        message.starts_with(&format!("the training data changed since {} was written (data SHA-256 ", out.join("checkpoints/step-000000000020").display())),
+        message.starts_with(&format!(
+            "the training data changed since {} was written (data SHA-256 ",
+            out.join("checkpoints/step-000000000020").display()
+        )),
         "{message}"
     );
-    assert!(message.ends_with("now); resume needs the same data: restore it or start a new run"), "{message}");
+    assert!(
+        message.ends_with("now); resume needs the same data: restore it or start a new run"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -454,7 +587,15 @@ fn predict_into_a_directory_is_a_user_error() {
     let input = crate::common::repo_root().join("tests/fixtures/seed_data.csv");
     let target = dir.path();
     assert_eq!(
-        user_error(&["predict", "--model", path_str(&out), "--input", path_str(&input), "--output", path_str(target)]),
+        user_error(&[
+            "predict",
+            "--model",
+            path_str(&out),
+            "--input",
+            path_str(&input),
+            "--output",
+            path_str(target)
+        ]),
         format!(
             "--output {} is a directory; name a file, e.g. {}",
             target.display(),

@@ -75,10 +75,10 @@ fn a_checkpoint_holds_pytorch_named_weights_optimizer_state_and_config() {
     train_ok(["--epochs", "3", "--quiet", "--out", path_str(&out)]);
     for file in [
         "model.safetensors",
-        "optimizer.bpk",
         "checkpoint.toml",
         "config.toml",
         "metrics.csv",
+        "checkpoints/step-000000000030/optimizer.bpk",
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
@@ -128,11 +128,15 @@ fn five_epochs_plus_a_resumed_five_equal_ten_straight() {
     let split = path_str(&split);
     assert_eq!(
         user_error(&["--resume", split]),
-        format!("{split} has trained all 10 epochs of its run; pass --epochs N with N > 10 to train further")
+        format!(
+            "{split} has trained all 10 epochs of its run; pass --epochs N with N > 10 to train further"
+        )
     );
     assert_eq!(
         user_error(&["--epochs", "2", "-q", "--out", split]),
-        format!("{split} holds a finished run (10 epochs); train it further with `train --resume {split} --epochs N`, or choose another --out")
+        format!(
+            "{split} holds a finished run (10 epochs); train it further with `train --resume {split} --epochs N`, or choose another --out"
+        )
     );
 }
 
@@ -140,7 +144,15 @@ fn five_epochs_plus_a_resumed_five_equal_ten_straight() {
 fn a_damaged_generation_falls_back_to_the_one_before_and_all_damaged_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    train_ok(["--epochs", "4", "--checkpoint-every", "2", "-q", "--out", path_str(&out)]);
+    train_ok([
+        "--epochs",
+        "4",
+        "--checkpoint-every",
+        "2",
+        "-q",
+        "--out",
+        path_str(&out),
+    ]);
     let generations = out.join("checkpoints");
     let (newest, older) = (
         generations.join("step-000000000040"),
@@ -151,7 +163,11 @@ fn a_damaged_generation_falls_back_to_the_one_before_and_all_damaged_is_refused(
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
     names.sort();
-    assert_eq!(names, ["step-000000000020", "step-000000000040"], "the newest two are kept");
+    assert_eq!(
+        names,
+        ["step-000000000020", "step-000000000040"],
+        "the newest two are kept"
+    );
 
     // Damage the newest generation's optimizer state: resume warns and
     // continues from epoch 2, ending where a straight run ends.
@@ -174,7 +190,10 @@ fn a_damaged_generation_falls_back_to_the_one_before_and_all_damaged_is_refused(
     }
     let message = user_error(&["--resume", path_str(&out), "--epochs", "6"]);
     assert!(
-        message.starts_with(&format!("{}: no intact checkpoint to resume from (", out.display())),
+        message.starts_with(&format!(
+            "{}: no intact checkpoint to resume from (",
+            out.display()
+        )),
         "{message}"
     );
 }
@@ -230,6 +249,21 @@ fn ctrl_c_checkpoints_periodically_then_stops_and_resume_continues_exactly() {
         stopped.lines().find(|l| l.starts_with("batch = ")).unwrap(),
     );
     assert!(epoch >= first, "{stopped}");
+
+    // Asking for no more epochs than it has says where it stands.
+    let batch: usize = batch_line["batch = ".len()..].trim().parse().unwrap();
+    let place = if batch > 0 {
+        format!("{epoch} epochs and {batch} batches of the next")
+    } else {
+        format!("all {epoch} epochs of its run")
+    };
+    assert_eq!(
+        user_error(&["--resume", path_str(&out), "--epochs", &epoch.to_string()]),
+        format!(
+            "{} has trained {place}; pass --epochs N with N > {epoch} to train further",
+            out.display()
+        )
+    );
 
     // Resume two epochs past the stop and compare with a straight run.
     let target = (epoch + 2).to_string();

@@ -101,7 +101,11 @@ pub fn polyline_lengths(svg: &str) -> Vec<usize> {
 /// exactly one `error:` line on stderr, never a panic; returns that line
 /// without its `error: ` prefix.
 pub fn train_fails(code: i32, args: &[&str], env: &[(&str, &str)]) -> String {
-    let output = train_bin().args(args).envs(env.iter().copied()).output().unwrap();
+    let output = train_bin()
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
     assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");

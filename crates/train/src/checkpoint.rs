@@ -17,9 +17,7 @@ use crate::config::{RunConfig, describe_io_error};
 use crate::data::{Split, Standardizer};
 use crate::error::UserError;
 use crate::metrics::{metrics_csv, read_records};
-use crate::run_dir::{
-    CONFIG_FILE, METRICS_FILE, MODEL_FILE, OPTIMIZER_FILE, RunDir, STATE_FILE,
-};
+use crate::run_dir::{CONFIG_FILE, METRICS_FILE, MODEL_FILE, OPTIMIZER_FILE, RunDir, STATE_FILE};
 use crate::trainer::{EpochRecord, Position, Trainer};
 use crate::user_error;
 use crate::weights::to_safetensors;
@@ -178,22 +176,27 @@ impl Checkpointer {
         self.dir.prune()
     }
 
-    /// Makes the run's stable files those of `checkpoint` (a resume may
-    /// start from a generation that a crash kept from being published).
-    pub fn republish(&mut self, checkpoint: &Checkpoint) -> anyhow::Result<()> {
-        let names = [CONFIG_FILE, MODEL_FILE, METRICS_FILE, STATE_FILE];
-        let contents = names
-            .iter()
-            .map(|name| read(&checkpoint.dir, name))
-            .collect::<Result<Vec<_>, _>>()?;
-        let files: Vec<(&str, &[u8])> = names
-            .iter()
-            .zip(&contents)
-            .map(|(name, bytes)| (*name, bytes.as_slice()))
-            .collect();
+    /// Marks the run as continuing from `checkpoint` (its newest generation).
+    pub fn continuing(mut self, checkpoint: &Checkpoint) -> Self {
         self.last_epoch = Some(checkpoint.state.epoch);
-        self.dir.publish(&files)
+        self
     }
+}
+
+/// Makes `run`'s stable files those of `checkpoint`: a resume may start from
+/// a generation that a crash kept from being published.
+pub fn republish(run: &RunDir, checkpoint: &Checkpoint) -> anyhow::Result<()> {
+    let names = [CONFIG_FILE, MODEL_FILE, METRICS_FILE, STATE_FILE];
+    let contents = names
+        .iter()
+        .map(|name| read(&checkpoint.dir, name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let files: Vec<(&str, &[u8])> = names
+        .iter()
+        .zip(&contents)
+        .map(|(name, bytes)| (*name, bytes.as_slice()))
+        .collect();
+    run.publish(&files)
 }
 
 fn read(dir: &Path, name: &str) -> Result<Vec<u8>, UserError> {

@@ -372,7 +372,7 @@ impl RunConfig {
                 "data.noise_std",
                 format!(
                     "must be >= 0 and finite in float32 (got {})",
-                    data.noise_std
+                    shown(data.noise_std)
                 ),
             ));
         }
@@ -431,7 +431,7 @@ impl RunConfig {
                 "training.lr",
                 format!(
                     "must be > 0 and finite in float32 (got {})",
-                    training.lr
+                    shown(training.lr)
                 ),
             ));
         }
@@ -455,7 +455,7 @@ impl RunConfig {
                 "optimizer.epsilon",
                 format!(
                     "must be > 0 and finite in float32, i.e. between 1.5e-45 and 3.4e38 (got {})",
-                    optimizer.epsilon
+                    shown(optimizer.epsilon)
                 ),
             ));
         }
@@ -475,17 +475,27 @@ impl RunConfig {
             ("model.output", self.model.output as u64),
             ("training.epochs", self.training.epochs as u64),
             ("training.batch_size", self.training.batch_size as u64),
-            ("training.checkpoint_every", self.training.checkpoint_every as u64),
+            (
+                "training.checkpoint_every",
+                self.training.checkpoint_every as u64,
+            ),
         ];
         for (key, value) in integers {
             if value > i64::MAX as u64 {
-                return Err((
-                    key,
-                    format!("must be at most {} (got {value})", i64::MAX),
-                ));
+                return Err((key, format!("must be at most {} (got {value})", i64::MAX)));
             }
         }
         Ok(())
+    }
+}
+
+/// A number as a person writes it: 1e-50 rather than fifty digits.
+fn shown(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude != 0.0 && !(1e-4..1e6).contains(&magnitude) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
     }
 }
 

@@ -41,7 +41,7 @@ impl Suspects {
         let mut causes = Vec::new();
         if self.data_scale > 1e4 {
             causes.push(format!(
-                "inputs or targets of large scale (largest |value| {:e}): rescale them or set \
+                "inputs or targets of large scale (largest |value| {:.3e}): rescale them or set \
                  data.standardize = true",
                 self.data_scale
             ));
@@ -61,7 +61,7 @@ impl Suspects {
         if causes.is_empty() {
             causes.push(format!(
                 "the learning rate (training.lr = {}), optimizer.epsilon ({:e}) or the scale of \
-                 the data (largest |value| {:e})",
+                 the data (largest |value| {:.3e})",
                 self.lr, self.epsilon, self.data_scale
             ));
         }
@@ -160,7 +160,7 @@ impl fmt::Display for DivergedRuns {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "training diverged for {} (marked in the table; the others are valid results)",
+            "training diverged for {} (marked as diverged above)",
             self.0.join(", ")
         )
     }
@@ -190,7 +190,7 @@ mod tests {
         );
         let message = Diverged::loss(1, f64::INFINITY, &suspects(1e-3, 1e-8, 1e30)).to_string();
         assert!(message.contains("the loss is inf"), "{message}");
-        assert!(message.contains("largest |value| 1e30"), "{message}");
+        assert!(message.contains("largest |value| 1.000e30"), "{message}");
     }
 
     #[test]

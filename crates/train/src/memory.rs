@@ -42,7 +42,8 @@ pub fn estimate(config: &RunConfig, rows: usize) -> Option<Estimate> {
     let mut widths = 0u64;
     for pair in sizes.windows(2) {
         let (d_input, d_output) = (pair[0] as u64, pair[1] as u64);
-        parameters = parameters.checked_add(d_input.checked_mul(d_output)?.checked_add(d_output)?)?;
+        parameters =
+            parameters.checked_add(d_input.checked_mul(d_output)?.checked_add(d_output)?)?;
         widths = widths.checked_add(d_output)?;
     }
     let batch = (config.training.batch_size as u64).min(rows.max(1));
@@ -53,7 +54,11 @@ pub fn estimate(config: &RunConfig, rows: usize) -> Option<Estimate> {
         .checked_add(parameters.checked_mul(8)?)?;
     // Each layer's output, pre-activation and gradient, for one batch (or
     // every row when diagnostics look at the units).
-    let activation_rows = if config.training.diagnostics { rows } else { batch };
+    let activation_rows = if config.training.diagnostics {
+        rows
+    } else {
+        batch
+    };
     let activations = activation_rows
         .checked_mul(widths)?
         .checked_mul(float.checked_mul(3)?)?;
@@ -66,16 +71,17 @@ pub fn estimate(config: &RunConfig, rows: usize) -> Option<Estimate> {
 /// Memory this process may still take: `MemAvailable`, or the cgroup's
 /// limit less its usage if that is lower; `None` where neither can be read.
 pub fn available() -> Option<(u64, &'static str)> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
-        text.lines()
-            .find_map(|line| line.strip_prefix("MemAvailable:"))
-            .and_then(|rest| rest.trim().strip_suffix("kB"))
-            .and_then(|kib| kib.trim().parse::<u64>().ok())
-            .map(|kib| kib * 1024)
-    });
-    let read_number = |path: &str| -> Option<u64> {
-        std::fs::read_to_string(path).ok()?.trim().parse().ok()
-    };
+    let meminfo = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("MemAvailable:"))
+                .and_then(|rest| rest.trim().strip_suffix("kB"))
+                .and_then(|kib| kib.trim().parse::<u64>().ok())
+                .map(|kib| kib * 1024)
+        });
+    let read_number =
+        |path: &str| -> Option<u64> { std::fs::read_to_string(path).ok()?.trim().parse().ok() };
     let cgroup = read_number("/sys/fs/cgroup/memory.max").map(|limit| {
         let used = read_number("/sys/fs/cgroup/memory.current").unwrap_or(0);
         limit.saturating_sub(used)
@@ -157,8 +163,13 @@ mod tests {
              training.batch_size"
         );
 
-        let error = check_with(&seed, usize::MAX, machine).unwrap_err().to_string();
-        assert!(error.contains("more memory than 64 bits can count"), "{error}");
+        let error = check_with(&seed, usize::MAX, machine)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("more memory than 64 bits can count"),
+            "{error}"
+        );
     }
 
     #[test]

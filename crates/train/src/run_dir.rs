@@ -62,24 +62,17 @@ pub const CHECKPOINT_FAIL_POINTS: &[&str] = &[
     "checkpoint::prune",
 ];
 
-/// With the `failpoints` feature, `FAILPOINTS="NAME=return(abort)"` kills the
-/// process at `NAME` as `kill -9` would (no destructor runs, temp files stay),
-/// and `return(enospc)` fails there as a full disk does. Without the feature
-/// it compiles to nothing.
-macro_rules! fail_point {
-    ($name:expr) => {
-        fail::fail_point!($name, |action: Option<String>| fail_point_action(
-            action.as_deref()
-        ))
-    };
-}
-
-#[cfg_attr(not(feature = "failpoints"), allow(dead_code))]
-fn fail_point_action(action: Option<&str>) -> anyhow::Result<()> {
-    match action {
-        Some("enospc") => Err(std::io::Error::from_raw_os_error(28).into()),
+/// A fail point on the way of a checkpoint. With the `failpoints` feature,
+/// `FAILPOINTS="NAME=return(abort)"` kills the process here as `kill -9` would
+/// (no destructor runs, temporary files stay), and `return(enospc)` fails here
+/// as a full disk does. Without the feature it does nothing.
+fn fail_point(name: &str) -> std::io::Result<()> {
+    fail::fail_point!(name, |action: Option<String>| match action.as_deref() {
+        Some("enospc") => Err(std::io::Error::from_raw_os_error(28)),
         _ => std::process::abort(),
-    }
+    });
+    let _ = name;
+    Ok(())
 }
 
 /// A run directory this process writes; the lock lasts as long as the value.
@@ -192,7 +185,11 @@ impl RunDir {
                 continue;
             };
             for entry in entries.flatten() {
-                if !entry.file_name().to_string_lossy().starts_with(PARTIAL_PREFIX) {
+                if !entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(PARTIAL_PREFIX)
+                {
                     continue;
                 }
                 let path = entry.path();
@@ -225,14 +222,18 @@ impl RunDir {
                 Some((steps, entry.path()))
             })
             .collect();
-        generations.sort_by(|a, b| b.0.cmp(&a.0));
+        generations.sort_by_key(|(steps, _)| std::cmp::Reverse(*steps));
         Ok(generations.into_iter().map(|(_, path)| path).collect())
     }
 
     /// Writes the generation of step `steps` from `files` (name, bytes; the
     /// state file last) and returns its folder. A generation of the same step
     /// already on disk is the same training state, so it is kept as it is.
-    pub fn write_generation(&self, steps: usize, files: &[(&str, &[u8])]) -> anyhow::Result<PathBuf> {
+    pub fn write_generation(
+        &self,
+        steps: usize,
+        files: &[(&str, &[u8])],
+    ) -> anyhow::Result<PathBuf> {
         let name = generation_name(steps);
         let parent = self.generations_dir();
         let done = parent.join(&name);
@@ -247,13 +248,14 @@ impl RunDir {
                 .with_context(|| format!("cannot remove {}", partial.display()))?;
         }
         let written = write_files(&partial, files).and_then(|()| {
-            fail_point!("checkpoint::rename");
+            fail_point("checkpoint::rename")?;
             std::fs::rename(&partial, &done)?;
             sync_dir(&parent)
         });
         if let Err(error) = written {
             let _ = std::fs::remove_dir_all(&partial);
-            return Err(error).with_context(|| format!("cannot write checkpoint {}", done.display()));
+            return Err(error)
+                .with_context(|| format!("cannot write checkpoint {}", done.display()));
         }
         Ok(done)
     }
@@ -265,15 +267,18 @@ impl RunDir {
             if *name == OPTIMIZER_FILE {
                 continue;
             }
-            fail_point!(&format!("checkpoint::publish::{name}"));
-            write_atomic(&self.path.join(name), bytes)?;
+            let path = self.path.join(name);
+            fail_point(&format!("checkpoint::publish::{name}"))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            write_atomic(&path, bytes)?;
         }
         sync_dir(&self.path)
     }
 
     /// Deletes all but the newest complete generations.
     pub fn prune(&self) -> anyhow::Result<()> {
-        fail_point!("checkpoint::prune");
+        fail_point("checkpoint::prune")
+            .with_context(|| format!("cannot prune {}", self.generations_dir().display()))?;
         for old in self.generations()?.iter().skip(KEEP_GENERATIONS) {
             std::fs::remove_dir_all(old)
                 .with_context(|| format!("cannot remove {}", old.display()))?;
@@ -297,12 +302,12 @@ pub fn generation_path(steps: usize) -> String {
 fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> anyhow::Result<()> {
     std::fs::create_dir(dir)?;
     for (name, bytes) in files {
-        fail_point!(&format!("checkpoint::generation::{name}"));
+        fail_point(&format!("checkpoint::generation::{name}"))?;
         let path = dir.join(name);
         let mut file = File::create(&path)?;
         let half = bytes.len() / 2;
         file.write_all(&bytes[..half])?;
-        fail_point!(&format!("checkpoint::generation::{name}::half"));
+        fail_point(&format!("checkpoint::generation::{name}::half"))?;
         file.write_all(&bytes[half..])?;
         file.sync_all()?;
     }
@@ -366,7 +371,11 @@ mod tests {
         };
         assert_eq!(
             names(&run),
-            ["step-000000000030", "step-000000000020", "step-000000000010"]
+            [
+                "step-000000000030",
+                "step-000000000020",
+                "step-000000000010"
+            ]
         );
         run.prune().unwrap();
         assert_eq!(names(&run), ["step-000000000030", "step-000000000020"]);

@@ -9,8 +9,8 @@ use crate::experiments::compare::{
     ActivationRun, Comparison, OLS_NAME, compare, curves_csv, render_table, summary_csv,
 };
 use crate::output::write_atomic;
-use crate::run_dir::CONFIG_FILE;
 use crate::plot::{LineChart, Reference, Series, line_chart_svg};
+use crate::run_dir::CONFIG_FILE;
 
 /// Trains every activation, prints the table, writes the files.
 pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
@@ -64,7 +64,10 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
             out.display()
         );
     }
-    let diverged = comparison.runs.iter().filter(|run| run.row.diverged_epoch.is_some());
+    let diverged = comparison
+        .runs
+        .iter()
+        .filter(|run| run.row.diverged_epoch.is_some());
     Ok(DivergedRuns::check(
         diverged.map(|run| run.row.name.clone()).collect(),
     )?)

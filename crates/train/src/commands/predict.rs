@@ -7,12 +7,12 @@ use model::Mlp;
 
 use crate::backend::Backend;
 use crate::checkpoint::Checkpoint;
-use crate::run_dir::MODEL_FILE;
 use crate::cli::{EvalArgs, ModelInputArgs, PredictArgs};
 use crate::commands::run::open_backend;
 use crate::config::{DataKind, RunConfig};
 use crate::data::{Dataset, read_table, target_index};
 use crate::output::write_atomic;
+use crate::run_dir::MODEL_FILE;
 use crate::user_error;
 use crate::weights::load_model;
 

@@ -8,7 +8,7 @@ use anyhow::Context;
 use model::LayerWeights;
 
 use crate::backend::{Backend, BackendKind};
-use crate::checkpoint::{Checkpoint, Checkpointer};
+use crate::checkpoint::{self, Checkpoint, Checkpointer};
 use crate::cli::{CommonArgs, RunArgs};
 use crate::config::{DataKind, Overrides, Precision, ResolvedConfig, RunConfig};
 use crate::data::Split;
@@ -115,7 +115,12 @@ fn plan_fresh(args: &RunArgs) -> anyhow::Result<Plan> {
     let split = load_data(config)?;
     let (weights, origin) = match &args.init_weights {
         Some(path) => (
-            read_layer_weights(path, &config.layer_sizes(), config.model.activation, &backend.device)?,
+            read_layer_weights(
+                path,
+                &config.layer_sizes(),
+                config.model.activation,
+                &backend.device,
+            )?,
             format!("initial weights from {}", path.display()),
         ),
         None => (
@@ -167,6 +172,7 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
+    checkpoint::republish(&run_dir, &checkpoint)?;
     let overrides = Overrides {
         epochs: args.common.epochs,
         checkpoint_every: args.checkpoint_every,
@@ -180,7 +186,10 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
     let planned = config.training.epochs;
     if state.epoch >= planned {
         let place = if state.batch > 0 {
-            format!("{} epochs and {} batches of the next", state.epoch, state.batch)
+            format!(
+                "{} epochs and {} batches of the next",
+                state.epoch, state.batch
+            )
         } else {
             format!("all {} epochs of its run", state.epoch)
         };
@@ -213,8 +222,7 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
         )
         .with_context(|| format!("{}", checkpoint.dir.join(STATE_FILE).display()))?;
     let records = checkpoint.records()?;
-    let mut checkpointer = Checkpointer::new(run_dir, config, &split);
-    checkpointer.republish(&checkpoint)?;
+    let checkpointer = Checkpointer::new(run_dir, config, &split).continuing(&checkpoint);
     let origin = format!(
         "resumed from {} at epoch {}{}",
         dir.display(),
@@ -360,7 +368,10 @@ fn save(
 }
 
 /// Adds to a divergence which checkpoint the run keeps.
-fn note_kept_checkpoint(error: anyhow::Error, checkpointer: Option<&Checkpointer>) -> anyhow::Error {
+fn note_kept_checkpoint(
+    error: anyhow::Error,
+    checkpointer: Option<&Checkpointer>,
+) -> anyhow::Error {
     match (error.downcast::<Diverged>(), checkpointer) {
         (Ok(mut diverged), Some(checkpointer)) => {
             diverged.note = match checkpointer.last_epoch() {

@@ -88,7 +88,11 @@ pub fn collapse(
             run_config.model.activation = activation;
             let outcome = train(&run_config, backend, data, &weights)?;
             if let Some(diverged) = outcome.diverged {
-                return Ok(CollapseReport::diverged(activation, config, diverged.to_string()));
+                return Ok(CollapseReport::diverged(
+                    activation,
+                    config,
+                    diverged.to_string(),
+                ));
             }
             let (max_abs_error, output_scale, map) = measure(&outcome.model, &data.train, backend);
             let (outputs, inputs) = map.shape();
