@@ -9,19 +9,13 @@
 //! rounding: of Adam's constants to float32 and of the sums, amplified by
 //! the chaotic late training of relu and leaky_relu on pure noise.
 
-use std::path::PathBuf;
-
-use crate::common::{relative_difference, repo_root};
+use crate::common::{fixture, relative_difference};
 use model::Activation;
 use train::backend::{Backend, BackendKind};
 use train::commands::run::load_data;
 use train::config::{DataKind, Precision, RunConfig};
 use train::trainer::train;
 use train::weights::read_layer_weights;
-
-fn fixture(name: &str) -> PathBuf {
-    repo_root().join("tests/fixtures").join(name)
-}
 
 /// PyTorch's per-epoch loss for `activation` from a fixture CSV.
 fn pytorch_curve(file: &str, activation: &str) -> Vec<f64> {

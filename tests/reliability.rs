@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use train::run_dir::CHECKPOINT_FAIL_POINTS;
 
-use crate::common::{loss_texts, path_str, train_bin, train_fails, train_ok, user_error};
+use crate::common::{
+    fixture, loss_texts, path_str, send_signal, train_bin, train_fails, train_ok, user_error,
+};
 
 /// Seed-size runs: 6 epochs, a checkpoint every 2 (and the one of step 0).
 const EPOCHS: &str = "6";
@@ -223,11 +225,7 @@ fn one_writer_per_run_directory_and_sigterm_checkpoints() {
     }
 
     // SIGTERM stops it like a first Ctrl-C: a checkpoint, then exit 143.
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &first.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    send_signal(&first, "-TERM");
     let output = first.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(143), "{stderr}");
@@ -321,6 +319,35 @@ fn divergence_stops_the_run_keeping_the_last_finite_checkpoint() {
             assert!(!has_non_finite(&text), "{path:?}: {text}");
         }
     }
+    // What was kept resumes (and diverges again the same way), rather than
+    // failing to read its own files.
+    let again = train_fails(3, &["--resume", path_str(&out), "-q"], &[]);
+    assert_eq!(again, message);
+}
+
+#[test]
+fn data_of_a_scale_float32_cannot_square_diverges_naming_the_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("loud.toml");
+    std::fs::write(&config, "[data]\nkind = \"linear\"\nnoise_std = 1e30\n").unwrap();
+    let out = dir.path().join("run");
+    let message = train_fails(
+        3,
+        &["--config", path_str(&config), "-q", "--out", path_str(&out)],
+        &[],
+    );
+    assert!(
+        message.starts_with("training diverged in epoch 1: the loss is inf; likely cause: inputs or targets of large scale (largest |value| "),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(&format!(
+            "): rescale them or set data.standardize = true; {} keeps its last finite \
+             checkpoint, epoch 0",
+            out.display()
+        )),
+        "{message}"
+    );
 }
 
 #[test]
@@ -417,7 +444,7 @@ fn values_that_break_in_float32_are_refused_naming_the_key() {
 #[test]
 fn init_weights_holding_nan_are_refused_naming_the_tensor() {
     let dir = tempfile::tempdir().unwrap();
-    let source = crate::common::repo_root().join("tests/fixtures/initial_weights.safetensors");
+    let source = fixture("initial_weights.safetensors");
     let mut bytes = std::fs::read(source).unwrap();
     let length = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + length]).unwrap();
@@ -513,7 +540,7 @@ fn a_standardizer_shorter_than_the_features_is_refused_by_predict() {
     let start = text.find("mean = [\n").unwrap() + "mean = [\n".len();
     let end = start + text[start..].find('\n').unwrap() + 1;
     std::fs::write(&state, format!("{}{}", &text[..start], &text[end..])).unwrap();
-    let input = crate::common::repo_root().join("tests/fixtures/seed_data.csv");
+    let input = fixture("seed_data.csv");
     assert_eq!(
         user_error(&[
             "predict",
@@ -533,7 +560,7 @@ fn a_standardizer_shorter_than_the_features_is_refused_by_predict() {
 fn resume_refuses_data_that_changed() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data.csv");
-    let source = crate::common::repo_root().join("tests/fixtures/seed_data.csv");
+    let source = fixture("seed_data.csv");
     std::fs::copy(&source, &data).unwrap();
     let config = dir.path().join("csv.toml");
     std::fs::write(
@@ -584,7 +611,7 @@ fn predict_into_a_directory_is_a_user_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     train_ok(["--epochs", "1", "-q", "--out", path_str(&out)]);
-    let input = crate::common::repo_root().join("tests/fixtures/seed_data.csv");
+    let input = fixture("seed_data.csv");
     let target = dir.path();
     assert_eq!(
         user_error(&[

@@ -7,12 +7,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    loss_texts, path_str, relative_difference, repo_root, train_bin, train_ok, user_error,
+    fixture, loss_texts, path_str, relative_difference, send_signal, train_bin, train_ok,
+    user_error,
 };
-
-fn fixture(name: &str) -> PathBuf {
-    repo_root().join("tests/fixtures").join(name)
-}
 
 /// A config that trains on the PyTorch fixtures' data.
 fn fixture_config(dir: &Path) -> PathBuf {
@@ -234,11 +231,7 @@ fn ctrl_c_checkpoints_periodically_then_stops_and_resume_continues_exactly() {
     assert!(first > 0 && first % 5 == 0, "periodic at epoch {first}");
     assert!(periodic.contains("batch = 0"), "{periodic}");
 
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    send_signal(&child, "-INT");
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");

@@ -41,6 +41,20 @@ pub fn train_bin() -> Command {
     command
 }
 
+/// A file of `tests/fixtures/` (written by scripts/pytorch_reference.py).
+pub fn fixture(name: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(name)
+}
+
+/// Sends `signal` (e.g. `-TERM`) to a running `train`.
+pub fn send_signal(child: &std::process::Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} failed");
+}
+
 /// Opens the wgpu backend, or explains why the test is skipped. With
 /// `ACTLAB_REQUIRE_WGPU=1` (CI) a missing adapter fails the test instead.
 pub fn wgpu_or_skip(test: &str) -> Option<Backend> {
