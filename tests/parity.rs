@@ -12,8 +12,8 @@
 use crate::common::{fixture, relative_difference};
 use model::Activation;
 use train::backend::{Backend, BackendKind};
-use train::commands::run::load_data;
 use train::config::{DataKind, Precision, RunConfig};
+use train::data::load_for as load_data;
 use train::trainer::train;
 use train::weights::read_layer_weights;
 

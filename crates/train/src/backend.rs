@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::UserError;
 
 /// A backend the user can ask for, whether or not this build has it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BackendKind {
     /// burn-ndarray on the CPU (deprecated upstream in favour of flex).
@@ -26,11 +26,7 @@ impl BackendKind {
 
     /// Its name on the command line and in feature lists.
     pub fn name(self) -> &'static str {
-        match self {
-            BackendKind::Ndarray => "ndarray",
-            BackendKind::Flex => "flex",
-            BackendKind::Wgpu => "wgpu",
-        }
+        Self::NAMES[self as usize]
     }
 
     /// Whether this build includes the backend (cargo feature of the same name).
@@ -41,6 +37,9 @@ impl BackendKind {
             BackendKind::Wgpu => cfg!(feature = "wgpu"),
         }
     }
+
+    /// The names every backend is asked for by.
+    pub const NAMES: [&'static str; 3] = ["ndarray", "flex", "wgpu"];
 
     /// The backends this build includes.
     pub fn compiled() -> Vec<BackendKind> {
@@ -56,6 +55,22 @@ impl BackendKind {
         [BackendKind::Flex, BackendKind::Ndarray, BackendKind::Wgpu]
             .into_iter()
             .find(|kind| kind.is_compiled())
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = UserError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| {
+                UserError::new(format!(
+                    "unknown backend `{name}` (one of {})",
+                    Self::NAMES.join(", ")
+                ))
+            })
     }
 }
 
@@ -116,6 +131,16 @@ impl Backend {
             device,
             description,
         })
+    }
+
+    /// Opens `kind`, or the build's default backend when `None`.
+    pub fn open_or_default(kind: Option<BackendKind>) -> Result<Backend, UserError> {
+        match kind.or_else(BackendKind::default_for_build) {
+            Some(kind) => Self::open(kind),
+            None => Err(UserError::new(
+                "this build has no backend; rebuild with --features flex",
+            )),
+        }
     }
 
     /// The device with autodiff enabled, for training.
@@ -216,5 +241,17 @@ mod tests {
             }
         }
         assert!(BackendKind::default_for_build().is_some_and(BackendKind::is_compiled));
+    }
+
+    #[test]
+    fn every_backend_is_asked_for_by_its_own_name() {
+        for kind in BackendKind::ALL {
+            assert_eq!(kind.name().parse::<BackendKind>().unwrap(), kind);
+            assert_eq!(kind.to_string(), kind.name());
+        }
+        assert_eq!(
+            "cuda".parse::<BackendKind>().unwrap_err().to_string(),
+            "unknown backend `cuda` (one of ndarray, flex, wgpu)"
+        );
     }
 }

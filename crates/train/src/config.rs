@@ -119,7 +119,7 @@ pub struct TrainingConfig {
 }
 
 /// The float type training runs in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Precision {
     /// 32-bit floats, PyTorch's default.
@@ -130,11 +130,29 @@ pub enum Precision {
 }
 
 impl Precision {
+    /// The names it is written as, in configs and on the command line.
+    pub const NAMES: [&'static str; 2] = ["float32", "float64"];
+
     /// Burn's float type for it.
     pub fn dtype(self) -> burn::tensor::DType {
         match self {
             Precision::Float32 => burn::tensor::DType::F32,
             Precision::Float64 => burn::tensor::DType::F64,
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = UserError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "float32" => Ok(Precision::Float32),
+            "float64" => Ok(Precision::Float64),
+            _ => Err(UserError::new(format!(
+                "unknown precision `{name}` (one of {})",
+                Self::NAMES.join(", ")
+            ))),
         }
     }
 }

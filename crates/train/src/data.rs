@@ -11,7 +11,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{DataConfig, DataKind, TargetColumn};
+use crate::config::{DataConfig, DataKind, RunConfig, TargetColumn};
 use crate::error::UserError;
 use crate::rng::{Stream, stream};
 
@@ -109,6 +109,34 @@ pub struct LinearTruth {
     pub weights: Vec<f64>,
     /// The intercept.
     pub bias: f64,
+}
+
+/// Builds the data set a run's config describes, after checking that it fits
+/// the machine's memory (generated data before it is made, a CSV file once
+/// read), and checks that it fits the network's input.
+pub fn load_for(config: &RunConfig) -> Result<Split, UserError> {
+    if config.data.kind != DataKind::Csv {
+        crate::memory::check(config, config.data.samples)?;
+    }
+    let split = load(&config.data, config.seed)?;
+    if config.data.kind == DataKind::Csv {
+        let rows = split.train.rows() + split.validation.as_ref().map_or(0, Dataset::rows);
+        crate::memory::check(config, rows)?;
+    }
+    if split.train.features != config.model.input {
+        return Err(UserError::new(format!(
+            "model.input is {} but {} has {} feature columns",
+            config.model.input,
+            config
+                .data
+                .path
+                .as_deref()
+                .unwrap_or(Path::new("the data"))
+                .display(),
+            split.train.features
+        )));
+    }
+    Ok(split)
 }
 
 /// Builds the data set a config describes, split and standardised.

@@ -1,5 +1,5 @@
 //! The one error type that means "the user asked for something we cannot do",
-//! and the exit code of every kind of error.
+//! and the exit codes the `train` binary gives each kind of error.
 //!
 //! | code | meaning |
 //! |---|---|
@@ -10,8 +10,6 @@
 //! | 130 / 143 | stopped by Ctrl-C / SIGTERM after writing a checkpoint |
 
 use std::fmt;
-
-use crate::divergence::{Diverged, DivergedRuns};
 
 /// A mistake in the user's input: a config key, a flag, a file, a backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,22 +44,6 @@ pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit code for a run whose loss or weights stopped being finite.
 pub const EXIT_DIVERGED: i32 = 3;
-
-/// The process exit code an error should end with.
-pub fn exit_code(error: &anyhow::Error) -> i32 {
-    if let Some(interrupted) = error.downcast_ref::<crate::interrupt::Interrupted>() {
-        interrupted.exit_code()
-    } else if error
-        .chain()
-        .any(|cause| cause.is::<Diverged>() || cause.is::<DivergedRuns>())
-    {
-        EXIT_DIVERGED
-    } else if error.chain().any(|cause| cause.is::<UserError>()) {
-        EXIT_USAGE
-    } else {
-        EXIT_FAILURE
-    }
-}
 
 /// Renders an error and its causes on a single line.
 pub fn one_line(error: &anyhow::Error) -> String {

@@ -22,8 +22,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::config::describe_io_error;
+use crate::config::{RunConfig, describe_io_error};
+use crate::metrics::write_metrics;
 use crate::output::write_atomic;
+use crate::trainer::EpochRecord;
 use crate::user_error;
 
 /// The weights, loadable by PyTorch's `load_state_dict`.
@@ -93,6 +95,28 @@ impl RunDir {
             )
         })?;
         Self::lock(path)
+    }
+
+    /// Takes `path` for a command that trains but keeps no weights
+    /// (`diagnose`, `compare`): locked like a run, and refused if it holds a
+    /// run's checkpoints, whose `config.toml` and `metrics.csv` it would replace.
+    pub fn for_experiment(path: &Path, command: &str) -> anyhow::Result<Self> {
+        let run_dir = Self::create(path)?;
+        if Self::holds_run(path) {
+            return Err(user_error!(
+                "{} holds a training run (checkpoints); `train {command}` would replace its \
+                 files: choose another --out",
+                path.display()
+            ));
+        }
+        Ok(run_dir)
+    }
+
+    /// Writes an experiment's resolved config and per-epoch history (no
+    /// checkpoint: the weights are not kept).
+    pub fn write_history(&self, config: &RunConfig, records: &[EpochRecord]) -> anyhow::Result<()> {
+        write_metrics(&self.path.join(METRICS_FILE), records)?;
+        write_atomic(&self.path.join(CONFIG_FILE), config.to_toml().as_bytes())
     }
 
     /// Takes an existing run directory for writing (`--resume`).

@@ -5,16 +5,16 @@ use std::path::Path;
 use burn::tensor::{Tensor, TensorData};
 use model::Mlp;
 
-use crate::backend::Backend;
-use crate::checkpoint::Checkpoint;
 use crate::cli::{EvalArgs, ModelInputArgs, PredictArgs};
-use crate::commands::run::open_backend;
-use crate::config::{DataKind, RunConfig};
-use crate::data::{Dataset, read_table, target_index};
-use crate::output::write_atomic;
-use crate::run_dir::MODEL_FILE;
-use crate::user_error;
-use crate::weights::load_model;
+use train::backend::Backend;
+use train::checkpoint::Checkpoint;
+use train::config::{DataKind, RunConfig};
+use train::data::{Dataset, read_table, target_index};
+use train::output::write_atomic;
+use train::run_dir::MODEL_FILE;
+use train::stats::score;
+use train::user_error;
+use train::weights::load_model;
 
 /// A trained network ready to score rows.
 struct Loaded {
@@ -25,7 +25,7 @@ struct Loaded {
 
 fn load(source: &ModelInputArgs) -> anyhow::Result<Loaded> {
     let checkpoint = Checkpoint::open(&source.model)?;
-    let backend = open_backend(source.backend)?;
+    let backend = Backend::open_or_default(source.backend)?;
     let config = &checkpoint.config;
     // Not checked against checkpoint.toml's digest: a model.safetensors
     // edited or fine-tuned elsewhere (e.g. in PyTorch) is a fair input here,
@@ -44,7 +44,7 @@ fn load(source: &ModelInputArgs) -> anyhow::Result<Loaded> {
 }
 
 /// The target column rows of `config`'s data carry, when they come as CSV.
-fn configured_target(config: &RunConfig) -> Option<&crate::config::TargetColumn> {
+fn configured_target(config: &RunConfig) -> Option<&train::config::TargetColumn> {
     (config.data.kind == DataKind::Csv)
         .then_some(config.data.target.as_ref())
         .flatten()
@@ -147,34 +147,6 @@ pub fn predict(args: &PredictArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Mean squared error and coefficient of determination.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Scores {
-    /// Rows scored.
-    pub rows: usize,
-    /// Mean squared error.
-    pub mse: f64,
-    /// `1 - SSE / SST`; `None` when the targets are constant.
-    pub r2: Option<f64>,
-}
-
-/// Scores `predictions` against `targets`.
-pub fn score(predictions: &[f32], targets: &[f32]) -> Scores {
-    let rows = targets.len();
-    let mean = targets.iter().map(|&t| t as f64).sum::<f64>() / rows as f64;
-    let sse: f64 = predictions
-        .iter()
-        .zip(targets)
-        .map(|(&p, &t)| (p as f64 - t as f64).powi(2))
-        .sum();
-    let sst: f64 = targets.iter().map(|&t| (t as f64 - mean).powi(2)).sum();
-    Scores {
-        rows,
-        mse: sse / rows as f64,
-        r2: (sst > 0.0).then(|| 1.0 - sse / sst),
-    }
-}
-
 /// `train eval`.
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let (loaded, data) = load_with_rows(&args.source, true)?;
@@ -194,19 +166,4 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scores_match_their_definitions() {
-        let scores = score(&[1.0, 2.0, 3.0], &[1.0, 2.0, 5.0]);
-        assert_eq!(scores.rows, 3);
-        assert!((scores.mse - 4.0 / 3.0).abs() < 1e-12);
-        // mean 8/3; SST = (25 + 4 + 49) / 9 = 78/9; R^2 = 1 - 4 / (78/9).
-        assert!((scores.r2.unwrap() - (1.0 - 36.0 / 78.0)).abs() < 1e-12);
-        assert_eq!(score(&[1.0, 2.0], &[3.0, 3.0]).r2, None);
-    }
 }

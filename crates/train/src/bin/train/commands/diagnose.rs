@@ -1,10 +1,12 @@
 //! `train diagnose`: one run with diagnostics, summarised per layer.
 
+use train::diagnostics::LayerDiagnostics;
+use train::init::initial_weights;
+use train::run_dir::RunDir;
+use train::trainer::{EpochRecord, train};
+
 use crate::cli::DiagnoseArgs;
-use crate::commands::run::{experiment_dir, load_data, prepare, write_run_files};
-use crate::diagnostics::LayerDiagnostics;
-use crate::init::initial_weights;
-use crate::trainer::{EpochRecord, train};
+use crate::commands::run::prepare;
 
 /// Trains with diagnostics on and prints the per-layer table.
 pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
@@ -12,9 +14,9 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
     common.diagnostics = true;
     let (resolved, backend) = prepare(&common)?;
     let config = &resolved.config;
-    let split = load_data(config)?;
-    let _out_dir = match &args.out {
-        Some(out) => Some(experiment_dir(out, "diagnose")?),
+    let split = train::data::load_for(config)?;
+    let out_dir = match &args.out {
+        Some(out) => Some(RunDir::for_experiment(out, "diagnose")?),
         None => None,
     };
     let weights = initial_weights(&config.layer_sizes(), config.seed);
@@ -31,9 +33,12 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
         last.loss
     );
     print!("{}", render(config.layer_sizes().as_slice(), first, last));
-    if let Some(out) = &args.out {
-        write_run_files(out, config, &outcome.records)?;
-        println!("wrote {0}/metrics.csv, {0}/config.toml", out.display());
+    if let Some(out_dir) = &out_dir {
+        out_dir.write_history(config, &outcome.records)?;
+        println!(
+            "wrote {0}/metrics.csv, {0}/config.toml",
+            out_dir.path().display()
+        );
     }
     Ok(())
 }

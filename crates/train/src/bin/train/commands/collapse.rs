@@ -1,15 +1,15 @@
 //! `train collapse`.
 
 use crate::cli::CollapseArgs;
-use crate::commands::run::{load_data, prepare};
-use crate::divergence::DivergedRuns;
-use crate::experiments::collapse::{collapse, explain};
+use crate::commands::run::prepare;
+use train::divergence::DivergedRuns;
+use train::experiments::collapse::{collapse, explain};
 
 /// Trains the networks, folds them, prints the verdict.
 pub fn run(args: &CollapseArgs) -> anyhow::Result<()> {
     let (resolved, backend) = prepare(&args.common)?;
     let config = &resolved.config;
-    let split = load_data(config)?;
+    let split = train::data::load_for(config)?;
     let reports = collapse(config, &backend, &split, &args.activations)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);

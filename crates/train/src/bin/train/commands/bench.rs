@@ -4,11 +4,11 @@
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::backend::{Backend, BackendKind};
-use crate::bench::{Measurement, Spread, Workload, measure};
 use crate::cli::{BenchArgs, BenchWorkerArgs};
-use crate::output::write_atomic;
-use crate::user_error;
+use train::backend::{Backend, BackendKind};
+use train::bench::{Measurement, Spread, Workload, measure};
+use train::output::write_atomic;
+use train::user_error;
 
 /// One workload on one backend, all runs.
 struct Row {

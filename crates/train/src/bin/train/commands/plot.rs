@@ -4,13 +4,13 @@ use std::path::Path;
 
 use model::Activation;
 
-use crate::backend::{Backend, BackendKind};
 use crate::cli::{PlotActivationsArgs, PlotCommand, PlotRunArgs};
-use crate::experiments::activation_curves::sample;
-use crate::metrics::{Columns, read_metrics};
-use crate::output::{ensure_dir, write_atomic};
-use crate::plot::{LineChart, Series, panels_svg, svg_to_png};
-use crate::user_error;
+use train::backend::{Backend, BackendKind};
+use train::experiments::activation_curves::sample;
+use train::metrics::{Columns, read_metrics};
+use train::output::{ensure_dir, write_atomic};
+use train::plot::{LineChart, Series, panels_svg, svg_to_png};
+use train::user_error;
 
 /// Runs a `plot` subcommand.
 pub fn run(command: &PlotCommand) -> anyhow::Result<()> {

@@ -2,11 +2,22 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use model::Activation;
 
-use crate::backend::BackendKind;
-use crate::config::{Overrides, Precision};
+use train::backend::BackendKind;
+use train::config::{Overrides, Precision};
+
+/// `--backend`: one of the library's backend names, listed in `--help`.
+fn backend_name() -> impl TypedValueParser<Value = BackendKind> {
+    PossibleValuesParser::new(BackendKind::NAMES).try_map(|name| name.parse::<BackendKind>())
+}
+
+/// `--precision`: one of the library's precision names, listed in `--help`.
+fn precision_name() -> impl TypedValueParser<Value = Precision> {
+    PossibleValuesParser::new(Precision::NAMES).try_map(|name| name.parse::<Precision>())
+}
 
 /// Activation Lab: train the tutorial's network on Burn and measure why
 /// activation functions matter.
@@ -65,7 +76,7 @@ pub struct PlotActivationsArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Backend that evaluates the functions and their derivatives.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = backend_name())]
     pub backend: Option<BackendKind>,
 }
 
@@ -127,7 +138,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Backend to run on; must be compiled in (cargo features ndarray, flex, wgpu).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = backend_name())]
     pub backend: Option<BackendKind>,
     /// Activation after each hidden layer, e.g. relu, tanh, leaky_relu(0.2).
     #[arg(long, value_name = "NAME")]
@@ -155,7 +166,7 @@ pub struct CommonArgs {
     #[arg(long)]
     pub diagnostics: bool,
     /// Float type of weights and data (float64 shows which differences are rounding).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = precision_name())]
     pub precision: Option<Precision>,
 }
 
@@ -231,7 +242,7 @@ pub struct ModelInputArgs {
     #[arg(long)]
     pub no_header: bool,
     /// Backend to run on.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = backend_name())]
     pub backend: Option<BackendKind>,
 }
 
@@ -271,7 +282,7 @@ pub struct BenchArgs {
     )]
     pub workloads: Vec<String>,
     /// Backends, comma-separated (default: every compiled one).
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "NAMES")]
+    #[arg(long, value_parser = backend_name(), value_delimiter = ',', value_name = "NAMES")]
     pub backends: Option<Vec<BackendKind>>,
     /// Runs per workload and backend, each in a fresh process.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
@@ -288,6 +299,6 @@ pub struct BenchWorkerArgs {
     #[arg(long)]
     pub workload: String,
     /// Backend to run on.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = backend_name())]
     pub backend: BackendKind,
 }

@@ -1,18 +1,13 @@
 //! Ctrl-C and SIGTERM: the first asks training to stop after the current step
 //! (so a final checkpoint can be written); a second one exits at once, which
 //! cannot tear a checkpoint because checkpoints are written as whole
-//! generations (see [`crate::run_dir`]).
+//! generations (see [`train::run_dir`]).
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
-
-/// Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells expect.
-pub const EXIT_INTERRUPTED: i32 = 128 + SIGINT;
-/// Exit code of a run stopped by SIGTERM (128 + SIGTERM).
-pub const EXIT_TERMINATED: i32 = 128 + SIGTERM;
 
 /// What the signal handler shares with the training loop.
 pub struct StopRequest {
@@ -96,7 +91,8 @@ impl Interrupted {
         }
     }
 
-    /// The exit code a shell expects for the signal.
+    /// The exit code a shell expects for the signal: 130 for SIGINT, 143
+    /// for SIGTERM.
     pub fn exit_code(&self) -> i32 {
         128 + self.signal
     }

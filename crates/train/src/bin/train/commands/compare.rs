@@ -3,22 +3,22 @@
 use std::sync::Mutex;
 
 use crate::cli::CompareArgs;
-use crate::commands::run::{experiment_dir, load_data, prepare};
-use crate::divergence::DivergedRuns;
-use crate::experiments::compare::{
+use crate::commands::run::prepare;
+use train::divergence::DivergedRuns;
+use train::experiments::compare::{
     ActivationRun, Comparison, OLS_NAME, compare, curves_csv, render_table, summary_csv,
 };
-use crate::output::write_atomic;
-use crate::plot::{LineChart, Reference, Series, line_chart_svg};
-use crate::run_dir::CONFIG_FILE;
+use train::output::write_atomic;
+use train::plot::{LineChart, Reference, Series, line_chart_svg};
+use train::run_dir::CONFIG_FILE;
 
 /// Trains every activation, prints the table, writes the files.
 pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     let (resolved, backend) = prepare(&args.common)?;
     let config = &resolved.config;
-    let split = load_data(config)?;
+    let split = train::data::load_for(config)?;
     let _out_dir = match &args.out {
-        Some(out) => Some(experiment_dir(out, "compare")?),
+        Some(out) => Some(train::run_dir::RunDir::for_experiment(out, "compare")?),
         None => None,
     };
     eprintln!(

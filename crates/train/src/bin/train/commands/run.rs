@@ -7,65 +7,24 @@ use std::sync::atomic::Ordering;
 use anyhow::Context;
 use model::LayerWeights;
 
-use crate::backend::{Backend, BackendKind};
-use crate::checkpoint::{self, Checkpoint, Checkpointer};
 use crate::cli::{CommonArgs, RunArgs};
-use crate::config::{DataKind, Overrides, Precision, ResolvedConfig, RunConfig};
-use crate::data::Split;
-use crate::divergence::Diverged;
-use crate::init::initial_weights;
 use crate::interrupt::{Interrupted, StopRequest};
-use crate::metrics::write_metrics;
-use crate::output::write_atomic;
 use crate::progress::Reporter;
-use crate::run_dir::{CONFIG_FILE, METRICS_FILE, RunDir, STATE_FILE};
-use crate::trainer::{EpochRecord, Trainer};
-use crate::weights::read_layer_weights;
-use crate::{data, memory, user_error};
+use train::backend::Backend;
+use train::checkpoint::{self, Checkpoint, Checkpointer};
+use train::config::{Overrides, Precision, ResolvedConfig};
+use train::divergence::Diverged;
+use train::init::initial_weights;
+use train::run_dir::{CONFIG_FILE, RunDir, STATE_FILE};
+use train::trainer::{EpochRecord, Trainer};
+use train::weights::read_layer_weights;
+use train::{data, user_error};
 
 /// Loads the config and opens the backend a command asked for.
 pub fn prepare(common: &CommonArgs) -> anyhow::Result<(ResolvedConfig, Backend)> {
     let resolved = ResolvedConfig::load(common.config.as_deref(), &common.overrides())?;
-    let backend = open_backend(common.backend)?;
+    let backend = Backend::open_or_default(common.backend)?;
     Ok((resolved, backend))
-}
-
-/// Opens the asked-for backend, or the build's default.
-pub fn open_backend(kind: Option<BackendKind>) -> anyhow::Result<Backend> {
-    let kind = match kind {
-        Some(kind) => kind,
-        None => BackendKind::default_for_build().ok_or_else(|| {
-            user_error!("this build has no backend; rebuild with --features flex")
-        })?,
-    };
-    Ok(Backend::open(kind)?)
-}
-
-/// Builds the config's data set and checks it fits the network's input and
-/// the machine's memory (generated data before it is made).
-pub fn load_data(config: &RunConfig) -> anyhow::Result<Split> {
-    if config.data.kind != DataKind::Csv {
-        memory::check(config, config.data.samples)?;
-    }
-    let split = data::load(&config.data, config.seed)?;
-    if config.data.kind == DataKind::Csv {
-        let rows = split.train.rows() + split.validation.as_ref().map_or(0, |v| v.rows());
-        memory::check(config, rows)?;
-    }
-    if split.train.features != config.model.input {
-        return Err(user_error!(
-            "model.input is {} but {} has {} feature columns",
-            config.model.input,
-            config
-                .data
-                .path
-                .as_deref()
-                .unwrap_or(Path::new("the data"))
-                .display(),
-            split.train.features
-        ));
-    }
-    Ok(split)
 }
 
 /// Everything a run needs before its first step.
@@ -96,7 +55,7 @@ fn plan_fresh(args: &RunArgs) -> anyhow::Result<Plan> {
     let mut overrides = args.common.overrides();
     overrides.checkpoint_every = args.checkpoint_every;
     let resolved = ResolvedConfig::load(args.common.config.as_deref(), &overrides)?;
-    let backend = open_backend(args.common.backend)?;
+    let backend = Backend::open_or_default(args.common.backend)?;
     let config = &resolved.config;
     let run_dir = match &args.out {
         Some(out) => {
@@ -112,7 +71,7 @@ fn plan_fresh(args: &RunArgs) -> anyhow::Result<Plan> {
         }
         None => None,
     };
-    let split = load_data(config)?;
+    let split = data::load_for(config)?;
     let (weights, origin) = match &args.init_weights {
         Some(path) => (
             read_layer_weights(
@@ -199,8 +158,8 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
             state.epoch
         ));
     }
-    let backend = open_backend(args.common.backend)?;
-    let split = load_data(config)?;
+    let backend = Backend::open_or_default(args.common.backend)?;
+    let split = data::load_for(config)?;
     checkpoint.check_data(&split)?;
     if split.standardizer != state.standardizer {
         return Err(user_error!(
@@ -386,30 +345,4 @@ fn note_kept_checkpoint(
         (Ok(diverged), None) => diverged.into(),
         (Err(error), _) => error,
     }
-}
-
-/// Takes `out` for a command that trains but keeps no weights (`diagnose`,
-/// `compare`): locked like a run, and refused if it holds a run's checkpoints,
-/// whose `config.toml` and `metrics.csv` it would replace.
-pub fn experiment_dir(out: &Path, command: &str) -> anyhow::Result<RunDir> {
-    let run_dir = RunDir::create(out)?;
-    if RunDir::holds_run(out) {
-        return Err(user_error!(
-            "{} holds a training run (checkpoints); `train {command}` would replace its files: \
-             choose another --out",
-            out.display()
-        ));
-    }
-    Ok(run_dir)
-}
-
-/// Writes a finished run's metrics and config without a checkpoint (used by
-/// commands that train but keep no weights).
-pub fn write_run_files(
-    out: &Path,
-    config: &RunConfig,
-    records: &[EpochRecord],
-) -> anyhow::Result<()> {
-    write_metrics(&out.join(METRICS_FILE), records)?;
-    write_atomic(&out.join(CONFIG_FILE), config.to_toml().as_bytes())
 }

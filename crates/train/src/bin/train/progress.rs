@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::trainer::EpochRecord;
+use train::trainer::EpochRecord;
 
 /// Where epoch lines go.
 pub enum Reporter {

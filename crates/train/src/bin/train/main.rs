@@ -1,0 +1,41 @@
+//! The `train` command: parse, dispatch, map errors to one line and an exit
+//! code (the table is in README.md, "Exit codes").
+
+mod cli;
+mod commands;
+mod interrupt;
+mod progress;
+
+use clap::Parser;
+use train::divergence::{Diverged, DivergedRuns};
+use train::error::{EXIT_DIVERGED, EXIT_FAILURE, EXIT_USAGE, UserError, one_line};
+
+use crate::cli::Cli;
+use crate::interrupt::Interrupted;
+
+fn main() {
+    // SAFETY: first thing in main, before any thread exists.
+    unsafe { train::backend::pin_default_device_to_cpu() };
+    // Crash tests set FAILPOINTS; without the `failpoints` feature there are none.
+    #[cfg(feature = "failpoints")]
+    let _fail_points = fail::FailScenario::setup();
+    let cli = Cli::parse();
+    if let Err(error) = commands::dispatch(cli) {
+        eprintln!("error: {}", one_line(&error));
+        std::process::exit(exit_code(&error));
+    }
+}
+
+/// The process exit code an error should end with.
+fn exit_code(error: &anyhow::Error) -> i32 {
+    let any = |test: fn(&(dyn std::error::Error + 'static)) -> bool| error.chain().any(test);
+    if let Some(interrupted) = error.downcast_ref::<Interrupted>() {
+        interrupted.exit_code()
+    } else if any(|cause| cause.is::<Diverged>() || cause.is::<DivergedRuns>()) {
+        EXIT_DIVERGED
+    } else if any(|cause| cause.is::<UserError>()) {
+        EXIT_USAGE
+    } else {
+        EXIT_FAILURE
+    }
+}
