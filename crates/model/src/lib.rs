@@ -6,9 +6,11 @@
 //! and experiments can read the trained matrices back.
 
 mod activation;
+mod host;
 mod linear_map;
 mod mlp;
 
 pub use activation::{Activation, ParseActivationError, UnitBehaviour};
+pub use host::host_values;
 pub use linear_map::AffineMap;
 pub use mlp::{LayerWeights, Mlp, MlpTrace, WeightsError};

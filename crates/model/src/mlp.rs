@@ -4,7 +4,7 @@ use burn::module::{Module, Param, ParamId};
 use burn::nn::Linear;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
-use crate::Activation;
+use crate::{Activation, host_values};
 
 /// One linear layer's parameters in PyTorch's layout: `weight` is `[out, in]`
 /// row-major, `bias` has `out` entries.
@@ -235,19 +235,9 @@ fn linear_from_weights(
 fn weights_of_linear(linear: &Linear) -> LayerWeights {
     let weight = linear.weight.val();
     let [d_input, d_output] = weight.dims();
-    let weight = weight
-        .transpose()
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("a float tensor converts to f32");
+    let weight = host_values(weight.transpose());
     let bias = match &linear.bias {
-        Some(bias) => bias
-            .val()
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .expect("a float tensor converts to f32"),
+        Some(bias) => host_values(bias.val()),
         None => vec![0.0; d_output],
     };
     LayerWeights {

@@ -133,52 +133,9 @@ pub fn peak_rss_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// Median and range of a set of values.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Spread {
-    /// The median (mean of the middle two for an even count).
-    pub median: f64,
-    /// The smallest value.
-    pub min: f64,
-    /// The largest value.
-    pub max: f64,
-}
-
-impl Spread {
-    /// Summarises `values` (at least one).
-    pub fn of(values: &[f64]) -> Spread {
-        let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let median = if n % 2 == 1 {
-            sorted[n / 2]
-        } else {
-            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-        };
-        Spread {
-            median,
-            min: sorted[0],
-            max: sorted[n - 1],
-        }
-    }
-
-    /// `max - min` as a share of the median.
-    pub fn relative_range(&self) -> f64 {
-        (self.max - self.min) / self.median.abs().max(f64::MIN_POSITIVE)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spread_has_median_and_range() {
-        let spread = Spread::of(&[3.0, 1.0, 2.0]);
-        assert_eq!((spread.median, spread.min, spread.max), (2.0, 1.0, 3.0));
-        assert_eq!(Spread::of(&[4.0, 1.0, 2.0, 3.0]).median, 2.5);
-        assert!((Spread::of(&[9.0, 11.0]).relative_range() - 0.2).abs() < 1e-12);
-    }
 
     #[test]
     fn workloads_have_the_issue_sizes() {

@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{RunConfig, describe_io_error};
+use crate::config::RunConfig;
 use crate::data::{Split, Standardizer};
 use crate::error::UserError;
+use crate::error::describe_io_error;
 use crate::metrics::{metrics_csv, read_records};
 use crate::run_dir::{CONFIG_FILE, METRICS_FILE, MODEL_FILE, OPTIMIZER_FILE, RunDir, STATE_FILE};
 use crate::trainer::{EpochRecord, Position, Trainer};

@@ -294,7 +294,7 @@ impl RunConfig {
             UserError::new(format!(
                 "cannot read config file {}: {}",
                 path.display(),
-                describe_io_error(&error)
+                crate::error::describe_io_error(&error)
             ))
         })?;
         Self::from_toml(&text, &path.display().to_string())
@@ -567,15 +567,6 @@ impl ResolvedConfig {
             Some(path) => path.display().to_string(),
             None => "built-in seed defaults (= config/default.toml)".into(),
         }
-    }
-}
-
-/// An I/O error's reason without Rust's `(os error N)` suffix.
-pub fn describe_io_error(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => error.to_string(),
     }
 }
 

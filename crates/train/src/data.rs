@@ -403,7 +403,7 @@ fn resolve_target(
 
 fn csv_reason(error: &csv::Error) -> String {
     match error.kind() {
-        csv::ErrorKind::Io(io) => crate::config::describe_io_error(io),
+        csv::ErrorKind::Io(io) => crate::error::describe_io_error(io),
         csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".into(),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

@@ -7,7 +7,7 @@
 
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
-use model::{Mlp, UnitBehaviour};
+use model::{Mlp, UnitBehaviour, host_values};
 
 /// Outputs this close to a bound count as saturated.
 pub const SATURATION_MARGIN: f64 = 1e-3;
@@ -62,11 +62,7 @@ impl GradNormAccumulator {
         if sums.is_empty() {
             return Vec::new();
         }
-        Tensor::cat(sums, 0)
-            .into_data()
-            .convert::<f64>()
-            .try_into_vec::<f64>()
-            .expect("f64 data")
+        host_values::<f64, 1>(Tensor::cat(sums, 0))
             .into_iter()
             .map(|sum| sum / steps)
             .collect()

@@ -45,6 +45,15 @@ pub const EXIT_FAILURE: i32 = 1;
 /// Exit code for a run whose loss or weights stopped being finite.
 pub const EXIT_DIVERGED: i32 = 3;
 
+/// An I/O error's reason without Rust's `(os error N)` suffix.
+pub fn describe_io_error(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => error.to_string(),
+    }
+}
+
 /// Renders an error and its causes on a single line.
 pub fn one_line(error: &anyhow::Error) -> String {
     format!("{error:#}").replace('\n', " ")

@@ -76,7 +76,7 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<Columns> {
     let mut reader = csv::Reader::from_path(path).map_err(|error| match error.kind() {
         csv::ErrorKind::Io(io) => user_error!(
             "cannot read {shown}: {}",
-            crate::config::describe_io_error(io)
+            crate::error::describe_io_error(io)
         ),
         _ => user_error!("cannot read {shown}: {error}"),
     })?;

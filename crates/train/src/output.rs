@@ -12,7 +12,7 @@ pub fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
         anyhow::anyhow!(
             "cannot create output directory {}: {}",
             dir.display(),
-            crate::config::describe_io_error(&error)
+            crate::error::describe_io_error(&error)
         )
     })
 }

@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::config::{RunConfig, describe_io_error};
+use crate::config::RunConfig;
+use crate::error::describe_io_error;
 use crate::metrics::write_metrics;
 use crate::output::write_atomic;
 use crate::trainer::EpochRecord;

@@ -71,7 +71,7 @@ pub fn load_into(model: &mut Mlp, path: &Path) -> anyhow::Result<()> {
     std::fs::File::open(path).map_err(|error| {
         user_error!(
             "cannot read weights file {shown}: {}",
-            crate::config::describe_io_error(&error)
+            crate::error::describe_io_error(&error)
         )
     })?;
     if is_torch_pickle(path) {

@@ -2,7 +2,7 @@
 //! code: the values by `Activation::forward`, the slopes by Burn's autodiff.
 
 use burn::tensor::{Device, Tensor, TensorData};
-use model::Activation;
+use model::{Activation, host_values};
 
 /// An activation sampled on a grid.
 #[derive(Clone, Debug)]
@@ -31,17 +31,11 @@ pub fn sample(
     let input = Tensor::<1>::from_data(data, &device.clone().autodiff()).require_grad();
     let output = activation.forward(input.clone());
     let grads = output.clone().sum().backward();
-    let to_f64 = |t: Tensor<1>| -> Vec<f64> {
-        t.into_data()
-            .convert::<f64>()
-            .try_into_vec::<f64>()
-            .expect("f64 data")
-    };
-    let derivative = to_f64(input.grad(&grads).expect("the input requires a gradient"));
+    let derivative = host_values(input.grad(&grads).expect("the input requires a gradient"));
     ActivationCurve {
         activation,
         x,
-        value: to_f64(output.without_autodiff()),
+        value: host_values(output.without_autodiff()),
         derivative,
     }
 }

@@ -2,7 +2,7 @@
 //! linear layer, and that the same folding fails once relu is in.
 
 use burn::module::Module;
-use model::{Activation, AffineMap, LayerWeights, Mlp};
+use model::{Activation, AffineMap, LayerWeights, Mlp, host_values};
 use serde::Serialize;
 
 use crate::backend::Backend;
@@ -55,13 +55,7 @@ pub fn measure(model: &Mlp, data: &Dataset, backend: &Backend) -> (f64, f64, Aff
     let weights: Vec<LayerWeights> = model.to_weights();
     let map = AffineMap::fold(&weights);
     let (x, _) = to_tensors(data, &backend.device);
-    let outputs: Vec<f32> = model
-        .valid()
-        .forward(x)
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec()
-        .expect("f32 outputs");
+    let outputs: Vec<f32> = host_values(model.valid().forward(x));
     let mut max_abs_error = 0.0f64;
     let mut output_scale = 0.0f64;
     for (row, &net) in outputs.iter().enumerate() {

@@ -7,8 +7,9 @@ use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::Split;
 use crate::diagnostics::LayerDiagnostics;
-use crate::experiments::ols::{OlsFit, r_squared};
+use crate::experiments::ols::OlsFit;
 use crate::init::initial_weights;
+use crate::stats::r_squared;
 use crate::trainer::{EpochRecord, Trainer, run_to_end};
 
 /// Name of the least-squares row.
@@ -139,7 +140,7 @@ pub fn compare(
             .validation
             .as_ref()
             .zip(val_mse)
-            .map(|(v, mse)| r_squared(mse, v)),
+            .and_then(|(v, mse)| r_squared(mse, &v.y)),
         best_epoch: None,
         seconds: 0.0,
         first_layer_grad: None,
@@ -191,7 +192,7 @@ fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: 
             .validation
             .as_ref()
             .zip(last.val_loss)
-            .map(|(v, mse)| r_squared(mse, v)),
+            .and_then(|(v, mse)| r_squared(mse, &v.y)),
         best_epoch,
         seconds,
         diverged_epoch: None,

@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use crate::cli::{BenchArgs, BenchWorkerArgs};
 use train::backend::{Backend, BackendKind};
-use train::bench::{Measurement, Spread, Workload, measure};
+use train::bench::{Measurement, Workload, measure};
 use train::output::write_atomic;
+use train::stats::Spread;
 use train::user_error;
 
 /// One workload on one backend, all runs.

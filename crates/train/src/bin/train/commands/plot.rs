@@ -75,7 +75,7 @@ pub fn activations_svg(list: &[Activation], backend: &Backend) -> anyhow::Result
 }
 
 fn run_figure(args: &PlotRunArgs) -> anyhow::Result<()> {
-    let metrics_path = args.dir.join("metrics.csv");
+    let metrics_path = args.dir.join(train::run_dir::METRICS_FILE);
     let columns = read_metrics(&metrics_path)?;
     let out = args.out.as_deref().unwrap_or(&args.dir);
     ensure_dir(out)?;

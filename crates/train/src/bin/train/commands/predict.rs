@@ -92,12 +92,7 @@ impl Loaded {
             TensorData::new(data.x, [rows, data.features]),
             &self.backend.device,
         );
-        self.model
-            .forward(x)
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .expect("a float tensor converts to f32")
+        model::host_values(self.model.forward(x))
     }
 }
 
