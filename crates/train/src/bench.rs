@@ -4,6 +4,7 @@
 //! so its peak memory is its own and its whole-process time includes start-up,
 //! as PyTorch's does in `scripts/bench_pytorch.py`.
 
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -111,10 +112,11 @@ pub fn measure(workload: &Workload, backend: &Backend) -> anyhow::Result<Measure
     let mut trainer = Trainer::new(&config, backend, &split, &weights)?;
     let started = Instant::now();
     let mut final_loss = f64::NAN;
-    for _ in 0..workload.epochs {
-        // The epoch's loss is read back once, which also waits for the device.
-        final_loss = trainer.run_epoch()?.loss;
-    }
+    // Each epoch's loss is read back once, which also waits for the device.
+    trainer.fit(workload.epochs, &AtomicBool::new(false), |_, record| {
+        final_loss = record.loss;
+        Ok(())
+    })?;
     let loop_s = started.elapsed().as_secs_f64();
     Ok(Measurement {
         loop_s,

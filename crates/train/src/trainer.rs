@@ -65,6 +65,15 @@ pub struct Position {
     pub steps: usize,
 }
 
+/// How a call of [`Trainer::fit`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FitEnd {
+    /// Every epoch asked for is done.
+    Finished,
+    /// The stop flag was set; training stopped after a step, maybe mid-epoch.
+    Stopped,
+}
+
 /// What a training run leaves behind.
 pub struct TrainOutcome {
     /// The trained network (on the training device).
@@ -168,7 +177,7 @@ impl Trainer {
     }
 
     /// Records per-layer gradient norms and dead/saturated units each epoch.
-    pub fn with_diagnostics(mut self, data: &Split, backend: &Backend) -> Self {
+    fn with_diagnostics(mut self, data: &Split, backend: &Backend) -> Self {
         if self.full_train.is_none() {
             self.full_train = Some(to_tensors_as(&data.train, &backend.device, self.dtype));
         }
@@ -176,8 +185,8 @@ impl Trainer {
         self
     }
 
-    /// Restarts the wall clock (call right before the first epoch).
-    pub fn start_clock(&mut self) {
+    /// Restarts the wall clock (right before the first epoch).
+    fn start_clock(&mut self) {
         self.started = Instant::now();
     }
 
@@ -219,6 +228,29 @@ impl Trainer {
         Ok(bytes.to_vec())
     }
 
+    /// The one epoch loop: trains until `epochs` epochs are done, handing
+    /// each epoch's record to `on_epoch` (checkpoints and printing hang off
+    /// it), or until `stop` is set, after the current step. A divergence ends
+    /// it with a [`Diverged`] error, as does any error of `on_epoch`.
+    pub fn fit(
+        &mut self,
+        epochs: usize,
+        stop: &AtomicBool,
+        mut on_epoch: impl FnMut(&Self, EpochRecord) -> anyhow::Result<()>,
+    ) -> anyhow::Result<FitEnd> {
+        self.start_clock();
+        while self.position.epoch < epochs {
+            let Some(record) = self.run_epoch_until(stop)? else {
+                return Ok(FitEnd::Stopped);
+            };
+            on_epoch(self, record)?;
+            if stop.load(Ordering::Relaxed) && self.position.epoch < epochs {
+                return Ok(FitEnd::Stopped);
+            }
+        }
+        Ok(FitEnd::Finished)
+    }
+
     /// One pass over the batches: forward, MSE, backward, Adam step.
     pub fn run_epoch(&mut self) -> Result<EpochRecord, Diverged> {
         Ok(self
@@ -229,7 +261,7 @@ impl Trainer {
     /// As [`Trainer::run_epoch`], but returns `Ok(None)` after the current
     /// step once `stop` is set; the next call finishes the epoch. A
     /// non-finite loss is an error: the weights after it are garbage.
-    pub fn run_epoch_until(&mut self, stop: &AtomicBool) -> Result<Option<EpochRecord>, Diverged> {
+    fn run_epoch_until(&mut self, stop: &AtomicBool) -> Result<Option<EpochRecord>, Diverged> {
         let mut last_loss = None;
         while self.position.batch < self.batches.len() {
             let (x, y) = &self.batches[self.position.batch];
@@ -336,21 +368,20 @@ pub fn train(
 /// Runs a prepared trainer for `epochs` epochs, or until its loss or weights
 /// stop being finite.
 pub fn run_to_end(mut trainer: Trainer, epochs: usize) -> TrainOutcome {
-    trainer.start_clock();
     let mut records = Vec::new();
-    let mut diverged = None;
-    for _ in 0..epochs {
-        match trainer.run_epoch() {
-            Ok(record) => records.push(record),
-            Err(error) => {
-                diverged = Some(error);
-                break;
-            }
-        }
-    }
-    if diverged.is_none() {
-        diverged = trainer.finite_weights().err();
-    }
+    let never = AtomicBool::new(false);
+    let fitted = trainer.fit(epochs, &never, |_, record| {
+        records.push(record);
+        Ok(())
+    });
+    let diverged = match fitted {
+        Ok(_) => trainer.finite_weights().err(),
+        Err(error) => Some(
+            error
+                .downcast::<Diverged>()
+                .expect("only a divergence ends this loop early"),
+        ),
+    };
     let seconds = trainer.seconds();
     TrainOutcome {
         steps: trainer.steps(),

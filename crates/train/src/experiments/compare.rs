@@ -88,8 +88,8 @@ pub fn compare(
     let train_one = |activation: Activation| -> anyhow::Result<ActivationRun> {
         let mut run_config = config.clone();
         run_config.model.activation = activation;
-        let trainer =
-            Trainer::new(&run_config, backend, data, &weights)?.with_diagnostics(data, backend);
+        run_config.training.diagnostics = true;
+        let trainer = Trainer::new(&run_config, backend, data, &weights)?;
         let initial_weights = trainer.model().to_weights();
         let outcome = run_to_end(trainer, config.training.epochs);
         let name = activation.to_string();

@@ -2,7 +2,6 @@
 //! `--resume` and `--init-weights`.
 
 use std::path::Path;
-use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use model::LayerWeights;
@@ -16,7 +15,7 @@ use train::config::{Overrides, Precision, ResolvedConfig};
 use train::divergence::Diverged;
 use train::init::initial_weights;
 use train::run_dir::{CONFIG_FILE, RunDir, STATE_FILE};
-use train::trainer::{EpochRecord, Trainer};
+use train::trainer::{EpochRecord, FitEnd, Trainer};
 use train::weights::read_layer_weights;
 use train::{data, user_error};
 
@@ -225,32 +224,23 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
     let stop = StopRequest::install();
     let reporter = Reporter::new(epochs, quiet).starting_at(trainer.position().epoch);
     let first_step = trainer.steps();
-    trainer.start_clock();
     let loop_started = std::time::Instant::now();
-    let mut interrupted = false;
-    while trainer.position().epoch < epochs {
-        let record = match trainer.run_epoch_until(&stop.flag) {
-            Ok(Some(record)) => record,
-            Ok(None) => {
-                interrupted = true;
-                break;
-            }
-            Err(diverged) => {
-                reporter.finish();
-                return Err(note_kept_checkpoint(diverged.into(), checkpointer.as_ref()));
-            }
-        };
+    let fitted = trainer.fit(epochs, &stop.flag, |trainer, record| {
         reporter.epoch(&record, epochs);
         records.push(record);
         let epoch = trainer.position().epoch;
         if every > 0 && epoch % every == 0 && epoch < epochs {
-            save(checkpointer.as_mut(), &trainer, &records)?;
+            save(checkpointer.as_mut(), trainer, &records)?;
         }
-        if stop.flag.load(Ordering::Relaxed) && epoch < epochs {
-            interrupted = true;
-            break;
+        Ok(())
+    });
+    let interrupted = match fitted {
+        Ok(end) => end == FitEnd::Stopped,
+        Err(error) => {
+            reporter.finish();
+            return Err(note_kept_checkpoint(error, checkpointer.as_ref()));
         }
-    }
+    };
     let loop_seconds = loop_started.elapsed().as_secs_f64();
     reporter.finish();
     save(checkpointer.as_mut(), &trainer, &records)?;
