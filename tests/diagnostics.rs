@@ -8,8 +8,8 @@ use model::{Activation, LayerWeights, Mlp};
 use train::backend::{Backend, BackendKind};
 use train::config::RunConfig;
 use train::data::{Dataset, Split};
-use train::diagnostics::unit_health;
-use train::trainer::Trainer;
+use train::training::diagnostics::unit_health;
+use train::training::trainer::Trainer;
 
 fn flex() -> Backend {
     Backend::open(BackendKind::Flex).unwrap()

@@ -14,8 +14,8 @@ use model::Activation;
 use train::backend::{Backend, BackendKind};
 use train::config::{DataKind, Precision, RunConfig};
 use train::data::load_for as load_data;
-use train::trainer::train;
-use train::weights::read_layer_weights;
+use train::io::weights::read_layer_weights;
+use train::training::trainer::train;
 
 /// PyTorch's per-epoch loss for `activation` from a fixture CSV.
 fn pytorch_curve(file: &str, activation: &str) -> Vec<f64> {

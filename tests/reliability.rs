@@ -8,7 +8,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use train::run_dir::CHECKPOINT_FAIL_POINTS;
+use train::io::run_dir::CHECKPOINT_FAIL_POINTS;
 
 use crate::common::{
     fixture, loss_texts, path_str, send_signal, train_bin, train_fails, train_ok, user_error,

@@ -6,8 +6,8 @@ use model::{Activation, AffineMap};
 use train::backend::{Backend, BackendKind};
 use train::config::RunConfig;
 use train::data;
-use train::init::initial_weights;
-use train::trainer::train;
+use train::training::init::initial_weights;
+use train::training::trainer::train;
 
 fn losses(config: &RunConfig, backend: &Backend) -> Vec<f64> {
     let split = data::load(&config.data, config.seed).unwrap();
@@ -91,7 +91,7 @@ fn an_identity_network_is_one_linear_map() {
     assert_eq!(map.shape(), (1, 10));
 
     let inference = outcome.model.clone();
-    let (x, _) = train::trainer::to_tensors(&split.train, &backend.autodiff_device());
+    let (x, _) = train::training::trainer::to_tensors(&split.train, &backend.autodiff_device());
     let net: Vec<f32> = inference.forward(x).into_data().try_into_vec().unwrap();
     for (row, &value) in net.iter().enumerate() {
         let input = split.train.row(row);

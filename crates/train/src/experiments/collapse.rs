@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::{Dataset, Split};
-use crate::init::initial_weights;
-use crate::trainer::{to_tensors, train};
+use crate::training::init::initial_weights;
+use crate::training::trainer::{to_tensors, train};
 
 /// How well one trained network is matched by its folded affine map.
 #[derive(Clone, Debug, Serialize)]

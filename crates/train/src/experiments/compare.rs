@@ -6,11 +6,11 @@ use model::{Activation, LayerWeights};
 use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::Split;
-use crate::diagnostics::LayerDiagnostics;
 use crate::experiments::ols::OlsFit;
-use crate::init::initial_weights;
 use crate::stats::r_squared;
-use crate::trainer::{EpochRecord, Trainer, run_to_end};
+use crate::training::diagnostics::LayerDiagnostics;
+use crate::training::init::initial_weights;
+use crate::training::trainer::{EpochRecord, Trainer, run_to_end};
 
 /// Name of the least-squares row.
 pub const OLS_NAME: &str = "ols (linear bound)";

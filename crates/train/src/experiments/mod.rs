@@ -1,7 +1,9 @@
-//! Experiments that make the tutorial's claims measurable. Each one trains
-//! through [`crate::trainer`]; none has a training loop of its own.
+//! Experiments that make the tutorial's claims measurable, and the speed
+//! benchmark. Each one trains through [`crate::training::trainer`]; none has a
+//! training loop of its own.
 
 pub mod activation_curves;
+pub mod bench;
 pub mod collapse;
 pub mod compare;
 pub mod ols;

@@ -1,7 +1,7 @@
 //! Ctrl-C and SIGTERM: the first asks training to stop after the current step
 //! (so a final checkpoint can be written); a second one exits at once, which
 //! cannot tear a checkpoint because checkpoints are written as whole
-//! generations (see [`train::run_dir`]).
+//! generations (see [`train::io::run_dir`]).
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};

@@ -7,8 +7,8 @@ mod interrupt;
 mod progress;
 
 use clap::Parser;
-use train::divergence::{Diverged, DivergedRuns};
 use train::error::{EXIT_DIVERGED, EXIT_FAILURE, EXIT_USAGE, UserError, one_line};
+use train::training::divergence::{Diverged, DivergedRuns};
 
 use crate::cli::Cli;
 use crate::interrupt::Interrupted;

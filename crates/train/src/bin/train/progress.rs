@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use train::trainer::EpochRecord;
+use train::training::trainer::EpochRecord;
 
 /// Where epoch lines go.
 pub enum Reporter {

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use crate::cli::{BenchArgs, BenchWorkerArgs};
 use train::backend::{Backend, BackendKind};
-use train::bench::{Measurement, Workload, measure};
-use train::output::write_atomic;
+use train::experiments::bench::{Measurement, Workload, measure};
+use train::io::atomic::write_atomic;
 use train::stats::Spread;
 use train::user_error;
 

@@ -2,8 +2,8 @@
 
 use crate::cli::CollapseArgs;
 use crate::commands::run::prepare;
-use train::divergence::DivergedRuns;
 use train::experiments::collapse::{collapse, explain};
+use train::training::divergence::DivergedRuns;
 
 /// Trains the networks, folds them, prints the verdict.
 pub fn run(args: &CollapseArgs) -> anyhow::Result<()> {

@@ -4,13 +4,13 @@ use std::sync::Mutex;
 
 use crate::cli::CompareArgs;
 use crate::commands::run::prepare;
-use train::divergence::DivergedRuns;
 use train::experiments::compare::{
     ActivationRun, Comparison, OLS_NAME, compare, curves_csv, render_table, summary_csv,
 };
-use train::output::write_atomic;
+use train::io::atomic::write_atomic;
+use train::io::run_dir::CONFIG_FILE;
 use train::plot::{LineChart, Reference, Series, line_chart_svg};
-use train::run_dir::CONFIG_FILE;
+use train::training::divergence::DivergedRuns;
 
 /// Trains every activation, prints the table, writes the files.
 pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
@@ -18,7 +18,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     let config = &resolved.config;
     let split = train::data::load_for(config)?;
     let _out_dir = match &args.out {
-        Some(out) => Some(train::run_dir::RunDir::for_experiment(out, "compare")?),
+        Some(out) => Some(train::io::run_dir::RunDir::for_experiment(out, "compare")?),
         None => None,
     };
     eprintln!(

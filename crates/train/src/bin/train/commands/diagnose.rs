@@ -1,9 +1,9 @@
 //! `train diagnose`: one run with diagnostics, summarised per layer.
 
-use train::diagnostics::LayerDiagnostics;
-use train::init::initial_weights;
-use train::run_dir::RunDir;
-use train::trainer::{EpochRecord, train};
+use train::io::run_dir::RunDir;
+use train::training::diagnostics::LayerDiagnostics;
+use train::training::init::initial_weights;
+use train::training::trainer::{EpochRecord, train};
 
 use crate::cli::DiagnoseArgs;
 use crate::commands::run::prepare;

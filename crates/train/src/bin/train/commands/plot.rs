@@ -7,8 +7,8 @@ use model::Activation;
 use crate::cli::{PlotActivationsArgs, PlotCommand, PlotRunArgs};
 use train::backend::{Backend, BackendKind};
 use train::experiments::activation_curves::sample;
-use train::metrics::{Columns, read_metrics};
-use train::output::{ensure_dir, write_atomic};
+use train::io::atomic::{ensure_dir, write_atomic};
+use train::io::history::{Columns, read_metrics};
 use train::plot::{LineChart, Series, panels_svg, svg_to_png};
 use train::user_error;
 
@@ -75,7 +75,7 @@ pub fn activations_svg(list: &[Activation], backend: &Backend) -> anyhow::Result
 }
 
 fn run_figure(args: &PlotRunArgs) -> anyhow::Result<()> {
-    let metrics_path = args.dir.join(train::run_dir::METRICS_FILE);
+    let metrics_path = args.dir.join(train::io::run_dir::METRICS_FILE);
     let columns = read_metrics(&metrics_path)?;
     let out = args.out.as_deref().unwrap_or(&args.dir);
     ensure_dir(out)?;

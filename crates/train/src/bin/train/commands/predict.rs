@@ -7,14 +7,14 @@ use model::Mlp;
 
 use crate::cli::{EvalArgs, ModelInputArgs, PredictArgs};
 use train::backend::Backend;
-use train::checkpoint::Checkpoint;
 use train::config::{DataKind, RunConfig};
 use train::data::{Dataset, read_table, target_index};
-use train::output::write_atomic;
-use train::run_dir::MODEL_FILE;
+use train::io::atomic::write_atomic;
+use train::io::checkpoint::Checkpoint;
+use train::io::run_dir::MODEL_FILE;
+use train::io::weights::load_model;
 use train::stats::score;
 use train::user_error;
-use train::weights::load_model;
 
 /// A trained network ready to score rows.
 struct Loaded {

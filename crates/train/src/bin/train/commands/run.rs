@@ -10,13 +10,13 @@ use crate::cli::{CommonArgs, RunArgs};
 use crate::interrupt::{Interrupted, StopRequest};
 use crate::progress::Reporter;
 use train::backend::Backend;
-use train::checkpoint::{self, Checkpoint, Checkpointer};
 use train::config::{Overrides, Precision, ResolvedConfig};
-use train::divergence::Diverged;
-use train::init::initial_weights;
-use train::run_dir::{CONFIG_FILE, RunDir, STATE_FILE};
-use train::trainer::{EpochRecord, FitEnd, Trainer};
-use train::weights::read_layer_weights;
+use train::io::checkpoint::{self, Checkpoint, Checkpointer};
+use train::io::run_dir::{CONFIG_FILE, RunDir, STATE_FILE};
+use train::io::weights::read_layer_weights;
+use train::training::divergence::Diverged;
+use train::training::init::initial_weights;
+use train::training::trainer::{EpochRecord, FitEnd, Trainer};
 use train::{data, user_error};
 
 /// Loads the config and opens the backend a command asked for.

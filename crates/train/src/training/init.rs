@@ -4,7 +4,7 @@
 use model::LayerWeights;
 use rand::Rng;
 
-use crate::rng::{Stream, stream};
+use crate::training::rng::{Stream, stream};
 
 /// Weights and biases `~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))` for layers of the
 /// given boundary sizes (`[10, 18, 18, 4, 1]`), in PyTorch's `[out, in]` layout.

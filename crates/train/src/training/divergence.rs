@@ -113,7 +113,7 @@ impl Diverged {
                 epoch,
                 what: format!(
                     "{count} values of {} are NaN or infinite",
-                    crate::weights::torch_name(index, field)
+                    crate::io::weights::torch_name(index, field)
                 ),
                 suspects: suspects.clone(),
                 note: String::new(),

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::{self, Split};
-use crate::init::initial_weights;
-use crate::trainer::Trainer;
+use crate::training::init::initial_weights;
+use crate::training::trainer::Trainer;
 
 /// One benchmark workload: the seed's loop at some size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,9 +24,9 @@ use anyhow::Context;
 
 use crate::config::RunConfig;
 use crate::error::describe_io_error;
-use crate::metrics::write_metrics;
-use crate::output::write_atomic;
-use crate::trainer::EpochRecord;
+use crate::io::atomic::write_atomic;
+use crate::io::history::write_metrics;
+use crate::training::trainer::EpochRecord;
 use crate::user_error;
 
 /// The weights, loadable by PyTorch's `load_state_dict`.

@@ -17,11 +17,13 @@ use crate::config::RunConfig;
 use crate::data::{Split, Standardizer};
 use crate::error::UserError;
 use crate::error::describe_io_error;
-use crate::metrics::{metrics_csv, read_records};
-use crate::run_dir::{CONFIG_FILE, METRICS_FILE, MODEL_FILE, OPTIMIZER_FILE, RunDir, STATE_FILE};
-use crate::trainer::{EpochRecord, Position, Trainer};
+use crate::io::history::{metrics_csv, read_records};
+use crate::io::run_dir::{
+    CONFIG_FILE, METRICS_FILE, MODEL_FILE, OPTIMIZER_FILE, RunDir, STATE_FILE,
+};
+use crate::io::weights::to_safetensors;
+use crate::training::trainer::{EpochRecord, Position, Trainer};
 use crate::user_error;
-use crate::weights::to_safetensors;
 
 /// Where training stood when the checkpoint was taken.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -138,7 +140,7 @@ impl Checkpointer {
 
     /// Writes a generation of `trainer`'s state, publishes it as the run's
     /// stable files and drops generations older than the last two. Weights
-    /// that are not finite are refused (a [`crate::divergence::Diverged`]
+    /// that are not finite are refused (a [`crate::training::divergence::Diverged`]
     /// error) and nothing is written.
     pub fn save(&mut self, trainer: &Trainer, records: &[EpochRecord]) -> anyhow::Result<()> {
         trainer.finite_weights()?;
@@ -146,7 +148,7 @@ impl Checkpointer {
         let optimizer = trainer.optimizer_bytes()?;
         let metrics = metrics_csv(records)?;
         let position = trainer.position();
-        let generation = crate::run_dir::generation_path(position.steps);
+        let generation = crate::io::run_dir::generation_path(position.steps);
         let state = CheckpointState {
             epoch: position.epoch,
             batch: position.batch,
@@ -286,7 +288,7 @@ impl Checkpoint {
                 "{}: no checkpoint to resume from (no {}/ folder of generations; was it written \
                  by `train --out`?)",
                 run.path().display(),
-                crate::run_dir::GENERATIONS_DIR
+                crate::io::run_dir::GENERATIONS_DIR
             ));
         }
         Err(user_error!(

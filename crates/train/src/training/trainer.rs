@@ -16,8 +16,8 @@ use model::{LayerWeights, Mlp};
 use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::{Dataset, Split};
-use crate::diagnostics::{GradNormAccumulator, LayerDiagnostics, combine, unit_health};
-use crate::divergence::{Diverged, Suspects};
+use crate::training::diagnostics::{GradNormAccumulator, LayerDiagnostics, combine, unit_health};
+use crate::training::divergence::{Diverged, Suspects};
 
 /// One epoch's measurements.
 #[derive(Clone, Debug, PartialEq)]

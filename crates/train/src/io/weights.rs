@@ -14,7 +14,7 @@ use burn::store::{
 use burn::tensor::{DType, Device};
 use model::{Activation, LayerWeights, Mlp};
 
-use crate::output::write_atomic;
+use crate::io::atomic::write_atomic;
 use crate::user_error;
 
 /// PyTorch's name for a tensor of 0-based layer `index`: `fc{index + 1}.{field}`.

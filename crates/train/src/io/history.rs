@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::diagnostics::LayerDiagnostics;
-use crate::output::write_atomic;
-use crate::trainer::EpochRecord;
+use crate::io::atomic::write_atomic;
+use crate::training::diagnostics::LayerDiagnostics;
+use crate::training::trainer::EpochRecord;
 use crate::user_error;
 
 fn optional(value: Option<f64>) -> String {

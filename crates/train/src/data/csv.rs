@@ -1,0 +1,241 @@
+//! A user's CSV file of numbers; errors name the file, row and column.
+
+use std::path::Path;
+
+use super::Dataset;
+use crate::config::TargetColumn;
+use crate::error::UserError;
+
+/// A numeric CSV file: optional header names and row-major values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// The header row, when the file has one.
+    pub names: Option<Vec<String>>,
+    /// Columns per row.
+    pub columns: usize,
+    /// `rows * columns` values.
+    pub values: Vec<f32>,
+}
+
+impl Table {
+    /// Number of data rows.
+    pub fn rows(&self) -> usize {
+        self.values.len() / self.columns.max(1)
+    }
+
+    /// Splits off column `target` as the targets; the rest are features.
+    pub fn into_dataset(self, target: usize) -> Dataset {
+        let mut x = Vec::with_capacity(self.values.len());
+        let mut y = Vec::with_capacity(self.rows());
+        for (index, value) in self.values.into_iter().enumerate() {
+            if index % self.columns == target {
+                y.push(value);
+            } else {
+                x.push(value);
+            }
+        }
+        Dataset {
+            features: self.columns - 1,
+            x,
+            y,
+        }
+    }
+
+    /// Keeps every column as a feature; the targets are left empty.
+    pub fn into_features(self) -> Dataset {
+        Dataset {
+            features: self.columns,
+            x: self.values,
+            y: Vec::new(),
+        }
+    }
+}
+
+/// Reads a CSV file of numbers; every row must have as many columns as the
+/// first. Errors name the file, the row (as a reader counts lines) and the
+/// column.
+pub fn read_table(path: &Path, header: bool) -> Result<Table, UserError> {
+    let shown = path.display();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(header)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|error| {
+            UserError::new(format!(
+                "cannot read data file {shown}: {}",
+                csv_reason(&error)
+            ))
+        })?;
+    let names: Option<Vec<String>> = if header {
+        let headers = reader
+            .headers()
+            .map_err(|error| UserError::new(format!("{shown}: {}", csv_reason(&error))))?;
+        Some(headers.iter().map(str::to_string).collect())
+    } else {
+        None
+    };
+    let mut columns: Option<usize> = names.as_ref().map(Vec::len);
+    let mut values = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        // Rows are counted as a person reading the file would: line 1 is the header.
+        let row_number = index + 1 + usize::from(header);
+        let record = record.map_err(|error| {
+            UserError::new(format!("{shown}: row {row_number}: {}", csv_reason(&error)))
+        })?;
+        let width = *columns.get_or_insert(record.len());
+        if record.len() != width {
+            return Err(UserError::new(format!(
+                "{shown}: row {row_number} has {} columns, expected {width}",
+                record.len()
+            )));
+        }
+        for (column, cell) in record.iter().enumerate() {
+            let name = names
+                .as_ref()
+                .map(|n| format!(" ({})", n[column]))
+                .unwrap_or_default();
+            let value: f32 = cell.parse().map_err(|_| {
+                UserError::new(format!(
+                    "{shown}: row {row_number}, column {}{name}: `{cell}` is not a number",
+                    column + 1
+                ))
+            })?;
+            if !value.is_finite() {
+                return Err(UserError::new(format!(
+                    "{shown}: row {row_number}, column {}{name}: `{cell}` is not finite",
+                    column + 1
+                )));
+            }
+            values.push(value);
+        }
+    }
+    let Some(columns) = columns else {
+        return Err(UserError::new(format!("{shown}: the file is empty")));
+    };
+    if values.is_empty() {
+        return Err(UserError::new(format!("{shown}: no data rows")));
+    }
+    Ok(Table {
+        names,
+        columns,
+        values,
+    })
+}
+
+/// Reads a numeric CSV file; every column but the target is a feature.
+pub fn read_csv(
+    path: &Path,
+    target: Option<&TargetColumn>,
+    header: bool,
+) -> Result<Dataset, UserError> {
+    let shown = path.display().to_string();
+    let table = read_table(path, header)?;
+    if table.columns < 2 {
+        return Err(UserError::new(format!(
+            "{shown}: needs at least 2 columns (features and a target), found {}",
+            table.columns
+        )));
+    }
+    let target = target_index(&table, target, &shown)?;
+    Ok(table.into_dataset(target))
+}
+
+/// The 0-based column `target` names in `table` (the last one when `None`).
+pub fn target_index(
+    table: &Table,
+    target: Option<&TargetColumn>,
+    shown: &str,
+) -> Result<usize, UserError> {
+    resolve_target(target, table.names.as_deref(), table.columns, shown)
+}
+
+fn resolve_target(
+    target: Option<&TargetColumn>,
+    names: Option<&[String]>,
+    width: usize,
+    shown: &str,
+) -> Result<usize, UserError> {
+    match target {
+        None => Ok(width - 1),
+        Some(TargetColumn::Index(index)) if *index < width => Ok(*index),
+        Some(TargetColumn::Index(index)) => Err(UserError::new(format!(
+            "{shown}: target column index {index} is out of range (the file has {width} columns, 0-based)"
+        ))),
+        Some(TargetColumn::Name(name)) => match names {
+            Some(names) => names.iter().position(|n| n == name).ok_or_else(|| {
+                UserError::new(format!(
+                    "{shown}: no column named `{name}` in the header ({})",
+                    names.join(", ")
+                ))
+            }),
+            None => Err(UserError::new(format!(
+                "{shown}: target `{name}` is a name but data.header = false; give a 0-based index"
+            ))),
+        },
+    }
+}
+
+fn csv_reason(error: &csv::Error) -> String {
+    match error.kind() {
+        csv::ErrorKind::Io(io) => crate::error::describe_io_error(io),
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".into(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("has {len} columns, expected {expected_len}"),
+        _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn write(contents: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(contents.as_bytes()).unwrap();
+        file
+    }
+
+    #[test]
+    fn csv_round_trips_with_named_target() {
+        let file = write("a,y,b\n1,2,3\n4,5,6\n");
+        let target = TargetColumn::Name("y".into());
+        let data = read_csv(file.path(), Some(&target), true).unwrap();
+        assert_eq!(data.features, 2);
+        assert_eq!(data.x, vec![1.0, 3.0, 4.0, 6.0]);
+        assert_eq!(data.y, vec![2.0, 5.0]);
+        let file = write("1,2,3\n4,5,6\n");
+        let data = read_csv(file.path(), Some(&TargetColumn::Index(0)), false).unwrap();
+        assert_eq!((data.x, data.y), (vec![2.0, 3.0, 5.0, 6.0], vec![1.0, 4.0]));
+    }
+
+    #[test]
+    fn malformed_csv_is_rejected_naming_row_and_column() {
+        let file = write("a,b,y\n1,2,3\n4,x,6\n");
+        let err = read_csv(file.path(), None, true).unwrap_err().to_string();
+        assert!(
+            err.ends_with("row 3, column 2 (b): `x` is not a number"),
+            "{err}"
+        );
+        let file = write("a,b,y\n1,2,3\n4,5\n");
+        let err = read_csv(file.path(), None, true).unwrap_err().to_string();
+        assert!(err.contains("row 3 has 2 columns, expected 3"), "{err}");
+        let file = write("a,b,y\n");
+        let err = read_csv(file.path(), None, true).unwrap_err().to_string();
+        assert!(err.contains("no data rows"), "{err}");
+        let err = read_csv(file.path(), Some(&TargetColumn::Name("z".into())), true);
+        assert!(err.is_err());
+        let file = write("a,b,y\n1,2,3\n");
+        let err = read_csv(file.path(), Some(&TargetColumn::Name("z".into())), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no column named `z`"), "{err}");
+        let err = read_csv(Path::new("/no/such.csv"), None, true)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "cannot read data file /no/such.csv: no such file");
+    }
+}

@@ -1,0 +1,9 @@
+//! Training: the [`trainer::Trainer`] (one step, one `fit` loop), the seeded
+//! initial weights, the random streams, the per-layer diagnostics and the
+//! divergence check.
+
+pub mod diagnostics;
+pub mod divergence;
+pub mod init;
+pub mod rng;
+pub mod trainer;
