@@ -244,6 +244,26 @@ pub struct Overrides {
     pub precision: Option<Precision>,
 }
 
+/// A config value out of range: the key (dotted, as in the TOML file) and
+/// what is wrong with its value. [`ResolvedConfig`] turns it into a message
+/// that names the file or the flag the value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The offending key, e.g. `training.lr`.
+    pub key: &'static str,
+    /// What is wrong, e.g. `must be at least 1 (got 0)`.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
 /// A loaded config and where each value came from, for error messages.
 #[derive(Clone, Debug)]
 pub struct ResolvedConfig {
@@ -362,19 +382,25 @@ impl RunConfig {
     /// Checks every range; the error names the offending key. Values are
     /// checked as they will be used: floats as float32 sees them (Burn's Adam
     /// keeps its constants in float32), integers as `config.toml` can hold them.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_integers()?;
         let data = &self.data;
         if data.kind != DataKind::Csv {
             if data.samples == 0 {
-                return Err(("data.samples", "must be at least 1 (got 0)".into()));
+                return Err(ConfigError::new(
+                    "data.samples",
+                    "must be at least 1 (got 0)",
+                ));
             }
             if data.features == 0 {
-                return Err(("data.features", "must be at least 1 (got 0)".into()));
+                return Err(ConfigError::new(
+                    "data.features",
+                    "must be at least 1 (got 0)",
+                ));
             }
         }
         if data.kind == DataKind::Friedman1 && data.features < 5 {
-            return Err((
+            return Err(ConfigError::new(
                 "data.features",
                 format!(
                     "friedman1 needs at least 5 features (got {})",
@@ -383,10 +409,13 @@ impl RunConfig {
             ));
         }
         if data.kind == DataKind::Csv && data.path.is_none() {
-            return Err(("data.path", "is required when data.kind = \"csv\"".into()));
+            return Err(ConfigError::new(
+                "data.path",
+                "is required when data.kind = \"csv\"",
+            ));
         }
         if !as_f32(data.noise_std).is_finite() || data.noise_std < 0.0 {
-            return Err((
+            return Err(ConfigError::new(
                 "data.noise_std",
                 format!(
                     "must be >= 0 and finite in float32 (got {})",
@@ -395,32 +424,38 @@ impl RunConfig {
             ));
         }
         if !(0.0..1.0).contains(&data.validation_fraction) {
-            return Err((
+            return Err(ConfigError::new(
                 "data.validation_fraction",
                 format!("must be in [0, 1) (got {})", data.validation_fraction),
             ));
         }
         let model = &self.model;
         if model.input == 0 {
-            return Err(("model.input", "must be at least 1 (got 0)".into()));
+            return Err(ConfigError::new(
+                "model.input",
+                "must be at least 1 (got 0)",
+            ));
         }
         if model.output == 0 {
-            return Err(("model.output", "must be at least 1 (got 0)".into()));
+            return Err(ConfigError::new(
+                "model.output",
+                "must be at least 1 (got 0)",
+            ));
         }
         if model.output != 1 {
-            return Err((
+            return Err(ConfigError::new(
                 "model.output",
                 format!("must be 1: the target is one column (got {})", model.output),
             ));
         }
         if model.hidden.is_empty() {
-            return Err((
+            return Err(ConfigError::new(
                 "model.hidden",
-                "needs at least one hidden layer size, e.g. [18, 18, 4]".into(),
+                "needs at least one hidden layer size, e.g. [18, 18, 4]",
             ));
         }
         if let Some(position) = model.hidden.iter().position(|&size| size == 0) {
-            return Err((
+            return Err(ConfigError::new(
                 "model.hidden",
                 format!(
                     "layer size {} is 0; every size must be at least 1",
@@ -429,7 +464,7 @@ impl RunConfig {
             ));
         }
         if data.kind != DataKind::Csv && model.input != data.features {
-            return Err((
+            return Err(ConfigError::new(
                 "model.input",
                 format!(
                     "is {} but the data has {} features (data.features)",
@@ -439,13 +474,19 @@ impl RunConfig {
         }
         let training = &self.training;
         if training.epochs == 0 {
-            return Err(("training.epochs", "must be at least 1 (got 0)".into()));
+            return Err(ConfigError::new(
+                "training.epochs",
+                "must be at least 1 (got 0)",
+            ));
         }
         if training.batch_size == 0 {
-            return Err(("training.batch_size", "must be at least 1 (got 0)".into()));
+            return Err(ConfigError::new(
+                "training.batch_size",
+                "must be at least 1 (got 0)",
+            ));
         }
         if !positive_in_f32(training.lr) {
-            return Err((
+            return Err(ConfigError::new(
                 "training.lr",
                 format!(
                     "must be > 0 and finite in float32 (got {})",
@@ -459,17 +500,20 @@ impl RunConfig {
             ("optimizer.beta2", optimizer.beta2),
         ] {
             if !(0.0..1.0).contains(&value) {
-                return Err((key, format!("must be in [0, 1) (got {value})")));
+                return Err(ConfigError::new(
+                    key,
+                    format!("must be in [0, 1) (got {value})"),
+                ));
             }
             if as_f32(value) >= 1.0 {
-                return Err((
+                return Err(ConfigError::new(
                     key,
                     format!("is {value}, which float32 rounds to 1: use at most 0.9999999"),
                 ));
             }
         }
         if !positive_in_f32(optimizer.epsilon) {
-            return Err((
+            return Err(ConfigError::new(
                 "optimizer.epsilon",
                 format!(
                     "must be > 0 and finite in float32, i.e. between 1.5e-45 and 3.4e38 (got {})",
@@ -482,7 +526,7 @@ impl RunConfig {
 
     /// Every integer must fit TOML's (signed 64-bit) integers, so that the
     /// run's `config.toml` can be written and read back.
-    fn validate_integers(&self) -> Result<(), (&'static str, String)> {
+    fn validate_integers(&self) -> Result<(), ConfigError> {
         let hidden_max = self.model.hidden.iter().copied().max().unwrap_or(0);
         let integers = [
             ("seed", self.seed),
@@ -500,7 +544,10 @@ impl RunConfig {
         ];
         for (key, value) in integers {
             if value > i64::MAX as u64 {
-                return Err((key, format!("must be at most {} (got {value})", i64::MAX)));
+                return Err(ConfigError::new(
+                    key,
+                    format!("must be at most {} (got {value})", i64::MAX),
+                ));
             }
         }
         Ok(())
@@ -547,7 +594,7 @@ impl ResolvedConfig {
         overrides: &Overrides,
     ) -> Result<Self, UserError> {
         let blame = config.apply(overrides);
-        if let Err((key, message)) = config.validate() {
+        if let Err(ConfigError { key, message }) = config.validate() {
             let origin = match (blame.get(key), path) {
                 (Some(flag), _) => format!("{flag} (sets `{key}`)"),
                 (None, Some(path)) => format!("{}: key `{key}`", path.display()),
@@ -664,7 +711,7 @@ mod tests {
         for (key, break_it) in cases {
             let mut config = RunConfig::default();
             break_it(&mut config);
-            assert_eq!(config.validate().unwrap_err().0, key);
+            assert_eq!(config.validate().unwrap_err().key, key);
         }
         assert!(RunConfig::default().validate().is_ok());
     }

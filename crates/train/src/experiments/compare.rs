@@ -23,7 +23,7 @@ pub struct CompareRow {
     /// MSE over all training rows at the end.
     pub train_mse: f64,
     /// MSE over the validation rows at the end.
-    pub val_mse: Option<f64>,
+    pub val_loss: Option<f64>,
     /// R^2 on the validation rows at the end.
     pub val_r2: Option<f64>,
     /// Epoch with the lowest validation MSE (training MSE without validation).
@@ -131,15 +131,15 @@ pub fn compare(
     let runs = runs.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
 
     let fit = OlsFit::fit(&data.train);
-    let val_mse = data.validation.as_ref().map(|v| fit.mse(v));
+    let val_loss = data.validation.as_ref().map(|v| fit.mse(v));
     let ols = CompareRow {
         name: OLS_NAME.into(),
         train_mse: fit.mse(&data.train),
-        val_mse,
+        val_loss,
         val_r2: data
             .validation
             .as_ref()
-            .zip(val_mse)
+            .zip(val_loss)
             .and_then(|(v, mse)| r_squared(mse, &v.y)),
         best_epoch: None,
         seconds: 0.0,
@@ -157,7 +157,7 @@ impl CompareRow {
         Self {
             name: name.to_string(),
             train_mse: f64::NAN,
-            val_mse: None,
+            val_loss: None,
             val_r2: None,
             best_epoch: None,
             seconds,
@@ -187,7 +187,7 @@ fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: 
         dead_fraction: mean_share(|l| l.dead_fraction),
         saturated_fraction: mean_share(|l| l.saturated_fraction),
         train_mse: last.train_mse.unwrap_or(last.loss),
-        val_mse: last.val_loss,
+        val_loss: last.val_loss,
         val_r2: data
             .validation
             .as_ref()
@@ -231,7 +231,7 @@ pub fn render_table(comparison: &Comparison) -> String {
             "{:<20} {:>12.6} {:>12} {:>8} {:>10} {:>9.2} {:>11} {:>6} {:>6}\n",
             row.name,
             row.train_mse,
-            opt(row.val_mse, 6),
+            opt(row.val_loss, 6),
             opt(row.val_r2, 4),
             row.best_epoch.map_or("-".into(), |e| e.to_string()),
             row.seconds,
@@ -247,7 +247,7 @@ pub fn render_table(comparison: &Comparison) -> String {
 /// `compare.csv`: one line per activation per epoch.
 pub fn curves_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["activation", "epoch", "batch_loss", "train_mse", "val_mse"])?;
+    writer.write_record(["activation", "epoch", "batch_loss", "train_mse", "val_loss"])?;
     for run in &comparison.runs {
         for r in &run.records {
             writer.write_record([
@@ -268,7 +268,7 @@ pub fn summary_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
     writer.write_record([
         "activation",
         "train_mse",
-        "val_mse",
+        "val_loss",
         "val_r2",
         "best_epoch",
         "seconds",
@@ -282,7 +282,7 @@ pub fn summary_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
         writer.write_record([
             row.name.clone(),
             opt(row.diverged_epoch.is_none().then_some(row.train_mse)),
-            opt(row.val_mse),
+            opt(row.val_loss),
             opt(row.val_r2),
             row.best_epoch.map(|e| e.to_string()).unwrap_or_default(),
             format!("{:.3}", row.seconds),

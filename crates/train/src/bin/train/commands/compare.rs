@@ -76,7 +76,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
 /// Validation MSE per epoch when there is a validation part, else the
 /// training MSE; OLS as a dashed line.
 pub fn loss_curves_svg(comparison: &Comparison) -> anyhow::Result<String> {
-    let on_validation = comparison.ols.val_mse.is_some();
+    let on_validation = comparison.ols.val_loss.is_some();
     let series: Vec<Series> = comparison
         .runs
         .iter()
@@ -96,7 +96,7 @@ pub fn loss_curves_svg(comparison: &Comparison) -> anyhow::Result<String> {
                 .collect(),
         })
         .collect();
-    let ols_value = comparison.ols.val_mse.unwrap_or(comparison.ols.train_mse);
+    let ols_value = comparison.ols.val_loss.unwrap_or(comparison.ols.train_mse);
     let references = [Reference {
         name: OLS_NAME.into(),
         value: ols_value,
