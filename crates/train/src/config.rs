@@ -219,29 +219,36 @@ impl Default for OptimizerConfig {
     }
 }
 
-/// Values given on the command line; each replaces the config's.
+/// Values given on the command line, each replacing one config key and
+/// remembering the flag that gave it, so that an error names the flag. The
+/// library knows no flag: the binary says which flag sets which key.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Overrides {
-    /// `--activation`.
-    pub activation: Option<Activation>,
-    /// `--epochs`.
-    pub epochs: Option<usize>,
-    /// `--lr`.
-    pub lr: Option<f64>,
-    /// `--batch-size`.
-    pub batch_size: Option<usize>,
-    /// `--samples`.
-    pub samples: Option<usize>,
-    /// `--seed`.
-    pub seed: Option<u64>,
-    /// `--hidden`.
-    pub hidden: Option<Vec<usize>>,
-    /// `--diagnostics` or `train diagnose` (Some(true)).
-    pub diagnostics: Option<bool>,
-    /// `--checkpoint-every`.
-    pub checkpoint_every: Option<usize>,
-    /// `--precision`.
-    pub precision: Option<Precision>,
+pub struct Overrides(Vec<Override>);
+
+#[derive(Clone, Debug, PartialEq)]
+struct Override {
+    flag: &'static str,
+    key: &'static str,
+    /// The value as TOML, or why it cannot be one.
+    value: Result<toml::Value, String>,
+}
+
+impl Overrides {
+    /// `flag` sets `key` (dotted, as in a config file) to `value`, if given.
+    pub fn set<T: Serialize + fmt::Debug>(
+        &mut self,
+        flag: &'static str,
+        key: &'static str,
+        value: Option<T>,
+    ) -> &mut Self {
+        if let Some(value) = value {
+            // Only an integer past TOML's (signed 64-bit) range fails here.
+            let value = toml::Value::try_from(&value)
+                .map_err(|_| format!("must be at most {} (got {value:?})", i64::MAX));
+            self.0.push(Override { flag, key, value });
+        }
+        self
+    }
 }
 
 /// A config value out of range: the key (dotted, as in the TOML file) and
@@ -336,47 +343,41 @@ impl RunConfig {
 
     /// Replaces config values with the command line's, returning which keys
     /// each flag set so errors can blame the flag.
-    fn apply(&mut self, overrides: &Overrides) -> BTreeMap<&'static str, &'static str> {
+    fn apply(
+        self,
+        overrides: &Overrides,
+    ) -> Result<(Self, BTreeMap<&'static str, &'static str>), UserError> {
+        let blamed = |flag: &str, key: &str, message: &str| {
+            UserError::new(format!("{flag} (sets `{key}`): {message}"))
+        };
+        let mut table = toml::Table::try_from(&self).map_err(|error| {
+            UserError::new(format!("the config cannot be written as TOML: {error}"))
+        })?;
         let mut blame = BTreeMap::new();
-        if let Some(activation) = overrides.activation {
-            self.model.activation = activation;
-            blame.insert("model.activation", "--activation");
+        for Override { flag, key, value } in &overrides.0 {
+            let value = value
+                .clone()
+                .map_err(|message| blamed(flag, key, &message))?;
+            let (path, leaf) = key
+                .rsplit_once('.')
+                .map_or((None, *key), |(p, l)| (Some(p), l));
+            let mut section = &mut table;
+            for part in path.into_iter().flat_map(|path| path.split('.')) {
+                section = section
+                    .entry(part)
+                    .or_insert_with(|| toml::Table::new().into())
+                    .as_table_mut()
+                    .expect("config sections are tables");
+            }
+            section.insert(leaf.to_string(), value);
+            blame.insert(*key, *flag);
         }
-        if let Some(epochs) = overrides.epochs {
-            self.training.epochs = epochs;
-            blame.insert("training.epochs", "--epochs");
-        }
-        if let Some(lr) = overrides.lr {
-            self.training.lr = lr;
-            blame.insert("training.lr", "--lr");
-        }
-        if let Some(batch_size) = overrides.batch_size {
-            self.training.batch_size = batch_size;
-            blame.insert("training.batch_size", "--batch-size");
-        }
-        if let Some(samples) = overrides.samples {
-            self.data.samples = samples;
-            blame.insert("data.samples", "--samples");
-        }
-        if let Some(seed) = overrides.seed {
-            self.seed = seed;
-            blame.insert("seed", "--seed");
-        }
-        if let Some(diagnostics) = overrides.diagnostics {
-            self.training.diagnostics = diagnostics;
-        }
-        if let Some(every) = overrides.checkpoint_every {
-            self.training.checkpoint_every = every;
-            blame.insert("training.checkpoint_every", "--checkpoint-every");
-        }
-        if let Some(precision) = overrides.precision {
-            self.training.precision = precision;
-        }
-        if let Some(hidden) = &overrides.hidden {
-            self.model.hidden = hidden.clone();
-            blame.insert("model.hidden", "--hidden");
-        }
-        blame
+        let config = serde_path_to_error::deserialize(table).map_err(|error| {
+            let key = error.path().to_string();
+            let flag = blame.get(key.as_str()).copied().unwrap_or("a flag");
+            blamed(flag, &key, &error.into_inner().message().replace('\n', " "))
+        })?;
+        Ok((config, blame))
     }
 
     /// Checks every range; the error names the offending key. Values are
@@ -589,11 +590,11 @@ impl ResolvedConfig {
     /// Applies the overrides to an already parsed config (read from `path`)
     /// and validates the result.
     pub fn resolve(
-        mut config: RunConfig,
+        config: RunConfig,
         path: Option<&Path>,
         overrides: &Overrides,
     ) -> Result<Self, UserError> {
-        let blame = config.apply(overrides);
+        let (config, blame) = config.apply(overrides)?;
         if let Err(ConfigError { key, message }) = config.validate() {
             let origin = match (blame.get(key), path) {
                 (Some(flag), _) => format!("{flag} (sets `{key}`)"),
@@ -666,10 +667,8 @@ mod tests {
 
     #[test]
     fn overrides_replace_values_and_are_blamed_for_bad_ones() {
-        let overrides = Overrides {
-            batch_size: Some(0),
-            ..Overrides::default()
-        };
+        let mut overrides = Overrides::default();
+        overrides.set("--batch-size", "training.batch_size", Some(0));
         let err = ResolvedConfig::load(None, &overrides)
             .unwrap_err()
             .to_string();
@@ -677,16 +676,24 @@ mod tests {
             err,
             "--batch-size (sets `training.batch_size`): must be at least 1 (got 0)"
         );
-        let overrides = Overrides {
-            hidden: Some(vec![5, 6]),
-            epochs: Some(3),
-            seed: Some(9),
-            ..Overrides::default()
-        };
+        let mut overrides = Overrides::default();
+        overrides
+            .set("--hidden", "model.hidden", Some(vec![5, 6]))
+            .set("--epochs", "training.epochs", Some(3))
+            .set("--seed", "seed", Some(9u64));
         let resolved = ResolvedConfig::load(None, &overrides).unwrap();
         assert_eq!(resolved.config.layer_sizes(), vec![10, 5, 6, 1]);
         assert_eq!(resolved.config.training.epochs, 3);
         assert_eq!(resolved.config.seed, 9);
+
+        let mut overrides = Overrides::default();
+        overrides.set("--seed", "seed", Some(u64::MAX));
+        assert_eq!(
+            ResolvedConfig::load(None, &overrides)
+                .unwrap_err()
+                .to_string(),
+            "--seed (sets `seed`): must be at most 9223372036854775807 (got 18446744073709551615)"
+        );
     }
 
     #[test]

@@ -171,20 +171,25 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
-    /// The flags that replace config values.
+    /// The flags that replace config values: one line each, naming the key
+    /// it sets (errors in its value then name the flag).
     pub fn overrides(&self) -> Overrides {
-        Overrides {
-            activation: self.activation,
-            epochs: self.epochs,
-            lr: self.lr,
-            batch_size: self.batch_size,
-            samples: self.samples,
-            seed: self.seed,
-            hidden: self.hidden.clone(),
-            diagnostics: self.diagnostics.then_some(true),
-            checkpoint_every: None,
-            precision: self.precision,
-        }
+        let mut overrides = Overrides::default();
+        overrides
+            .set("--activation", "model.activation", self.activation)
+            .set("--epochs", "training.epochs", self.epochs)
+            .set("--lr", "training.lr", self.lr)
+            .set("--batch-size", "training.batch_size", self.batch_size)
+            .set("--samples", "data.samples", self.samples)
+            .set("--seed", "seed", self.seed)
+            .set("--hidden", "model.hidden", self.hidden.as_ref())
+            .set(
+                "--diagnostics",
+                "training.diagnostics",
+                self.diagnostics.then_some(true),
+            )
+            .set("--precision", "training.precision", self.precision);
+        overrides
     }
 }
 

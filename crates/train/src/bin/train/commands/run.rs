@@ -52,7 +52,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
 
 fn plan_fresh(args: &RunArgs) -> anyhow::Result<Plan> {
     let mut overrides = args.common.overrides();
-    overrides.checkpoint_every = args.checkpoint_every;
+    overrides.set(
+        "--checkpoint-every",
+        "training.checkpoint_every",
+        args.checkpoint_every,
+    );
     let resolved = ResolvedConfig::load(args.common.config.as_deref(), &overrides)?;
     let backend = Backend::open_or_default(args.common.backend)?;
     let config = &resolved.config;
@@ -131,11 +135,14 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
         eprintln!("warning: {warning}");
     }
     checkpoint::republish(&run_dir, &checkpoint)?;
-    let overrides = Overrides {
-        epochs: args.common.epochs,
-        checkpoint_every: args.checkpoint_every,
-        ..Overrides::default()
-    };
+    let mut overrides = Overrides::default();
+    overrides
+        .set("--epochs", "training.epochs", args.common.epochs)
+        .set(
+            "--checkpoint-every",
+            "training.checkpoint_every",
+            args.checkpoint_every,
+        );
     let config_path = checkpoint.dir.join(CONFIG_FILE);
     let resolved =
         ResolvedConfig::resolve(checkpoint.config.clone(), Some(&config_path), &overrides)?;
