@@ -293,40 +293,53 @@ fn init_weights_from_pytorch_files_start_where_pytorch_started() {
     }
 }
 
-#[test]
-fn init_weights_name_the_missing_or_misshapen_tensor() {
+/// `train --config <fixtures> --hidden HIDDEN --init-weights FILE`'s one
+/// error line.
+fn init_weights_error(hidden: &str, weights: &Path) -> String {
     let dir = tempfile::tempdir().unwrap();
     let config = fixture_config(dir.path());
-    let config = path_str(&config);
-    let weights_file = fixture("initial_weights.safetensors");
-    let weights = path_str(&weights_file);
+    user_error(&[
+        "--config",
+        path_str(&config),
+        "--hidden",
+        hidden,
+        "--init-weights",
+        path_str(weights),
+    ])
+}
+
+#[test]
+fn init_weights_name_a_missing_tensor() {
     // The fixture has fc1..fc4; a deeper network misses fc5.
-    let message = user_error(&[
-        "--config",
-        config,
-        "--hidden",
-        "18,18,4,1",
-        "--init-weights",
-        weights,
-    ]);
-    assert!(message.contains("initial_weights.safetensors"), "{message}");
-    assert!(message.contains("fc5.weight is missing"), "{message}");
-    // A wider second layer does not fit fc2.
-    let message = user_error(&[
-        "--config",
-        config,
-        "--hidden",
-        "18,20,4",
-        "--init-weights",
-        path_str(&fixture("initial_weights.pt")),
-    ]);
-    assert!(message.contains("initial_weights.pt"), "{message}");
-    assert!(
-        message.contains("fc2.weight has shape [18, 18]"),
-        "{message}"
+    let weights = fixture("initial_weights.safetensors");
+    assert_eq!(
+        init_weights_error("18,18,4,1", &weights),
+        format!(
+            "{}: tensor fc5.weight is missing (the network [10, 18, 18, 4, 1, 1] needs it; the file has fc1.bias, fc1.weight, fc2.bias, fc2.weight, fc3.bias, fc3.weight, fc4.bias, fc4.weight)",
+            weights.display()
+        )
     );
-    let message = user_error(&["--init-weights", "/no/such/weights.pt"]);
-    assert!(message.contains("/no/such/weights.pt"), "{message}");
+}
+
+#[test]
+fn init_weights_name_a_misshapen_tensor() {
+    // A wider second layer does not fit fc2.
+    let weights = fixture("initial_weights.pt");
+    assert_eq!(
+        init_weights_error("18,20,4", &weights),
+        format!(
+            "{}: tensor fc2.weight has shape [18, 18], the network [10, 18, 20, 4, 1] needs [20, 18]",
+            weights.display()
+        )
+    );
+}
+
+#[test]
+fn init_weights_name_a_missing_file() {
+    assert_eq!(
+        user_error(&["--init-weights", "/no/such/weights.pt"]),
+        "cannot read weights file /no/such/weights.pt: no such file"
+    );
 }
 
 #[test]
@@ -421,39 +434,87 @@ fn eval_scores_what_predict_predicts() {
     assert!(!last_train_mse.is_empty());
 }
 
-#[test]
-fn predict_and_eval_name_the_file_and_place_of_bad_input() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
+/// A one-epoch run to score rows with, in `dir/run`.
+fn scoring_run(dir: &Path) -> PathBuf {
+    let run = dir.join("run");
     train_ok(["--epochs", "1", "-q", "--out", path_str(&run)]);
-    let run = path_str(&run);
+    run
+}
 
-    let narrow = dir.path().join("narrow.csv");
-    std::fs::write(&narrow, "a,b,c\n1,2,3\n").unwrap();
-    let message = user_error(&["predict", "--model", run, "--input", path_str(&narrow)]);
-    assert!(message.contains("narrow.csv: has 3 columns"), "{message}");
+/// Writes `text` to `dir/name` and returns its path.
+fn csv_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
 
-    let header: String = (1..=10).map(|i| format!("x{i},")).collect::<String>() + "y\n";
-    let bad = dir.path().join("bad.csv");
-    std::fs::write(
-        &bad,
-        format!("{header}1,2,3,4,5,6,7,8,9,10,11\n1,2,3,4,oops,6,7,8,9,10,11\n"),
-    )
-    .unwrap();
-    let message = user_error(&["eval", "--model", run, "--input", path_str(&bad)]);
-    assert!(
-        message.contains("bad.csv: row 3, column 5 (x5)"),
-        "{message}"
+#[test]
+fn predict_names_a_file_with_too_few_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = scoring_run(dir.path());
+    let narrow = csv_file(dir.path(), "narrow.csv", "a,b,c\n1,2,3\n");
+    assert_eq!(
+        user_error(&[
+            "predict",
+            "--model",
+            path_str(&run),
+            "--input",
+            path_str(&narrow)
+        ]),
+        format!(
+            "{}: has 3 columns, the network takes 10 features, so expected 10 (features) or 11 (features and a target)",
+            narrow.display()
+        )
     );
-    assert!(message.contains("`oops` is not a number"), "{message}");
+}
 
-    // Eval needs the target column.
-    let features = dir.path().join("features.csv");
-    std::fs::write(&features, "a,b,c,d,e,f,g,h,i,j\n1,2,3,4,5,6,7,8,9,10\n").unwrap();
-    let message = user_error(&["eval", "--model", run, "--input", path_str(&features)]);
-    assert!(message.contains("expected 11"), "{message}");
+#[test]
+fn eval_names_the_row_and_column_of_a_bad_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = scoring_run(dir.path());
+    let header: String = (1..=10).map(|i| format!("x{i},")).collect::<String>() + "y\n";
+    let bad = csv_file(
+        dir.path(),
+        "bad.csv",
+        &format!("{header}1,2,3,4,5,6,7,8,9,10,11\n1,2,3,4,oops,6,7,8,9,10,11\n"),
+    );
+    assert_eq!(
+        user_error(&["eval", "--model", path_str(&run), "--input", path_str(&bad)]),
+        format!(
+            "{}: row 3, column 5 (x5): `oops` is not a number",
+            bad.display()
+        )
+    );
+}
 
-    // A model file whose shapes do not match the run's config.
+#[test]
+fn eval_needs_the_target_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = scoring_run(dir.path());
+    let features = csv_file(
+        dir.path(),
+        "features.csv",
+        "a,b,c,d,e,f,g,h,i,j\n1,2,3,4,5,6,7,8,9,10\n",
+    );
+    assert_eq!(
+        user_error(&[
+            "eval",
+            "--model",
+            path_str(&run),
+            "--input",
+            path_str(&features)
+        ]),
+        format!(
+            "{}: has 10 columns, the network takes 10 features, so expected 11 (10 features and a target)",
+            features.display()
+        )
+    );
+}
+
+#[test]
+fn predict_names_a_model_file_that_does_not_fit_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = scoring_run(dir.path());
     let other = dir.path().join("other");
     train_ok([
         "--epochs",
@@ -466,28 +527,39 @@ fn predict_and_eval_name_the_file_and_place_of_bad_input() {
     ]);
     std::fs::copy(
         other.join("model.safetensors"),
-        Path::new(run).join("model.safetensors"),
+        run.join("model.safetensors"),
     )
     .unwrap();
-    let message = user_error(&[
-        "predict",
-        "--model",
-        run,
-        "--input",
-        path_str(&fixture("seed_data.csv")),
-    ]);
-    assert!(message.contains("model.safetensors"), "{message}");
-    assert!(
-        message.contains("fc2.weight has shape [7, 18]"),
-        "{message}"
+    assert_eq!(
+        user_error(&[
+            "predict",
+            "--model",
+            path_str(&run),
+            "--input",
+            path_str(&fixture("seed_data.csv")),
+        ]),
+        format!(
+            "{}: tensor fc2.weight has shape [7, 18], the network [10, 18, 18, 4, 1] needs [18, 18]",
+            run.join("model.safetensors").display()
+        )
     );
+}
 
-    let message = user_error(&[
-        "predict",
-        "--model",
-        path_str(dir.path()),
-        "--input",
-        path_str(&narrow),
-    ]);
-    assert!(message.contains("no checkpoint.toml"), "{message}");
+#[test]
+fn predict_names_a_directory_that_is_not_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = csv_file(dir.path(), "narrow.csv", "a,b,c\n1,2,3\n");
+    assert_eq!(
+        user_error(&[
+            "predict",
+            "--model",
+            path_str(dir.path()),
+            "--input",
+            path_str(&input)
+        ]),
+        format!(
+            "{}: no checkpoint.toml; not a checkpoint written by `train --out`",
+            dir.path().display()
+        )
+    );
 }
