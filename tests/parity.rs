@@ -9,7 +9,7 @@
 //! rounding: of Adam's constants to float32 and of the sums, amplified by
 //! the chaotic late training of relu and leaky_relu on pure noise.
 
-use crate::common::{fixture, relative_difference};
+use crate::common::{csv_column, fixture, relative_difference};
 use model::Activation;
 use train::backend::{Backend, BackendKind};
 use train::config::{DataKind, Precision, RunConfig};
@@ -19,17 +19,7 @@ use train::training::trainer::train;
 
 /// PyTorch's per-epoch loss for `activation` from a fixture CSV.
 fn pytorch_curve(file: &str, activation: &str) -> Vec<f64> {
-    let mut reader = csv::Reader::from_path(fixture(file)).unwrap();
-    let column = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|name| name == activation)
-        .unwrap();
-    reader
-        .records()
-        .map(|row| row.unwrap()[column].parse().unwrap())
-        .collect()
+    csv_column(&fixture(file), activation)
 }
 
 /// The Rust trainer's per-epoch loss from the fixtures' data and weights.

@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    fixture, loss_texts, path_str, relative_difference, send_signal, train_bin, train_ok,
-    user_error,
+    csv_column, fixture, loss_texts, path_str, relative_difference, send_signal, train_bin,
+    train_ok, user_error,
 };
 
 /// A config that trains on the PyTorch fixtures' data.
@@ -40,21 +40,7 @@ fn fixture_run(dir: &Path, epochs: &str) -> PathBuf {
 
 /// The `loss` column of a run's metrics.csv.
 fn losses(dir: &Path) -> Vec<f64> {
-    column(&dir.join("metrics.csv"), "loss")
-}
-
-fn column(path: &Path, name: &str) -> Vec<f64> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let index = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == name)
-        .unwrap_or_else(|| panic!("{} has no column {name}", path.display()));
-    reader
-        .records()
-        .map(|row| row.unwrap()[index].parse().unwrap())
-        .collect()
+    csv_column(&dir.join("metrics.csv"), "loss")
 }
 
 /// A safetensors header: tensor name -> (dtype, shape).
@@ -271,7 +257,7 @@ fn ctrl_c_checkpoints_periodically_then_stops_and_resume_continues_exactly() {
 fn init_weights_from_pytorch_files_start_where_pytorch_started() {
     let dir = tempfile::tempdir().unwrap();
     let config = fixture_config(dir.path());
-    let torch_epoch1 = column(&fixture("pytorch_losses.csv"), "relu")[0];
+    let torch_epoch1 = csv_column(&fixture("pytorch_losses.csv"), "relu")[0];
     for file in ["initial_weights.pt", "initial_weights.safetensors"] {
         let out = dir.path().join(file.replace('.', "_"));
         train_ok([
@@ -364,8 +350,8 @@ fn pytorch_predictions_from_a_rust_written_model_match_rust_predict() {
         "--output",
         path_str(&predictions),
     ]);
-    let rust = column(&predictions, "prediction");
-    let torch = column(
+    let rust = csv_column(&predictions, "prediction");
+    let torch = csv_column(
         &fixture("rust_trained_relu_torch_predictions.csv"),
         "prediction",
     );
@@ -398,7 +384,7 @@ fn eval_scores_what_predict_predicts() {
     ]);
     let stdout = String::from_utf8(output.stdout).unwrap();
     let predictions: Vec<f64> = stdout.lines().skip(1).map(|l| l.parse().unwrap()).collect();
-    let targets = column(&data, "y");
+    let targets = csv_column(&data, "y");
     assert_eq!(predictions.len(), targets.len());
     let mse = predictions
         .iter()

@@ -136,20 +136,33 @@ pub fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// The `loss` column of a run's metrics.csv, as written (so equality is
-/// bit-for-bit equality of the losses).
-pub fn loss_texts(dir: &Path) -> Vec<String> {
-    let mut reader = csv::Reader::from_path(dir.join("metrics.csv")).unwrap();
+/// Column `name` of a CSV file with a header row, as written.
+pub fn csv_column_text(path: &Path, name: &str) -> Vec<String> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
     let index = reader
         .headers()
         .unwrap()
         .iter()
-        .position(|h| h == "loss")
-        .unwrap();
+        .position(|header| header == name)
+        .unwrap_or_else(|| panic!("{} has no column {name}", path.display()));
     reader
         .records()
         .map(|row| row.unwrap()[index].to_string())
         .collect()
+}
+
+/// Column `name` of a CSV file with a header row, as numbers.
+pub fn csv_column(path: &Path, name: &str) -> Vec<f64> {
+    csv_column_text(path, name)
+        .iter()
+        .map(|cell| cell.parse().unwrap())
+        .collect()
+}
+
+/// The `loss` column of a run's metrics.csv, as written (so equality is
+/// bit-for-bit equality of the losses).
+pub fn loss_texts(dir: &Path) -> Vec<String> {
+    csv_column_text(&dir.join("metrics.csv"), "loss")
 }
 
 /// Runs `train` expecting a user error (exit code 2); returns its one line.
