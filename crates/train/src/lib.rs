@@ -11,6 +11,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod experiments;
+pub mod format;
 pub mod io;
 pub mod memory;
 pub mod plot;

@@ -7,6 +7,7 @@ use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::Split;
 use crate::experiments::ols::OlsFit;
+use crate::format::{cell, fixed, percent, scientific};
 use crate::stats::r_squared;
 use crate::training::diagnostics::LayerDiagnostics;
 use crate::training::init::initial_weights;
@@ -214,11 +215,6 @@ pub fn render_table(comparison: &Comparison) -> String {
         "dead",
         "satur."
     ));
-    let percent = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.0}%", v * 100.0));
-    let opt = |v: Option<f64>, digits: usize| match v {
-        Some(v) => format!("{v:.digits$}"),
-        None => "-".into(),
-    };
     for row in comparison.rows() {
         if let Some(epoch) = row.diverged_epoch {
             out.push_str(&format!(
@@ -231,14 +227,13 @@ pub fn render_table(comparison: &Comparison) -> String {
             "{:<20} {:>12.6} {:>12} {:>8} {:>10} {:>9.2} {:>11} {:>6} {:>6}\n",
             row.name,
             row.train_mse,
-            opt(row.val_loss, 6),
-            opt(row.val_r2, 4),
+            fixed(row.val_loss, 6),
+            fixed(row.val_r2, 4),
             row.best_epoch.map_or("-".into(), |e| e.to_string()),
             row.seconds,
-            row.first_layer_grad
-                .map_or("-".into(), |g| format!("{g:.2e}")),
-            percent(row.dead_fraction),
-            percent(row.saturated_fraction)
+            scientific(row.first_layer_grad, 2),
+            percent(row.dead_fraction, 0),
+            percent(row.saturated_fraction, 0)
         ));
     }
     out
@@ -254,8 +249,8 @@ pub fn curves_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
                 run.activation.to_string(),
                 r.epoch.to_string(),
                 r.loss.to_string(),
-                r.train_mse.map(|v| v.to_string()).unwrap_or_default(),
-                r.val_loss.map(|v| v.to_string()).unwrap_or_default(),
+                cell(r.train_mse),
+                cell(r.val_loss),
             ])?;
         }
     }
@@ -277,21 +272,18 @@ pub fn summary_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
         "saturated_fraction",
         "diverged_epoch",
     ])?;
-    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for row in comparison.rows() {
         writer.write_record([
             row.name.clone(),
-            opt(row.diverged_epoch.is_none().then_some(row.train_mse)),
-            opt(row.val_loss),
-            opt(row.val_r2),
-            row.best_epoch.map(|e| e.to_string()).unwrap_or_default(),
+            cell(row.diverged_epoch.is_none().then_some(row.train_mse)),
+            cell(row.val_loss),
+            cell(row.val_r2),
+            cell(row.best_epoch),
             format!("{:.3}", row.seconds),
-            opt(row.first_layer_grad),
-            opt(row.dead_fraction),
-            opt(row.saturated_fraction),
-            row.diverged_epoch
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
+            cell(row.first_layer_grad),
+            cell(row.dead_fraction),
+            cell(row.saturated_fraction),
+            cell(row.diverged_epoch),
         ])?;
     }
     Ok(writer.into_inner()?)

@@ -8,14 +8,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::format::cell;
 use crate::io::atomic::write_atomic;
 use crate::training::diagnostics::LayerDiagnostics;
 use crate::training::trainer::EpochRecord;
 use crate::user_error;
-
-fn optional(value: Option<f64>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
 
 /// Renders records as CSV text.
 pub fn metrics_csv(records: &[EpochRecord]) -> anyhow::Result<Vec<u8>> {
@@ -48,15 +45,15 @@ pub fn metrics_csv(records: &[EpochRecord]) -> anyhow::Result<Vec<u8>> {
             format!("{:.6}", record.elapsed_s),
         ];
         if with_train_mse {
-            row.push(optional(record.train_mse));
+            row.push(cell(record.train_mse));
         }
         if with_validation {
-            row.push(optional(record.val_loss));
+            row.push(cell(record.val_loss));
         }
         let layer = |i: usize| record.layers.get(i);
-        row.extend((0..layers).map(|i| optional(layer(i).map(|l| l.grad_norm))));
-        row.extend((0..hidden).map(|i| optional(layer(i).and_then(|l| l.dead_fraction))));
-        row.extend((0..hidden).map(|i| optional(layer(i).and_then(|l| l.saturated_fraction))));
+        row.extend((0..layers).map(|i| cell(layer(i).map(|l| l.grad_norm))));
+        row.extend((0..hidden).map(|i| cell(layer(i).and_then(|l| l.dead_fraction))));
+        row.extend((0..hidden).map(|i| cell(layer(i).and_then(|l| l.saturated_fraction))));
         writer.write_record(&row)?;
     }
     Ok(writer.into_inner()?)

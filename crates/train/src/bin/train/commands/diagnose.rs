@@ -1,5 +1,6 @@
 //! `train diagnose`: one run with diagnostics, summarised per layer.
 
+use train::format::percent;
 use train::io::run_dir::RunDir;
 use train::training::diagnostics::LayerDiagnostics;
 use train::training::init::initial_weights;
@@ -46,7 +47,6 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
 /// The per-layer table: gradient norms at the first and last epoch, and the
 /// final share of dead and saturated units.
 pub fn render(sizes: &[usize], first: &EpochRecord, last: &EpochRecord) -> String {
-    let percent = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
     let mut out = format!(
         "{:<7} {:>9} {:>16} {:>16} {:>8} {:>10}\n",
         "layer", "shape", "|grad| epoch 1", "|grad| last", "dead", "saturated"
@@ -64,8 +64,8 @@ pub fn render(sizes: &[usize], first: &EpochRecord, last: &EpochRecord) -> Strin
             format!("{}->{}", sizes[index], sizes[index + 1]),
             start.grad_norm,
             end.grad_norm,
-            percent(*dead_fraction),
-            percent(*saturated_fraction)
+            percent(*dead_fraction, 1),
+            percent(*saturated_fraction, 1)
         ));
     }
     out
