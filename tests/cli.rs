@@ -220,3 +220,22 @@ fn an_unknown_backend_lists_the_known_ones() {
         ]
     );
 }
+
+#[test]
+fn help_lists_the_subcommands() {
+    let (code, stdout, stderr) = run(&["--help"]);
+    assert_eq!(code, 0, "{stderr}");
+    for command in [
+        "compare",
+        "collapse",
+        "diagnose",
+        "plot",
+        "--backend",
+        "--config",
+    ] {
+        assert!(
+            stdout.contains(command),
+            "`{command}` missing from --help:\n{stdout}"
+        );
+    }
+}

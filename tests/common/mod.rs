@@ -2,41 +2,17 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use train::backend::{Backend, BackendKind};
 
 /// The repository root (where `config/` lives).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The `train` binary, built if this test run has not built it yet.
+/// The `train` binary of this build, run from the repository root.
 pub fn train_bin() -> Command {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let path = BUILT.get_or_init(|| {
-        // Tests live in target/<profile>/deps; the binary one level up.
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-        let bin = profile_dir.join(format!("train{}", std::env::consts::EXE_SUFFIX));
-        // `cargo test --workspace` builds it (crates/train has integration
-        // tests); build it only when this package is tested alone.
-        if bin.exists() {
-            return bin;
-        }
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "train", "--bin", "train"])
-            .current_dir(repo_root())
-            .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the train binary failed");
-        bin
-    });
-    let mut command = Command::new(path);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_train"));
     command.current_dir(repo_root());
     command
 }
