@@ -239,3 +239,16 @@ fn help_lists_the_subcommands() {
         );
     }
 }
+
+#[test]
+fn resume_refuses_the_flags_that_fix_a_run() {
+    let (code, _, stderr) = run(&["--resume", "runs/a", "--lr", "0.1"]);
+    assert_eq!(code, 2, "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        "error: the argument '--resume <DIR>' cannot be used with:"
+    );
+    assert!(lines.contains(&"  --lr <LR>"), "{stderr}");
+    assert!(!lines.contains(&"  --epochs <EPOCHS>"), "{stderr}");
+}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use model::Activation;
 
 use train::backend::BackendKind;
@@ -131,42 +131,49 @@ pub struct CollapseArgs {
     pub json: bool,
 }
 
-/// Options shared by every command that trains.
+/// Options shared by every command that trains. The flags in the group
+/// `run_settings` fix what a run is, so `--resume` refuses them.
 #[derive(Debug, Clone, Args)]
+#[command(group = ArgGroup::new("run_settings").multiple(true))]
 pub struct CommonArgs {
     /// TOML config to start from (default: the seed's settings, as in config/default.toml).
-    #[arg(long, value_name = "PATH")]
+    #[arg(group = "run_settings", long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Backend to run on; must be compiled in (cargo features ndarray, flex, wgpu).
     #[arg(long, value_parser = backend_name())]
     pub backend: Option<BackendKind>,
     /// Activation after each hidden layer, e.g. relu, tanh, leaky_relu(0.2).
-    #[arg(long, value_name = "NAME")]
+    #[arg(group = "run_settings", long, value_name = "NAME")]
     pub activation: Option<Activation>,
     /// Number of epochs.
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Adam's learning rate.
-    #[arg(long)]
+    #[arg(group = "run_settings", long)]
     pub lr: Option<f64>,
     /// Rows per mini-batch.
-    #[arg(long)]
+    #[arg(group = "run_settings", long)]
     pub batch_size: Option<usize>,
     /// Rows of generated data.
-    #[arg(long)]
+    #[arg(group = "run_settings", long)]
     pub samples: Option<usize>,
     /// Seed of the data and the initial weights.
-    #[arg(long)]
+    #[arg(group = "run_settings", long)]
     pub seed: Option<u64>,
     /// Hidden layer widths, e.g. 18,18,4.
-    #[arg(long, value_delimiter = ',', value_name = "SIZES")]
+    #[arg(
+        group = "run_settings",
+        long,
+        value_delimiter = ',',
+        value_name = "SIZES"
+    )]
     pub hidden: Option<Vec<usize>>,
     /// Record per-layer gradient norms and dead/saturated units each epoch
     /// (costs about 18% of the seed run's training time, so it is opt-in).
-    #[arg(long)]
+    #[arg(group = "run_settings", long)]
     pub diagnostics: bool,
     /// Float type of weights and data (float64 shows which differences are rounding).
-    #[arg(long, value_parser = precision_name())]
+    #[arg(group = "run_settings", long, value_parser = precision_name())]
     pub precision: Option<Precision>,
 }
 
@@ -215,7 +222,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["config", "activation", "lr", "batch_size", "samples", "seed", "hidden", "diagnostics", "precision", "out"]
+        conflicts_with_all = ["run_settings", "out"]
     )]
     pub resume: Option<PathBuf>,
     /// Print only the summary.
