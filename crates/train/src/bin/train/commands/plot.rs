@@ -5,7 +5,7 @@ use std::path::Path;
 use model::Activation;
 
 use crate::cli::{PlotActivationsArgs, PlotCommand, PlotRunArgs};
-use train::backend::{Backend, BackendKind};
+use train::backend::Backend;
 use train::experiments::activation_curves::sample;
 use train::io::atomic::{ensure_dir, write_atomic};
 use train::io::history::{Columns, read_metrics};
@@ -21,11 +21,7 @@ pub fn run(command: &PlotCommand) -> anyhow::Result<()> {
 }
 
 fn activations(args: &PlotActivationsArgs) -> anyhow::Result<()> {
-    let kind = args
-        .backend
-        .or_else(BackendKind::default_for_build)
-        .ok_or_else(|| user_error!("this build has no backend"))?;
-    let backend = Backend::open(kind)?;
+    let backend = Backend::open_or_default(args.backend)?;
     ensure_dir(&args.out)?;
     let svg = activations_svg(&Activation::ALL, &backend)?;
     let svg_path = args.out.join("activations.svg");
