@@ -112,6 +112,9 @@ pub struct Backend {
     pub device: Device,
     /// e.g. `CPU (flex)` or `llvmpipe (LLVM 15.0.6, 256 bits), Cpu, Vulkan`.
     pub description: String,
+    /// The largest single buffer the device can hold, where the backend says
+    /// (wgpu's adapter limits); a CPU backend is bounded by host memory only.
+    pub max_buffer_bytes: Option<u64>,
 }
 
 impl Backend {
@@ -121,15 +124,16 @@ impl Backend {
         if !kind.is_compiled() {
             return Err(not_compiled(kind, &BackendKind::compiled()));
         }
-        let (device, description) = match kind {
-            BackendKind::Ndarray => open_ndarray(),
-            BackendKind::Flex => open_flex(),
+        let (device, description, max_buffer_bytes) = match kind {
+            BackendKind::Ndarray => with_host_memory(open_ndarray()),
+            BackendKind::Flex => with_host_memory(open_flex()),
             BackendKind::Wgpu => open_wgpu()?,
         };
         Ok(Backend {
             kind,
             device,
             description,
+            max_buffer_bytes,
         })
     }
 
@@ -191,12 +195,20 @@ fn open_flex() -> (Device, String) {
     unreachable!("checked by BackendKind::is_compiled")
 }
 
+/// An opened device, its description and its largest buffer (if limited).
+type Opened = (Device, String, Option<u64>);
+
+/// A CPU backend's device: no buffer limit beyond host memory.
+fn with_host_memory((device, description): (Device, String)) -> Opened {
+    (device, description, None)
+}
+
 #[cfg(feature = "wgpu")]
-fn open_wgpu() -> Result<(Device, String), UserError> {
+fn open_wgpu() -> Result<Opened, UserError> {
     use std::sync::OnceLock;
 
     // wgpu's runtime can be initialised once per process; later opens reuse it.
-    static WGPU: OnceLock<Result<(Device, String), String>> = OnceLock::new();
+    static WGPU: OnceLock<Result<Opened, String>> = OnceLock::new();
     WGPU.get_or_init(|| {
         let (device, setup) = Device::wgpu_options()
             .init_with_setup()
@@ -208,14 +220,18 @@ fn open_wgpu() -> Result<(Device, String), UserError> {
             })?;
         let info = setup.adapter.get_info();
         let description = format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend);
-        Ok((device, description))
+        let limits = setup.adapter.limits();
+        let max_buffer = limits
+            .max_buffer_size
+            .min(limits.max_storage_buffer_binding_size);
+        Ok((device, description, Some(max_buffer)))
     })
     .clone()
     .map_err(UserError::new)
 }
 
 #[cfg(not(feature = "wgpu"))]
-fn open_wgpu() -> Result<(Device, String), UserError> {
+fn open_wgpu() -> Result<Opened, UserError> {
     unreachable!("checked by BackendKind::is_compiled")
 }
 

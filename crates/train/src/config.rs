@@ -133,6 +133,14 @@ impl Precision {
     /// The names it is written as, in configs and on the command line.
     pub const NAMES: [&'static str; 2] = ["float32", "float64"];
 
+    /// Bytes per value.
+    pub fn bytes(self) -> u64 {
+        match self {
+            Precision::Float32 => 4,
+            Precision::Float64 => 8,
+        }
+    }
+
     /// Burn's float type for it.
     pub fn dtype(self) -> burn::tensor::DType {
         match self {

@@ -2,6 +2,7 @@
 //! data set or a 10^9-unit layer would otherwise abort the process with
 //! "memory allocation failed" instead of a message.
 
+use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::error::UserError;
 
@@ -26,10 +27,7 @@ impl Estimate {
 /// The estimate for `config` on `rows` rows; `None` when it does not even
 /// fit in 64 bits.
 pub fn estimate(config: &RunConfig, rows: usize) -> Option<Estimate> {
-    let float = match config.training.precision {
-        crate::config::Precision::Float32 => 4u64,
-        crate::config::Precision::Float64 => 8,
-    };
+    let float = config.training.precision.bytes();
     let rows = rows as u64;
     let columns = (config.model.input as u64).checked_add(1)?;
     let data_copies = if config.training.diagnostics { 4 } else { 3 };
@@ -129,6 +127,55 @@ fn check_with(
     Ok(())
 }
 
+/// Refuses `config` on `rows` rows if one of its tensors (the training
+/// inputs, the widest layer's weights, a batch's widest activations) is
+/// larger than the device's largest buffer (wgpu's adapter limit).
+pub fn check_buffers(config: &RunConfig, rows: usize, backend: &Backend) -> Result<(), UserError> {
+    match backend.max_buffer_bytes {
+        Some(limit) => check_buffers_with(config, rows, limit, backend.kind.name()),
+        None => Ok(()),
+    }
+}
+
+fn check_buffers_with(
+    config: &RunConfig,
+    rows: usize,
+    limit: u64,
+    backend: &str,
+) -> Result<(), UserError> {
+    let float = config.training.precision.bytes();
+    let sizes = config.layer_sizes();
+    let widest = sizes.iter().copied().max().unwrap_or(0) as u64;
+    let weights = sizes
+        .windows(2)
+        .map(|pair| pair[0] as u64 * pair[1] as u64)
+        .max()
+        .unwrap_or(0);
+    let batch = (config.training.batch_size.min(rows)) as u64;
+    let largest = [
+        (
+            "the training inputs",
+            rows as u64 * config.model.input as u64,
+        ),
+        ("the widest layer's weights", weights),
+        ("a batch's widest activations", batch * widest),
+    ]
+    .into_iter()
+    .map(|(what, values)| (what, values.saturating_mul(float)))
+    .max_by_key(|(_, bytes)| *bytes)
+    .expect("three candidates");
+    if largest.1 > limit {
+        return Err(UserError::new(format!(
+            "{} need one buffer of {} on {backend}, more than the adapter's limit of {}; \
+             reduce data.samples or model.hidden, or use a CPU backend",
+            largest.0,
+            human(largest.1),
+            human(limit)
+        )));
+    }
+    Ok(())
+}
+
 /// Bytes in binary units, one decimal.
 fn human(bytes: u64) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
@@ -169,6 +216,18 @@ mod tests {
         assert!(
             error.contains("more memory than 64 bits can count"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn a_tensor_beyond_the_device_buffer_limit_is_refused() {
+        let seed = RunConfig::default();
+        assert!(check_buffers_with(&seed, 100, 1 << 30, "wgpu").is_ok());
+        let error = check_buffers_with(&seed, 100_000_000, 1 << 30, "wgpu").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the training inputs need one buffer of 3.7 GiB on wgpu, more than the adapter's \
+             limit of 1.0 GiB; reduce data.samples or model.hidden, or use a CPU backend"
         );
     }
 

@@ -136,6 +136,7 @@ impl Trainer {
         data: &Split,
         weights: &[LayerWeights],
     ) -> anyhow::Result<Self> {
+        crate::memory::check_buffers(config, data.train.rows(), backend)?;
         let device = backend.autodiff_device();
         let dtype = config.training.precision.dtype();
         let model = Mlp::from_weights_as(weights, config.model.activation, &device, dtype)
