@@ -2,7 +2,7 @@
 //! every figure. Nothing here asserts a timing: speed is recorded in
 //! BENCHMARKS.md by the harness, not checked by tests.
 
-use crate::common::{train_bin, train_ok};
+use crate::common::{train_ok, user_error};
 
 #[test]
 fn bench_prints_every_figure_for_a_tiny_workload() {
@@ -64,11 +64,8 @@ fn bench_prints_every_figure_for_a_tiny_workload() {
 
 #[test]
 fn bench_rejects_an_unknown_workload_in_one_line() {
-    let output = train_bin()
-        .args(["bench", "--workloads", "huge"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("unknown workload `huge`"), "{stderr}");
+    assert_eq!(
+        user_error(&["bench", "--workloads", "huge"]),
+        "--workloads: unknown workload `huge` (known: tiny, seed, scaled, large)"
+    );
 }

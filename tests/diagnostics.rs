@@ -2,7 +2,9 @@
 
 use std::fs;
 
-use crate::common::{polyline_lengths, relative_difference, svg_texts, train_bin, train_ok};
+use crate::common::{
+    path_str, polyline_lengths, relative_difference, svg_texts, train_ok, user_error,
+};
 use burn::tensor::{Tensor, TensorData};
 use model::{Activation, LayerWeights, Mlp};
 use train::backend::{Backend, BackendKind};
@@ -204,16 +206,12 @@ fn plot_run_draws_a_run_and_rejects_missing_columns() {
     let bad = dir.path().join("bad");
     fs::create_dir_all(&bad).unwrap();
     fs::write(bad.join("metrics.csv"), "epoch,elapsed_s\n1,0.1\n").unwrap();
-    let output = train_bin()
-        .args(["plot", "run"])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.contains("metrics.csv: missing column(s) loss, grad_norm_l1"),
-        "{stderr}"
+    assert_eq!(
+        user_error(&["plot", "run", path_str(&bad)]),
+        format!(
+            "{}: missing column(s) loss, grad_norm_l1...; expected the metrics.csv of a run made \
+             with diagnostics (columns epoch, loss, grad_norm_l1, ...)",
+            bad.join("metrics.csv").display()
+        )
     );
 }
