@@ -221,16 +221,24 @@ fn ctrl_c_checkpoints_periodically_then_stops_and_resume_continues_exactly() {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("--resume"), "{stderr}");
     let stopped = std::fs::read_to_string(&state_path).unwrap();
-    let (epoch, batch_line) = (
-        epoch_of(&stopped),
-        stopped.lines().find(|l| l.starts_with("batch = ")).unwrap(),
-    );
+    let number = |key: &str| -> usize {
+        let line = stopped.lines().find(|l| l.starts_with(key)).unwrap();
+        line[key.len()..].trim().parse().unwrap()
+    };
+    let (epoch, batch, steps) = (number("epoch = "), number("batch = "), number("steps = "));
+    let batch_line = format!("batch = {batch}");
     assert!(epoch >= first, "{stopped}");
+    assert_eq!(
+        stderr.lines().last().unwrap(),
+        format!(
+            "error: interrupted by Ctrl-C at epoch {epoch} of 1000000, batch {batch} (step {steps}); \
+             checkpoint written to {0}; continue with `train --resume {0}`",
+            out.display()
+        )
+    );
 
     // Asking for no more epochs than it has says where it stands.
-    let batch: usize = batch_line["batch = ".len()..].trim().parse().unwrap();
     let place = if batch > 0 {
         format!("{epoch} epochs and {batch} batches of the next")
     } else {
