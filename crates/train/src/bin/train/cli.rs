@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use model::Activation;
-
 use train::backend::BackendKind;
 use train::config::{Overrides, Precision};
 

@@ -4,7 +4,6 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-
 use train::training::trainer::EpochRecord;
 
 /// Where epoch lines go.

@@ -4,12 +4,13 @@
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::cli::{BenchArgs, BenchWorkerArgs};
 use train::backend::{Backend, BackendKind};
 use train::experiments::bench::{Measurement, Workload, measure};
 use train::io::atomic::write_atomic;
 use train::stats::Spread;
 use train::user_error;
+
+use crate::cli::{BenchArgs, BenchWorkerArgs};
 
 /// One workload on one backend, all runs.
 struct Row {

@@ -1,9 +1,10 @@
 //! `train collapse`.
 
-use crate::cli::CollapseArgs;
-use crate::commands::run::prepare;
 use train::experiments::collapse::{collapse, explain};
 use train::training::divergence::DivergedRuns;
+
+use crate::cli::CollapseArgs;
+use crate::commands::run::prepare;
 
 /// Trains the networks, folds them, prints the verdict.
 pub fn run(args: &CollapseArgs) -> anyhow::Result<()> {

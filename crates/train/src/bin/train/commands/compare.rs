@@ -2,8 +2,6 @@
 
 use std::sync::Mutex;
 
-use crate::cli::CompareArgs;
-use crate::commands::run::prepare;
 use train::experiments::compare::{
     ActivationRun, Comparison, OLS_NAME, compare, curves_csv, render_table, summary_csv,
 };
@@ -11,6 +9,9 @@ use train::io::atomic::write_atomic;
 use train::io::run_dir::CONFIG_FILE;
 use train::plot::{LineChart, Reference, Series, line_chart_svg};
 use train::training::divergence::DivergedRuns;
+
+use crate::cli::CompareArgs;
+use crate::commands::run::prepare;
 
 /// Trains every activation, prints the table, writes the files.
 pub fn run(args: &CompareArgs) -> anyhow::Result<()> {

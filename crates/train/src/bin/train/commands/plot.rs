@@ -3,14 +3,14 @@
 use std::path::Path;
 
 use model::Activation;
-
-use crate::cli::{PlotActivationsArgs, PlotCommand, PlotRunArgs};
 use train::backend::Backend;
 use train::experiments::activation_curves::sample;
 use train::io::atomic::{ensure_dir, write_atomic};
 use train::io::history::{Columns, read_metrics};
 use train::plot::{LineChart, Series, panels_svg, svg_to_png};
 use train::user_error;
+
+use crate::cli::{PlotActivationsArgs, PlotCommand, PlotRunArgs};
 
 /// Runs a `plot` subcommand.
 pub fn run(command: &PlotCommand) -> anyhow::Result<()> {

@@ -4,8 +4,6 @@ use std::path::Path;
 
 use burn::tensor::{Tensor, TensorData};
 use model::Mlp;
-
-use crate::cli::{EvalArgs, ModelInputArgs, PredictArgs};
 use train::backend::Backend;
 use train::config::{DataKind, RunConfig};
 use train::data::{Dataset, read_table, target_index};
@@ -15,6 +13,8 @@ use train::io::run_dir::MODEL_FILE;
 use train::io::weights::load_model;
 use train::stats::score;
 use train::user_error;
+
+use crate::cli::{EvalArgs, ModelInputArgs, PredictArgs};
 
 /// A trained network ready to score rows.
 struct Loaded {

@@ -5,10 +5,6 @@ use std::path::Path;
 
 use anyhow::Context;
 use model::LayerWeights;
-
-use crate::cli::{CommonArgs, RunArgs};
-use crate::interrupt::{Interrupted, StopRequest};
-use crate::progress::Reporter;
 use train::backend::Backend;
 use train::config::{Overrides, Precision, ResolvedConfig};
 use train::io::checkpoint::{self, Checkpoint, Checkpointer};
@@ -18,6 +14,10 @@ use train::training::divergence::Diverged;
 use train::training::init::initial_weights;
 use train::training::trainer::{EpochRecord, FitEnd, Trainer};
 use train::{data, user_error};
+
+use crate::cli::{CommonArgs, RunArgs};
+use crate::interrupt::{Interrupted, StopRequest};
+use crate::progress::Reporter;
 
 /// Loads the config and opens the backend a command asked for.
 pub fn prepare(common: &CommonArgs) -> anyhow::Result<(ResolvedConfig, Backend)> {
