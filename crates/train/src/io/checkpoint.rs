@@ -81,10 +81,11 @@ pub struct Checkpoint {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// SHA-256 of the values a run trains and validates on: a changed CSV file,
@@ -98,11 +99,7 @@ pub fn data_fingerprint(split: &Split) -> String {
             hasher.update(value.to_le_bytes());
         }
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&hasher.finalize())
 }
 
 /// Writes a run's checkpoints into the directory it holds the lock of.
