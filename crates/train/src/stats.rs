@@ -1,5 +1,14 @@
 //! The statistics the lab reports, each computed in one place: mean squared
-//! error, R^2, and the median and range of repeated measurements.
+//! error (on the device as the training loss, on the host for scores), R^2,
+//! and the median and range of repeated measurements.
+
+use burn::tensor::Tensor;
+
+/// Mean squared error of a batch on the device, as `nn.MSELoss()`: the
+/// training loss.
+pub fn mse_loss(prediction: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
+    (prediction - target).square().mean()
+}
 
 /// Mean squared error of `predictions` against `targets` (same length, not empty).
 pub fn mean_squared_error(predictions: impl IntoIterator<Item = f64>, targets: &[f32]) -> f64 {

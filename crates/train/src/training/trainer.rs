@@ -16,6 +16,7 @@ use model::{LayerWeights, Mlp};
 use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::{Dataset, Split};
+use crate::stats::mse_loss;
 use crate::training::diagnostics::{GradNormAccumulator, LayerDiagnostics, combine, unit_health};
 use crate::training::divergence::{Diverged, Suspects};
 
@@ -121,11 +122,6 @@ pub fn to_tensors_as(data: &Dataset, device: &Device, dtype: DType) -> (Tensor<2
     );
     let y = Tensor::<2>::from_data(TensorData::new(data.y.clone(), [rows, 1]), device);
     (x.cast(dtype), y.cast(dtype))
-}
-
-/// Mean squared error, as `nn.MSELoss()`.
-pub fn mse(prediction: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
-    (prediction - target).square().mean()
 }
 
 impl Trainer {
@@ -266,7 +262,7 @@ impl Trainer {
         let mut last_loss = None;
         while self.position.batch < self.batches.len() {
             let (x, y) = &self.batches[self.position.batch];
-            let loss = mse(self.model.forward(x.clone()), y.clone());
+            let loss = mse_loss(self.model.forward(x.clone()), y.clone());
             let grads = GradientsParams::from_grads(loss.backward(), &self.model);
             if let Some(accumulator) = self.grad_norms.as_mut() {
                 accumulator.add(&self.model, &grads);
@@ -330,7 +326,7 @@ impl Trainer {
 
     fn inference_mse(&self, (x, y): &(Tensor<2>, Tensor<2>)) -> f64 {
         let model = self.model.valid();
-        mse(model.forward(x.clone()), y.clone()).into_scalar::<f64>()
+        mse_loss(model.forward(x.clone()), y.clone()).into_scalar::<f64>()
     }
 
     /// The network as it stands.
