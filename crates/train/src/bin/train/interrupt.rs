@@ -33,14 +33,16 @@ impl StopRequest {
                 let (flag, seen) = (Arc::clone(&request.flag), Arc::clone(&request.signal));
                 std::thread::spawn(move || {
                     for signal in signals.forever() {
-                        if flag.swap(true, Ordering::SeqCst) {
+                        if flag.load(Ordering::SeqCst) {
                             eprintln!(
                                 "\n{} again: exiting now; the last complete checkpoint stays",
                                 name(signal)
                             );
                             std::process::exit(128 + signal);
                         }
+                        // Which signal first, so the loop that sees the flag can name it.
                         seen.store(signal, Ordering::SeqCst);
+                        flag.store(true, Ordering::SeqCst);
                         eprintln!(
                             "\n{}: stopping after the current step (again to quit now)",
                             name(signal)
