@@ -108,6 +108,17 @@ pub struct MlpTrace {
 }
 
 impl Mlp {
+    /// Moves the network out, leaving one without layers behind. An optimiser
+    /// step that is handed the only reference to each parameter can update
+    /// its buffer in place; a clone would keep the old buffers alive and make
+    /// every update allocate and copy.
+    pub fn take(&mut self) -> Mlp {
+        Mlp {
+            layers: std::mem::take(&mut self.layers),
+            activation: self.activation,
+        }
+    }
+
     /// Builds the network on `device` from explicit weights (PyTorch layout).
     pub fn from_weights(
         weights: &[LayerWeights],

@@ -267,7 +267,8 @@ impl Trainer {
             if let Some(accumulator) = self.grad_norms.as_mut() {
                 accumulator.add(&self.model, &grads);
             }
-            self.model = self.optimizer.step(self.lr, self.model.clone(), grads);
+            let model = self.model.take();
+            self.model = self.optimizer.step(self.lr, model, grads);
             last_loss = Some(loss);
             self.position.steps += 1;
             self.position.batch += 1;

@@ -13,6 +13,11 @@ use train::training::divergence::{Diverged, DivergedRuns};
 use crate::cli::Cli;
 use crate::interrupt::Interrupted;
 
+/// A training step allocates and frees dozens of small tensors and graph
+/// nodes; mimalloc serves them faster than glibc's malloc (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // SAFETY: first thing in main, before any thread exists.
     unsafe { train::backend::pin_default_device_to_cpu() };
