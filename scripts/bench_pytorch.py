@@ -12,6 +12,9 @@ before the clock starts, the loss read back once per epoch.
 
     python3 scripts/bench_pytorch.py [--workloads seed,scaled,large] [--runs 5] [--csv FILE]
 
+`train bench --against-pytorch PYTHON` runs this script's workers itself,
+interleaved with its own, and prints the ratio.
+
 Needs: pip install torch
 """
 
@@ -79,7 +82,13 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--csv", help="also write every run here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.probe:  # `train bench --against-pytorch` checks the interpreter first
+        import torch
+
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+        return
     if args.worker:
         worker(args.worker)
         return

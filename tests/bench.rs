@@ -2,7 +2,10 @@
 //! every figure. Nothing here asserts a timing: speed is recorded in
 //! BENCHMARKS.md by the harness, not checked by tests.
 
-use crate::common::{train_ok, user_error};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::common::{path_str, train_ok, user_error};
 
 #[test]
 fn bench_prints_every_figure_for_a_tiny_workload() {
@@ -20,7 +23,13 @@ fn bench_prints_every_figure_for_a_tiny_workload() {
         csv_path.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let header = stdout.lines().next().unwrap();
+    let mut lines = stdout.lines();
+    let machine = lines.next().unwrap();
+    assert!(
+        machine.starts_with("machine: ") && machine.contains("cores"),
+        "{machine}"
+    );
+    let header = lines.next().unwrap();
     for figure in [
         "steps/s",
         "samples/s",
@@ -67,5 +76,155 @@ fn bench_rejects_an_unknown_workload_in_one_line() {
     assert_eq!(
         user_error(&["bench", "--workloads", "huge"]),
         "--workloads: unknown workload `huge` (known: tiny, seed, scaled, large)"
+    );
+}
+
+/// A stand-in for a Python with torch: `FAKE --probe` names a version,
+/// `FAKE --worker NAME` reports 8 steps in 0.5 s (16 steps/s) as the real
+/// harness's JSON line, and records each call, so the order can be checked.
+fn fake_python(dir: &Path, worker_exit: i32) -> PathBuf {
+    let path = dir.join("fake-python");
+    let calls = dir.join("calls.log");
+    let script = format!(
+        r#"#!/bin/sh
+# $1 is the harness script; then --probe, or --worker NAME
+test -f "$1" || {{ echo "no script $1" >&2; exit 9; }}
+shift
+echo "$*" >> '{calls}'
+if [ "$1" = "--probe" ]; then echo "torch 0.0-fake, 1 threads"; exit 0; fi
+if [ {worker_exit} -ne 0 ]; then
+  echo 'Traceback (most recent call last):' >&2
+  echo "ModuleNotFoundError: No module named 'torch'" >&2
+  exit {worker_exit}
+fi
+echo '{{"loop_s": 0.5, "steps": 8, "samples": 400, "peak_rss_bytes": 1048576, "final_loss": 0.25}}'
+"#,
+        calls = calls.display()
+    );
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn against_pytorch_interleaves_runs_and_prints_paired_ratios() {
+    let dir = tempfile::tempdir().unwrap();
+    let python = fake_python(dir.path(), 0);
+    let csv_path = dir.path().join("bench.csv");
+    let output = train_ok([
+        "bench",
+        "--workloads",
+        "tiny",
+        "--backends",
+        "flex",
+        "--runs",
+        "3",
+        "--against-pytorch",
+        path_str(&python),
+        "--csv",
+        path_str(&csv_path),
+    ]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "pytorch: torch 0.0-fake, 1 threads"),
+        "{stdout}"
+    );
+
+    // Ours, then theirs, round by round.
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let order: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("bench: tiny on "))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "flex, run 1/3 ...",
+            "pytorch, run 1/3 ...",
+            "flex, run 2/3 ...",
+            "pytorch, run 2/3 ...",
+            "flex, run 3/3 ...",
+            "pytorch, run 3/3 ...",
+        ]
+    );
+    let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+    assert_eq!(
+        calls.lines().collect::<Vec<_>>(),
+        ["--probe", "--worker tiny", "--worker tiny", "--worker tiny"]
+    );
+
+    // PyTorch's row carries the fake's figures.
+    let torch_row = stdout
+        .lines()
+        .find(|l| l.starts_with("tiny") && l.contains("pytorch"))
+        .unwrap_or_else(|| panic!("no pytorch row: {stdout}"));
+    assert!(torch_row.contains("16.0 (16.0-16.0)"), "{torch_row}");
+
+    // The ratio row: each of our runs over 16 steps/s, median and range.
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let mut ours: Vec<f64> = Vec::new();
+    let mut theirs = 0;
+    for row in reader.records().map(Result::unwrap) {
+        match &row[1] {
+            "flex" => ours.push(row[7].parse::<f64>().unwrap() / 16.0),
+            "pytorch" => theirs += 1,
+            other => panic!("unexpected backend {other}"),
+        }
+    }
+    assert_eq!((ours.len(), theirs), (3, 3), "every run is kept");
+    ours.sort_by(f64::total_cmp);
+    let expected = format!("{:.2}x ({:.2}-{:.2})", ours[1], ours[0], ours[2]);
+    let ratios = stdout
+        .split_once("ratio to PyTorch")
+        .unwrap_or_else(|| panic!("no ratio table: {stdout}"))
+        .1;
+    let row = ratios
+        .lines()
+        .find(|l| l.starts_with("tiny"))
+        .unwrap_or_else(|| panic!("no ratio row: {stdout}"));
+    let fields: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(fields[..3], ["tiny", "flex", "3"], "{row}");
+    assert_eq!(fields[3..].join(" "), expected, "{row}");
+}
+
+#[test]
+fn against_pytorch_without_python_or_torch_fails_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-python");
+    assert_eq!(
+        user_error(&[
+            "bench",
+            "--workloads",
+            "tiny",
+            "--backends",
+            "flex",
+            "--against-pytorch",
+            path_str(&missing),
+        ]),
+        format!(
+            "--against-pytorch: cannot run `{}`: no such file",
+            missing.display()
+        )
+    );
+    let broken = fake_python(dir.path(), 1);
+    assert_eq!(
+        user_error(&[
+            "bench",
+            "--workloads",
+            "tiny",
+            "--backends",
+            "flex",
+            "--runs",
+            "1",
+            "--against-pytorch",
+            path_str(&broken),
+        ]),
+        format!(
+            "--against-pytorch: the tiny run under `{}` failed: \
+             ModuleNotFoundError: No module named 'torch'",
+            broken.display()
+        )
     );
 }

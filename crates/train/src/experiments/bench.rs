@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::{self, Split};
+use crate::stats::Spread;
 use crate::training::init::initial_weights;
 use crate::training::trainer::Trainer;
 
@@ -99,6 +100,49 @@ pub struct Measurement {
     pub final_loss: f64,
 }
 
+impl Measurement {
+    /// Optimiser steps per second of the training loop.
+    pub fn steps_per_s(&self) -> f64 {
+        self.steps as f64 / self.loop_s
+    }
+}
+
+/// Ours against theirs, round by round: run `i` of each was measured next to
+/// the other, so their ratio cancels most of a shared machine's drift.
+/// `None` when the two lists differ in length or are empty.
+pub fn paired_ratios(ours: &[f64], theirs: &[f64]) -> Option<Spread> {
+    if ours.is_empty() || ours.len() != theirs.len() {
+        return None;
+    }
+    let ratios: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| a / b).collect();
+    Some(Spread::of(&ratios))
+}
+
+/// The machine in one line, for every table of figures: CPU model, logical
+/// cores, and the widest vector instructions it offers (they decide which
+/// matrix-multiply kernels run).
+pub fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        cpuinfo.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            (key.trim() == name).then(|| value.trim().to_string())
+        })
+    };
+    let model = field("model name").unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let flags = field("flags").unwrap_or_default();
+    let has = |flag: &str| flags.split_whitespace().any(|f| f == flag);
+    let vectors = if has("avx512f") {
+        "AVX-512"
+    } else if has("avx2") {
+        "AVX2"
+    } else {
+        "no AVX2"
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{model}, {cores} cores, {vectors}")
+}
+
 /// Builds the workload's data and network on `backend`, then times the loop.
 pub fn measure(workload: &Workload, backend: &Backend) -> anyhow::Result<Measurement> {
     let config = workload.config();
@@ -146,5 +190,13 @@ mod tests {
         assert_eq!(seed.config(), RunConfig::default());
         assert_eq!(Workload::named("scaled").unwrap().steps(), 500);
         assert_eq!(Workload::named("large").unwrap().steps(), 100);
+    }
+
+    #[test]
+    fn ratios_pair_runs_of_the_same_round() {
+        let spread = paired_ratios(&[10.0, 30.0, 20.0], &[5.0, 10.0, 5.0]).unwrap();
+        assert_eq!((spread.median, spread.min, spread.max), (3.0, 2.0, 4.0));
+        assert_eq!(paired_ratios(&[1.0], &[1.0, 2.0]), None);
+        assert_eq!(paired_ratios(&[], &[]), None);
     }
 }

@@ -301,6 +301,11 @@ pub struct BenchArgs {
     /// Also write every run as CSV here.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Also run PyTorch's harness (scripts/bench_pytorch.py) with this Python,
+    /// right after ours in every round, and print the ratio of steps/s per
+    /// workload and backend, round against round.
+    #[arg(long, value_name = "PYTHON")]
+    pub against_pytorch: Option<PathBuf>,
 }
 
 /// Options of the hidden `train bench-worker`.
