@@ -9,7 +9,8 @@
 #
 #   bash dist/gpu/gpu-check.sh OUT_DIR
 #
-# Knobs (environment): GPU_CHECK_WORKLOADS (default seed,scaled,large),
+# Knobs (environment): GPU_CHECK_EPOCHS (of the parity run, default the
+# seed's 150), GPU_CHECK_WORKLOADS (default seed,scaled,large),
 # GPU_CHECK_RUNS (default 3), GPU_CHECK_LIMIT_S (seconds per benchmark step,
 # default 75), TRAIN (the binary, default the bundle's). On a CPU-only machine
 # it runs on lavapipe/llvmpipe, e.g. to rehearse:
@@ -21,6 +22,7 @@ train=${TRAIN:-$here/train}
 out=${1:?usage: gpu-check.sh OUT_DIR}
 workloads=${GPU_CHECK_WORKLOADS:-seed,scaled,large}
 runs=${GPU_CHECK_RUNS:-3}
+epochs=${GPU_CHECK_EPOCHS:-150}
 limit=${GPU_CHECK_LIMIT_S:-75}
 deadline=$(($(date +%s) + ${GPU_CHECK_DEADLINE_S:-450}))
 mkdir -p "$out"
@@ -69,12 +71,12 @@ else
   status=1
 fi
 
-# 2. Parity: the seed run (150 epochs) on wgpu and on flex, loss by loss.
+# 2. Parity: the seed run on wgpu and on flex, loss by loss.
 parity() {
   local backend
   for backend in wgpu flex; do
     rm -rf "$out/seed-$backend"
-    timeout "$(allowed 150)" "$train" --backend "$backend" --out "$out/seed-$backend" \
+    timeout "$(allowed 150)" "$train" --backend "$backend" --epochs "$epochs" --out "$out/seed-$backend" \
       >"$out/seed-$backend.txt" 2>&1 || return 1
   done
   # Column 2 of metrics.csv is the epoch's loss; print the largest difference.

@@ -228,3 +228,46 @@ fn against_pytorch_without_python_or_torch_fails_in_one_line() {
         )
     );
 }
+
+/// scripts/gpu-check.sh, rehearsed on this machine's adapter (lavapipe in
+/// CI) with a short parity run and the tiny workload: the script that goes
+/// to the GPU machine keeps working.
+#[test]
+fn the_gpu_check_script_reports_adapter_parity_and_bench() {
+    if crate::common::wgpu_or_skip("the_gpu_check_script_reports_adapter_parity_and_bench")
+        .is_none()
+    {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("bash")
+        .arg(crate::common::repo_root().join("scripts/gpu-check.sh"))
+        .arg(out.path())
+        .env("TRAIN", env!("CARGO_BIN_EXE_train"))
+        .env("GPU_CHECK_EPOCHS", "5")
+        .env("GPU_CHECK_WORKLOADS", "tiny")
+        .env("GPU_CHECK_RUNS", "1")
+        .output()
+        .unwrap();
+    let summary = std::fs::read_to_string(out.path().join("summary.txt")).unwrap();
+    assert!(status.status.success(), "{summary}");
+    let line = |prefix: &str| {
+        summary
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("gpu-check: {prefix}: ")))
+            .unwrap_or_else(|| panic!("no {prefix} line: {summary}"))
+            .to_string()
+    };
+    assert!(line("adapter").starts_with("wgpu on "), "{summary}");
+    assert!(
+        line("parity").starts_with("PASS: 5 epochs, largest difference "),
+        "{summary}"
+    );
+    let mut reader = csv::Reader::from_path(out.path().join("bench.csv")).unwrap();
+    let mut backends: Vec<String> = reader
+        .records()
+        .map(|row| row.unwrap()[1].to_string())
+        .collect();
+    backends.sort();
+    assert_eq!(backends, ["flex", "wgpu"], "{summary}");
+}
