@@ -7,17 +7,22 @@
 #
 #   scripts/gpu-bundle.sh [DIR]        # default dist/gpu
 #   bash DIR/gpu-check.sh OUT          # then, on the GPU machine
+#
+# BUNDLE_PROFILE=dev packs the dev build instead (dependencies are optimised
+# there too; it saves a second, release build of Burn when rehearsing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-dist/gpu}
+profile=${BUNDLE_PROFILE:-release}
 limit_mib=60
 
-cargo build --release -p train --bin train
+cargo build --profile "$profile" -p train --bin train
 target=${CARGO_TARGET_DIR:-target}
+[ "$profile" = dev ] && profile_dir=debug || profile_dir=$profile
 
 rm -rf "$out"
 mkdir -p "$out/lib"
-cp "$target/release/train" "$out/train"
+cp "$target/$profile_dir/train" "$out/train"
 strip "$out/train"
 cp scripts/gpu-check.sh "$out/gpu-check.sh"
 
