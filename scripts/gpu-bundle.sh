@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs what the GPU check needs into one folder, for a machine that has a GPU
-# but no Rust toolchain and no network: a release-built, stripped `train`, the
+# but no Rust toolchain and no network: a release-built, stripped, gzipped `train`, the
 # Vulkan loader unpacked from Debian's libvulkan1 (not installed: it travels in
 # the folder), and scripts/gpu-check.sh. The folder must stay small (what
 # travels to the GPU machine is limited to 64 MiB in all).
@@ -24,6 +24,9 @@ rm -rf "$out"
 mkdir -p "$out/lib"
 cp "$target/$profile_dir/train" "$out/train"
 strip "$out/train"
+# Stripped, it is still ~60 MiB (wgpu, CubeCL and three backends); gzip
+# halves that, and gpu-check.sh unpacks it with the gzip every Linux has.
+gzip -9 "$out/train"
 cp scripts/gpu-check.sh "$out/gpu-check.sh"
 
 # The Vulkan loader (libvulkan.so.1), unpacked from Debian's package: wgpu

@@ -18,7 +18,6 @@
 # Exit status: 0 when the adapter opened and parity held, 1 otherwise.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-train=${TRAIN:-$here/train}
 out=${1:?usage: gpu-check.sh OUT_DIR}
 workloads=${GPU_CHECK_WORKLOADS:-seed,scaled,large}
 runs=${GPU_CHECK_RUNS:-3}
@@ -27,6 +26,12 @@ limit=${GPU_CHECK_LIMIT_S:-75}
 deadline=$(($(date +%s) + ${GPU_CHECK_DEADLINE_S:-450}))
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+# The bundle carries `train` gzipped (scripts/gpu-bundle.sh); unpack it once.
+train=${TRAIN:-$here/train}
+if [ -z "${TRAIN:-}" ] && [ ! -x "$train" ] && [ -f "$here/train.gz" ]; then
+  train="$out/train"
+  gzip -dc "$here/train.gz" >"$train" && chmod +x "$train"
+fi
 summary="$out/summary.txt"
 : >"$summary"
 log() { echo "gpu-check: $*" | tee -a "$summary"; }
