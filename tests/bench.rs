@@ -160,7 +160,7 @@ fn against_pytorch_interleaves_runs_and_prints_paired_ratios() {
         .lines()
         .find(|l| l.starts_with("tiny") && l.contains("pytorch"))
         .unwrap_or_else(|| panic!("no pytorch row: {stdout}"));
-    assert!(torch_row.contains("16.0 (16.0-16.0)"), "{torch_row}");
+    assert!(torch_row.contains("16.00 (16.00-16.00)"), "{torch_row}");
 
     // The ratio row: each of our runs over 16 steps/s, median and range.
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();

@@ -251,6 +251,16 @@ fn mib(bytes: Option<u64>) -> f64 {
     bytes.map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0))
 }
 
+/// Decimals that keep about four significant digits: 8807, 161.2, 1.736.
+fn decimals_for(value: f64) -> usize {
+    match value.abs() {
+        v if v >= 1000.0 => 0,
+        v if v >= 100.0 => 1,
+        v if v >= 10.0 => 2,
+        _ => 3,
+    }
+}
+
 fn range(spread: Spread, decimals: usize) -> String {
     format!(
         "{:.decimals$} ({:.decimals$}-{:.decimals$})",
@@ -278,7 +288,10 @@ fn render(rows: &[Row]) -> String {
             row.workload.name,
             row.engine.name(),
             row.runs.len(),
-            range(row.spread(|m, _| m.steps_per_s()), 1),
+            {
+                let steps = row.spread(|m, _| m.steps_per_s());
+                range(steps, decimals_for(steps.median))
+            },
             samples.median,
             range(row.spread(|m, _| m.loop_s), 3),
             range(row.spread(|_, p| p), 3),
