@@ -2,7 +2,6 @@
 //! every figure. Nothing here asserts a timing: speed is recorded in
 //! BENCHMARKS.md by the harness, not checked by tests.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::common::{path_str, train_ok, user_error};
@@ -101,8 +100,18 @@ echo '{{"loop_s": 0.5, "steps": 8, "samples": 400, "peak_rss_bytes": 1048576, "f
 "#,
         calls = calls.display()
     );
-    std::fs::write(&path, script).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Written by a child shell, not by this process: a file this process
+    // holds open for writing can leak into a child that another test thread
+    // is forking at that instant, and running it then fails with "text file
+    // busy" (ETXTBSY).
+    let mut writer = std::process::Command::new("sh")
+        .args(["-c", r#"cat > "$1" && chmod 755 "$1""#, "sh"])
+        .arg(&path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut writer.stdin.take().unwrap(), script.as_bytes()).unwrap();
+    assert!(writer.wait().unwrap().success());
     path
 }
 
@@ -192,24 +201,7 @@ fn against_pytorch_interleaves_runs_and_prints_paired_ratios() {
 #[test]
 fn against_pytorch_without_python_or_torch_fails_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("no-python");
-    assert_eq!(
-        user_error(&[
-            "bench",
-            "--workloads",
-            "tiny",
-            "--backends",
-            "flex",
-            "--against-pytorch",
-            path_str(&missing),
-        ]),
-        format!(
-            "--against-pytorch: cannot run `{}`: no such file",
-            missing.display()
-        )
-    );
-    let broken = fake_python(dir.path(), 1);
-    assert_eq!(
+    let bench_against = |python: &Path| {
         user_error(&[
             "bench",
             "--workloads",
@@ -219,8 +211,20 @@ fn against_pytorch_without_python_or_torch_fails_in_one_line() {
             "--runs",
             "1",
             "--against-pytorch",
-            path_str(&broken),
-        ]),
+            path_str(python),
+        ])
+    };
+    let missing = dir.path().join("no-python");
+    assert_eq!(
+        bench_against(&missing),
+        format!(
+            "--against-pytorch: cannot run `{}`: no such file",
+            missing.display()
+        )
+    );
+    let broken = fake_python(dir.path(), 1);
+    assert_eq!(
+        bench_against(&broken),
         format!(
             "--against-pytorch: the tiny run under `{}` failed: \
              ModuleNotFoundError: No module named 'torch'",
