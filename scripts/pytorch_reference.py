@@ -18,6 +18,10 @@ Subcommands:
                 into SimpleModel with load_state_dict and write predictions.
   check-export  as predict, and compare with predictions the Rust trainer
                 wrote; exits 1 when any differs by more than --tolerance.
+  bce-fixture   write tests/fixtures/bce_with_logits.csv: nn.BCEWithLogitsLoss
+                in float32 per element (reduction="none") on fixed logits,
+                magnitude 100 included, and bce_with_logits_mean.csv: the
+                default mean reduction over them.
 
 Needs: pip install torch safetensors numpy
 """
@@ -255,6 +259,23 @@ def command_check_export(args):
     print(f"OK: within {args.tolerance:g}")
 
 
+BCE_LOGITS = [-100.0, -20.0, -5.0, -1.0, -0.1, 0.0, 0.1, 1.0, 5.0, 20.0, 100.0,
+              3.5, -7.25, 12.0, -0.5, 88.0, -88.0, 1e-4, -30.0, 30.0]
+
+
+def command_bce_fixture(args):
+    logits = torch.tensor(BCE_LOGITS, dtype=torch.float32)
+    # Alternate labels so that confident logits are both right and wrong.
+    labels = torch.tensor([float(i % 2) for i in range(len(BCE_LOGITS))], dtype=torch.float32)
+    each = nn.BCEWithLogitsLoss(reduction="none")(logits, labels)
+    mean = nn.BCEWithLogitsLoss()(logits, labels)
+    out = Path(args.out)
+    rows = [[exact(z), exact(t), exact(v)] for z, t, v in zip(logits.tolist(), labels.tolist(), each.tolist())]
+    write_csv(out / "bce_with_logits.csv", ["logit", "label", "loss"], rows)
+    write_csv(out / "bce_with_logits_mean.csv", ["loss"], [[exact(mean.item())]])
+    print(f"wrote {out}/bce_with_logits.csv and bce_with_logits_mean.csv (torch {torch.__version__})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -276,6 +297,10 @@ def main():
     run.add_argument("--float64", action="store_true")
     run.add_argument("--output", help="write epoch,loss CSV here")
     run.set_defaults(run=command_train)
+
+    bce = commands.add_parser("bce-fixture", help="write the BCE-with-logits fixture")
+    bce.add_argument("--out", default="tests/fixtures")
+    bce.set_defaults(run=command_bce_fixture)
 
     for name, handler, help_text in (
         ("predict", command_predict, "predict with a model.safetensors"),

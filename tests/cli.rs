@@ -47,7 +47,7 @@ fn a_run_prints_the_seed_lines_and_writes_repeatable_outputs() {
     let metrics = fs::read_to_string(out.join("metrics.csv")).unwrap();
     let lines: Vec<&str> = metrics.lines().collect();
     assert!(
-        lines[0].starts_with("epoch,loss,elapsed_s,train_mse,grad_norm_l1,"),
+        lines[0].starts_with("epoch,loss,elapsed_s,train_loss,grad_norm_l1,"),
         "{}",
         lines[0]
     );
@@ -88,8 +88,11 @@ fn the_example_configs_are_valid() {
     for entry in fs::read_dir(crate::common::repo_root().join("config")).unwrap() {
         let path = entry.unwrap().path();
         let text = fs::read_to_string(&path).unwrap();
-        train::config::RunConfig::from_toml(&text, &path.display().to_string())
+        let config = train::config::RunConfig::from_toml(&text, &path.display().to_string())
             .unwrap_or_else(|e| panic!("{e}"));
+        if let Err(error) = config.validate() {
+            panic!("{}: {}: {}", path.display(), error.key, error.message);
+        }
     }
 }
 
@@ -105,7 +108,7 @@ fn config_error(text: &str) -> String {
 fn an_unknown_key_is_named_with_its_line() {
     assert_eq!(
         config_error("[training]\nepoch = 3\n"),
-        "FILE:2: key `training.epoch`: unknown field `epoch`, expected one of `epochs`, `batch_size`, `lr`, `diagnostics`, `checkpoint_every`, `precision`"
+        "FILE:2: key `training.epoch`: unknown field `epoch`, expected one of `epochs`, `batch_size`, `lr`, `diagnostics`, `checkpoint_every`, `precision`, `loss`"
     );
 }
 

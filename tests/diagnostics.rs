@@ -203,14 +203,24 @@ fn plot_run_draws_a_run_and_rejects_missing_columns() {
     }
     assert!(run_dir.join("run.png").exists());
 
+    // A run without diagnostics (how most runs are made): the loss panel only.
+    let plain = dir.path().join("plain");
+    let plain_arg = plain.display().to_string();
+    train_ok(["--epochs", "3", "--quiet", "--out", &plain_arg]);
+    train_ok(["plot", "run", &plain_arg]);
+    let texts = svg_texts(&fs::read_to_string(plain.join("run.svg")).unwrap());
+    assert!(texts.contains(&"Loss".to_string()), "{texts:?}");
+    assert!(texts.contains(&"last-batch loss".to_string()), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.starts_with("layer ")), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("gradient")), "{texts:?}");
+
     let bad = dir.path().join("bad");
     fs::create_dir_all(&bad).unwrap();
     fs::write(bad.join("metrics.csv"), "epoch,elapsed_s\n1,0.1\n").unwrap();
     assert_eq!(
         user_error(&["plot", "run", path_str(&bad)]),
         format!(
-            "{}: missing column(s) loss, grad_norm_l1...; expected the metrics.csv of a run made \
-             with diagnostics (columns epoch, loss, grad_norm_l1, ...)",
+            "{}: missing column(s) loss; expected a run's metrics.csv (columns epoch, loss, ...)",
             bad.join("metrics.csv").display()
         )
     );

@@ -9,6 +9,7 @@ mod cli;
 mod diagnostics;
 mod experiments;
 mod parity;
+mod playground;
 mod reliability;
 mod training;
 mod weights;

@@ -153,6 +153,18 @@ impl Backend {
     }
 }
 
+/// A CPU device, where this build has a CPU backend: figures evaluate
+/// trained networks there in float64, whatever device trained them.
+pub fn cpu_device() -> Option<Device> {
+    if BackendKind::Flex.is_compiled() {
+        Some(open_flex().0)
+    } else if BackendKind::Ndarray.is_compiled() {
+        Some(open_ndarray().0)
+    } else {
+        None
+    }
+}
+
 /// The error for a backend this build lacks.
 fn not_compiled(kind: BackendKind, available: &[BackendKind]) -> UserError {
     let available: Vec<&str> = available.iter().map(|k| k.name()).collect();

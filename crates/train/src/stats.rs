@@ -1,13 +1,49 @@
-//! The statistics the lab reports, each computed in one place: mean squared
-//! error (on the device as the training loss, on the host for scores), R^2,
-//! and the median and range of repeated measurements.
+//! The statistics the lab reports, each computed in one place: the training
+//! losses (mean squared error, binary cross-entropy on logits) on the device,
+//! accuracy, scores on the host (MSE, R^2), and the median and range of
+//! repeated measurements.
 
 use burn::tensor::Tensor;
+
+use crate::config::LossKind;
 
 /// Mean squared error of a batch on the device, as `nn.MSELoss()`: the
 /// training loss.
 pub fn mse_loss(prediction: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
     (prediction - target).square().mean()
+}
+
+/// Binary cross-entropy of logits against 0/1 targets, averaged, as
+/// PyTorch's `BCEWithLogitsLoss()`: `max(z, 0) - z t + log1p(exp(-|z|))`.
+///
+/// Burn's own `BinaryCrossEntropyLoss` with logits is stable too, but takes
+/// `log` of `1 + exp(-|z|)` where this takes `log1p`: per-sample losses below
+/// float32's epsilon (a confident, right logit) round to 0 there, and this
+/// form matches PyTorch to 1e-6 relative on them (tested against PyTorch).
+pub fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    bce_with_logits_each(logits, targets).mean()
+}
+
+/// [`bce_with_logits`] per sample, unreduced.
+pub fn bce_with_logits_each(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<2> {
+    let tail = logits.clone().abs().neg().exp().log1p();
+    logits.clone().clamp_min(0.0) - logits * targets + tail
+}
+
+/// The training loss `kind` of a batch on the device.
+pub fn loss(kind: LossKind, output: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
+    match kind {
+        LossKind::Mse => mse_loss(output, target),
+        LossKind::Bce => bce_with_logits(output, target),
+    }
+}
+
+/// Share of rows whose output falls on the side of `threshold` its 0/1
+/// label says (above for 1), on the device.
+pub fn accuracy(output: Tensor<2>, labels: Tensor<2>, threshold: f64) -> Tensor<1> {
+    let predicted = output.greater_elem(threshold).float();
+    let expected = labels.greater_elem(0.5).float();
+    predicted.equal(expected).float().mean()
 }
 
 /// Mean squared error of `predictions` against `targets` (same length, not empty).
@@ -18,6 +54,30 @@ pub fn mean_squared_error(predictions: impl IntoIterator<Item = f64>, targets: &
         .map(|(p, &t)| (p - f64::from(t)).powi(2))
         .sum();
     sse / targets.len() as f64
+}
+
+/// [`bce_with_logits`] on the host: the mean over `logits` against 0/1 `targets`.
+pub fn bce_of_logits(logits: &[f32], targets: &[f32]) -> f64 {
+    let total: f64 = logits
+        .iter()
+        .zip(targets)
+        .map(|(&z, &t)| {
+            let (z, t) = (f64::from(z), f64::from(t));
+            z.max(0.0) - z * t + (-z.abs()).exp().ln_1p()
+        })
+        .sum();
+    total / targets.len() as f64
+}
+
+/// Share of `outputs` on the side of `threshold` their 0/1 target says
+/// (above for 1), on the host.
+pub fn accuracy_of(outputs: &[f32], targets: &[f32], threshold: f64) -> f64 {
+    let right = outputs
+        .iter()
+        .zip(targets)
+        .filter(|&(&output, &target)| (f64::from(output) > threshold) == (target > 0.5))
+        .count();
+    right as f64 / targets.len() as f64
 }
 
 /// Variance of the targets (population): the MSE of predicting their mean.
@@ -101,6 +161,67 @@ mod tests {
         // mean 8/3; SST = (25 + 4 + 49) / 9 = 78/9; R^2 = 1 - 4 / (78/9).
         assert!((scores.r2.unwrap() - (1.0 - 36.0 / 78.0)).abs() < 1e-12);
         assert_eq!(score(&[1.0, 2.0], &[3.0, 3.0]).r2, None);
+    }
+
+    /// PyTorch's `BCEWithLogitsLoss` on fixed logits (magnitude up to 100),
+    /// from `scripts/pytorch_reference.py bce-fixture`.
+    fn bce_fixture() -> (Vec<f32>, Vec<f32>, Vec<f64>, f64) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+        let read = |name: &str| -> Vec<Vec<f64>> {
+            csv::Reader::from_path(dir.join(name))
+                .unwrap()
+                .records()
+                .map(|r| r.unwrap().iter().map(|c| c.parse().unwrap()).collect())
+                .collect()
+        };
+        let rows = read("bce_with_logits.csv");
+        let mean = read("bce_with_logits_mean.csv")[0][0];
+        (
+            rows.iter().map(|r| r[0] as f32).collect(),
+            rows.iter().map(|r| r[1] as f32).collect(),
+            rows.iter().map(|r| r[2]).collect(),
+            mean,
+        )
+    }
+
+    #[test]
+    fn bce_with_logits_matches_pytorch_in_float32() {
+        let (logits, labels, each, mean) = bce_fixture();
+        assert!(logits.iter().any(|z| z.abs() >= 100.0));
+        let device = crate::backend::cpu_device().expect("the tests build a CPU backend");
+        let column = |values: &[f32]| {
+            Tensor::<2>::from_data(
+                burn::tensor::TensorData::new(values.to_vec(), [values.len(), 1]),
+                &device,
+            )
+        };
+        let ours = bce_with_logits(column(&logits), column(&labels)).into_scalar::<f64>();
+        assert!(
+            ((ours - mean) / mean).abs() < 1e-6,
+            "mean: ours {ours}, PyTorch {mean}"
+        );
+        let ours_each: Vec<f64> =
+            model::host_values::<f64, 2>(bce_with_logits_each(column(&logits), column(&labels)));
+        for ((ours, torch), z) in ours_each.iter().zip(&each).zip(&logits) {
+            assert!(ours.is_finite(), "logit {z}: {ours}");
+            // Relative 1e-6, or float32's resolution of a loss near 1 for
+            // the few values PyTorch itself rounds (e.g. logit -5, label 0).
+            assert!(
+                (ours - torch).abs() <= 1e-6 * torch.abs() + 1e-7,
+                "logit {z}: ours {ours}, PyTorch {torch}"
+            );
+        }
+        let host = bce_of_logits(&logits, &labels);
+        assert!(((host - mean) / mean).abs() < 1e-6, "host {host} vs {mean}");
+    }
+
+    #[test]
+    fn accuracy_counts_the_right_side_of_the_threshold() {
+        assert_eq!(
+            accuracy_of(&[0.9, 0.2, 0.6, 0.4], &[1.0, 0.0, 0.0, 1.0], 0.5),
+            0.5
+        );
+        assert_eq!(accuracy_of(&[3.0, -1.0], &[1.0, 0.0], 0.0), 1.0);
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! Data sets: the seed's noise, Friedman #1, a linear ground truth, and CSV
-//! files; then the validation split and optional standardisation.
+//! Data sets: the seed's noise, Friedman #1, a linear ground truth, CSV
+//! files, and Playground's 2-D sets and 1-D functions; then the validation
+//! split and optional standardisation.
 //!
 //! Everything is made on the CPU from the run's seed, so every backend sees
 //! the same numbers.
 
 mod csv;
 mod generate;
+pub mod playground;
 mod prepare;
 
 use std::path::Path;
@@ -14,7 +16,7 @@ pub use self::csv::{Table, read_csv, read_table, target_index};
 pub use self::generate::{LinearTruth, friedman1, friedman1_target, linear, noise};
 pub use self::prepare::{Standardizer, split, standardize};
 
-use crate::config::{DataConfig, DataKind, RunConfig};
+use crate::config::{DEFAULT_FEATURES, DataConfig, DataKind, FunctionKind, LossKind, RunConfig};
 use crate::error::UserError;
 
 /// Rows of features with one target each, stored row-major.
@@ -73,6 +75,9 @@ pub fn load_for(config: &RunConfig) -> Result<Split, UserError> {
         let rows = split.train.rows() + split.validation.as_ref().map_or(0, Dataset::rows);
         crate::memory::check(config, rows)?;
     }
+    if config.training.loss == LossKind::Bce {
+        check_labels(&split, config)?;
+    }
     if split.train.features != config.model.input {
         return Err(UserError::new(format!(
             "model.input is {} but {} has {} feature columns",
@@ -89,12 +94,61 @@ pub fn load_for(config: &RunConfig) -> Result<Split, UserError> {
     Ok(split)
 }
 
+/// A `bce` run needs 0/1 targets; names the first row that is not one.
+fn check_labels(split: &Split, config: &RunConfig) -> Result<(), UserError> {
+    let targets = split
+        .train
+        .y
+        .iter()
+        .chain(split.validation.iter().flat_map(|v| v.y.iter()));
+    for (index, &target) in targets.enumerate() {
+        if target != 0.0 && target != 1.0 {
+            let source = match &config.data.path {
+                Some(path) => path.display().to_string(),
+                None => format!("data.kind = \"{}\"", config.data.kind),
+            };
+            return Err(UserError::new(format!(
+                "training.loss = \"bce\" needs 0/1 targets, but data row {} of {source} has {target}",
+                index + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The rows a generated kind draws before any engineered inputs: the 2-D
+/// points `(x1, x2)` of a Playground set, `x` of a function fit. `None` for
+/// the other kinds.
+pub fn points(config: &DataConfig, seed: u64) -> Option<Dataset> {
+    let noise_std = config.noise_std();
+    match config.kind {
+        kind if kind.is_plane() => Some(playground::plane(kind, config.samples, noise_std, seed)),
+        DataKind::Function => {
+            let function = config.function.unwrap_or(FunctionKind::Sin);
+            Some(playground::function(
+                function,
+                config.samples,
+                noise_std,
+                seed,
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// Builds the data set a config describes, split and standardised.
 pub fn load(config: &DataConfig, seed: u64) -> Result<Split, UserError> {
+    let features = config.features.unwrap_or(DEFAULT_FEATURES);
+    let noise_std = config.noise_std();
     let data = match config.kind {
-        DataKind::Noise => noise(config.samples, config.features, seed),
-        DataKind::Friedman1 => friedman1(config.samples, config.features, config.noise_std, seed),
-        DataKind::Linear => linear(config.samples, config.features, config.noise_std, seed).0,
+        DataKind::Noise => noise(config.samples, features, seed),
+        DataKind::Friedman1 => friedman1(config.samples, features, noise_std, seed),
+        DataKind::Linear => linear(config.samples, features, noise_std, seed).0,
+        kind if kind.is_plane() => playground::engineer(
+            &playground::plane(kind, config.samples, noise_std, seed),
+            &config.inputs(),
+        ),
+        DataKind::Function => points(config, seed).expect("function data has points"),
         DataKind::Csv => {
             let path = config
                 .path
@@ -102,6 +156,7 @@ pub fn load(config: &DataConfig, seed: u64) -> Result<Split, UserError> {
                 .ok_or_else(|| UserError::new("data.path is required when data.kind = \"csv\""))?;
             read_csv(path, config.target.as_ref(), config.header)?
         }
+        _ => unreachable!("every kind is generated above"),
     };
     let mut split = split(data, config.validation_fraction)?;
     if config.standardize {

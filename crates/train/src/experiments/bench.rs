@@ -146,7 +146,14 @@ pub fn machine() -> String {
 /// Builds the workload's data and network on `backend`, then times the loop.
 pub fn measure(workload: &Workload, backend: &Backend) -> anyhow::Result<Measurement> {
     let config = workload.config();
-    let train_rows = data::noise(config.data.samples, config.data.features, config.seed);
+    let train_rows = data::noise(
+        config.data.samples,
+        config
+            .data
+            .features
+            .unwrap_or(crate::config::DEFAULT_FEATURES),
+        config.seed,
+    );
     let split = Split {
         train: train_rows,
         validation: None,

@@ -1,12 +1,15 @@
 //! `train compare`: every activation from the same data and the same initial
-//! weights, side by side, with the least-squares line as the linear bar.
+//! weights, side by side, with the least-squares line as the linear bar
+//! (for 0/1 labels: the least-squares line thresholded at 0.5, a linear
+//! classifier).
 
 use model::{Activation, LayerWeights};
 
 use crate::backend::Backend;
-use crate::config::RunConfig;
+use crate::config::{DataKind, LossKind, RunConfig};
 use crate::data::Split;
 use crate::experiments::ols::OlsFit;
+use crate::experiments::surface::{CURVE_POINTS, TrainedNetwork, curve, linear_pieces};
 use crate::format::{cell, fixed, percent, scientific};
 use crate::stats::r_squared;
 use crate::training::diagnostics::LayerDiagnostics;
@@ -21,12 +24,20 @@ pub const OLS_NAME: &str = "ols (linear bound)";
 pub struct CompareRow {
     /// Activation name, or [`OLS_NAME`].
     pub name: String,
-    /// MSE over all training rows at the end.
-    pub train_mse: f64,
-    /// MSE over the validation rows at the end.
+    /// The loss over all training rows at the end (none for least squares
+    /// under `bce`: its outputs are no logits).
+    pub train_loss: Option<f64>,
+    /// The loss over the validation rows at the end.
     pub val_loss: Option<f64>,
-    /// R^2 on the validation rows at the end.
+    /// R^2 on the validation rows at the end (regression runs).
     pub val_r2: Option<f64>,
+    /// Share of training rows classified right (0/1 labels).
+    pub train_accuracy: Option<f64>,
+    /// Share of validation rows classified right (0/1 labels).
+    pub val_accuracy: Option<f64>,
+    /// Linear pieces of the fitted curve (1-D function fits), see
+    /// [`linear_pieces`].
+    pub pieces: Option<usize>,
     /// Epoch with the lowest validation MSE (training MSE without validation).
     pub best_epoch: Option<usize>,
     /// Seconds of training.
@@ -49,8 +60,10 @@ pub struct ActivationRun {
     pub activation: Activation,
     /// The weights the run started from, read back from its device.
     pub initial_weights: Vec<LayerWeights>,
-    /// Per-epoch records (with full training MSE).
+    /// Per-epoch records (with the loss over all training rows).
     pub records: Vec<EpochRecord>,
+    /// The trained weights, read back from the device (none if it diverged).
+    pub final_weights: Option<Vec<LayerWeights>>,
     /// The table row.
     pub row: CompareRow,
 }
@@ -94,15 +107,34 @@ pub fn compare(
         let initial_weights = trainer.model().to_weights();
         let outcome = run_to_end(trainer, config.training.epochs);
         let name = activation.to_string();
-        let row = match &outcome.diverged {
-            Some(diverged) => CompareRow::diverged(&name, diverged.epoch, outcome.seconds),
-            None => row_from_records(&name, &outcome.records, data, outcome.seconds),
+        let final_weights = outcome
+            .diverged
+            .is_none()
+            .then(|| outcome.model.to_weights());
+        let row = match (&outcome.diverged, &final_weights) {
+            (Some(diverged), _) => CompareRow::diverged(&name, diverged.epoch, outcome.seconds),
+            (None, Some(weights)) => {
+                let mut row = row_from_records(&name, &outcome.records, data, outcome.seconds);
+                if config.data.kind == DataKind::Function {
+                    let network = TrainedNetwork::new(
+                        config,
+                        activation,
+                        weights,
+                        data.standardizer.clone(),
+                        &backend.device,
+                    )?;
+                    row.pieces = Some(linear_pieces(&curve(&network, CURVE_POINTS)));
+                }
+                row
+            }
+            (None, None) => unreachable!("a run that did not diverge has weights"),
         };
         let run = ActivationRun {
             activation,
             initial_weights,
             row,
             records: outcome.records,
+            final_weights,
         };
         on_done(&run);
         Ok(run)
@@ -132,16 +164,26 @@ pub fn compare(
     let runs = runs.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
 
     let fit = OlsFit::fit(&data.train);
+    let classifies = config.is_classification();
+    let as_mse = config.training.loss == LossKind::Mse;
     let val_loss = data.validation.as_ref().map(|v| fit.mse(v));
     let ols = CompareRow {
         name: OLS_NAME.into(),
-        train_mse: fit.mse(&data.train),
-        val_loss,
+        train_loss: as_mse.then(|| fit.mse(&data.train)),
+        val_loss: val_loss.filter(|_| as_mse),
         val_r2: data
             .validation
             .as_ref()
             .zip(val_loss)
+            .filter(|_| !classifies)
             .and_then(|(v, mse)| r_squared(mse, &v.y)),
+        train_accuracy: classifies.then(|| fit.accuracy(&data.train)),
+        val_accuracy: data
+            .validation
+            .as_ref()
+            .filter(|_| classifies)
+            .map(|v| fit.accuracy(v)),
+        pieces: (config.data.kind == DataKind::Function).then_some(1),
         best_epoch: None,
         seconds: 0.0,
         first_layer_grad: None,
@@ -157,9 +199,12 @@ impl CompareRow {
     fn diverged(name: &str, epoch: usize, seconds: f64) -> Self {
         Self {
             name: name.to_string(),
-            train_mse: f64::NAN,
+            train_loss: None,
             val_loss: None,
             val_r2: None,
+            train_accuracy: None,
+            val_accuracy: None,
+            pieces: None,
             best_epoch: None,
             seconds,
             first_layer_grad: None,
@@ -172,7 +217,7 @@ impl CompareRow {
 
 fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: f64) -> CompareRow {
     let last = records.last().expect("at least one epoch");
-    let score = |r: &EpochRecord| r.val_loss.or(r.train_mse).unwrap_or(r.loss);
+    let score = |r: &EpochRecord| r.val_loss.or(r.train_loss).unwrap_or(r.loss);
     let best_epoch = records
         .iter()
         .min_by(|a, b| score(a).total_cmp(&score(b)))
@@ -187,34 +232,153 @@ fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: 
         first_layer_grad: last.layers.first().map(|l| l.grad_norm),
         dead_fraction: mean_share(|l| l.dead_fraction),
         saturated_fraction: mean_share(|l| l.saturated_fraction),
-        train_mse: last.train_mse.unwrap_or(last.loss),
+        train_loss: Some(last.train_loss.unwrap_or(last.loss)),
         val_loss: last.val_loss,
         val_r2: data
             .validation
             .as_ref()
             .zip(last.val_loss)
+            .filter(|_| last.val_accuracy.is_none())
             .and_then(|(v, mse)| r_squared(mse, &v.y)),
+        train_accuracy: last.train_accuracy,
+        val_accuracy: last.val_accuracy,
+        pieces: None,
         best_epoch,
         seconds,
         diverged_epoch: None,
     }
 }
 
+/// The table's columns: the always-present ones, then accuracy for 0/1
+/// labels and linear pieces for 1-D fits, when any row has them.
+fn columns(comparison: &Comparison) -> Vec<Column> {
+    let rows = comparison.rows();
+    let any = |has: fn(&CompareRow) -> bool| rows.iter().any(|row| has(row));
+    let mut columns = vec![
+        Column::new(
+            "train loss",
+            "train_loss",
+            12,
+            |r| fixed(r.train_loss, 6),
+            |r| cell(r.train_loss),
+        ),
+        Column::new(
+            "val loss",
+            "val_loss",
+            12,
+            |r| fixed(r.val_loss, 6),
+            |r| cell(r.val_loss),
+        ),
+    ];
+    if any(|r| r.val_r2.is_some()) || !any(|r| r.train_accuracy.is_some()) {
+        columns.push(Column::new(
+            "val R2",
+            "val_r2",
+            8,
+            |r| fixed(r.val_r2, 4),
+            |r| cell(r.val_r2),
+        ));
+    }
+    if any(|r| r.train_accuracy.is_some()) {
+        columns.push(Column::new(
+            "train acc",
+            "train_accuracy",
+            9,
+            |r| percent(r.train_accuracy, 1),
+            |r| cell(r.train_accuracy),
+        ));
+        columns.push(Column::new(
+            "val acc",
+            "val_accuracy",
+            8,
+            |r| percent(r.val_accuracy, 1),
+            |r| cell(r.val_accuracy),
+        ));
+    }
+    if any(|r| r.pieces.is_some()) {
+        columns.push(Column::new(
+            "pieces",
+            "linear_pieces",
+            6,
+            |r| cell(r.pieces),
+            |r| cell(r.pieces),
+        ));
+    }
+    columns.extend([
+        Column::new(
+            "best epoch",
+            "best_epoch",
+            10,
+            |r| r.best_epoch.map_or("-".into(), |e| e.to_string()),
+            |r| cell(r.best_epoch),
+        ),
+        Column::new(
+            "seconds",
+            "seconds",
+            9,
+            |r| format!("{:.2}", r.seconds),
+            |r| format!("{:.3}", r.seconds),
+        ),
+        Column::new(
+            "|grad| fc1",
+            "grad_norm_l1",
+            11,
+            |r| scientific(r.first_layer_grad, 2),
+            |r| cell(r.first_layer_grad),
+        ),
+        Column::new(
+            "dead",
+            "dead_fraction",
+            6,
+            |r| percent(r.dead_fraction, 0),
+            |r| cell(r.dead_fraction),
+        ),
+        Column::new(
+            "satur.",
+            "saturated_fraction",
+            6,
+            |r| percent(r.saturated_fraction, 0),
+            |r| cell(r.saturated_fraction),
+        ),
+    ]);
+    columns
+}
+
+/// One column of the table and of `summary.csv`.
+struct Column {
+    title: &'static str,
+    csv_name: &'static str,
+    width: usize,
+    text: fn(&CompareRow) -> String,
+    csv: fn(&CompareRow) -> String,
+}
+
+impl Column {
+    fn new(
+        title: &'static str,
+        csv_name: &'static str,
+        width: usize,
+        text: fn(&CompareRow) -> String,
+        csv: fn(&CompareRow) -> String,
+    ) -> Self {
+        Self {
+            title,
+            csv_name,
+            width,
+            text,
+            csv,
+        }
+    }
+}
+
 /// The table as text, aligned for a terminal.
 pub fn render_table(comparison: &Comparison) -> String {
-    let mut out = String::new();
-    out.push_str(&format!(
-        "{:<20} {:>12} {:>12} {:>8} {:>10} {:>9} {:>11} {:>6} {:>6}\n",
-        "activation",
-        "train MSE",
-        "val MSE",
-        "val R2",
-        "best epoch",
-        "seconds",
-        "|grad| fc1",
-        "dead",
-        "satur."
-    ));
+    let columns = columns(comparison);
+    let mut out = format!("{:<20}", "activation");
+    for column in &columns {
+        out.push_str(&format!(" {:>width$}", column.title, width = column.width));
+    }
+    out.push('\n');
     for row in comparison.rows() {
         if let Some(epoch) = row.diverged_epoch {
             out.push_str(&format!(
@@ -223,18 +387,15 @@ pub fn render_table(comparison: &Comparison) -> String {
             ));
             continue;
         }
-        out.push_str(&format!(
-            "{:<20} {:>12.6} {:>12} {:>8} {:>10} {:>9.2} {:>11} {:>6} {:>6}\n",
-            row.name,
-            row.train_mse,
-            fixed(row.val_loss, 6),
-            fixed(row.val_r2, 4),
-            row.best_epoch.map_or("-".into(), |e| e.to_string()),
-            row.seconds,
-            scientific(row.first_layer_grad, 2),
-            percent(row.dead_fraction, 0),
-            percent(row.saturated_fraction, 0)
-        ));
+        out.push_str(&format!("{:<20}", row.name));
+        for column in &columns {
+            out.push_str(&format!(
+                " {:>width$}",
+                (column.text)(row),
+                width = column.width
+            ));
+        }
+        out.push('\n');
     }
     out
 }
@@ -242,49 +403,44 @@ pub fn render_table(comparison: &Comparison) -> String {
 /// `compare.csv`: one line per activation per epoch.
 pub fn curves_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["activation", "epoch", "batch_loss", "train_mse", "val_loss"])?;
+    writer.write_record([
+        "activation",
+        "epoch",
+        "batch_loss",
+        "train_loss",
+        "val_loss",
+        "train_accuracy",
+        "val_accuracy",
+    ])?;
     for run in &comparison.runs {
         for r in &run.records {
             writer.write_record([
                 run.activation.to_string(),
                 r.epoch.to_string(),
                 r.loss.to_string(),
-                cell(r.train_mse),
+                cell(r.train_loss),
                 cell(r.val_loss),
+                cell(r.train_accuracy),
+                cell(r.val_accuracy),
             ])?;
         }
     }
     Ok(writer.into_inner()?)
 }
 
-/// `summary.csv`: the table.
+/// `summary.csv`: the table, plus the epoch a row diverged in.
 pub fn summary_csv(comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
+    let columns = columns(comparison);
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record([
-        "activation",
-        "train_mse",
-        "val_loss",
-        "val_r2",
-        "best_epoch",
-        "seconds",
-        "grad_norm_l1",
-        "dead_fraction",
-        "saturated_fraction",
-        "diverged_epoch",
-    ])?;
+    let mut header = vec!["activation"];
+    header.extend(columns.iter().map(|c| c.csv_name));
+    header.push("diverged_epoch");
+    writer.write_record(&header)?;
     for row in comparison.rows() {
-        writer.write_record([
-            row.name.clone(),
-            cell(row.diverged_epoch.is_none().then_some(row.train_mse)),
-            cell(row.val_loss),
-            cell(row.val_r2),
-            cell(row.best_epoch),
-            format!("{:.3}", row.seconds),
-            cell(row.first_layer_grad),
-            cell(row.dead_fraction),
-            cell(row.saturated_fraction),
-            cell(row.diverged_epoch),
-        ])?;
+        let mut record = vec![row.name.clone()];
+        record.extend(columns.iter().map(|c| (c.csv)(row)));
+        record.push(cell(row.diverged_epoch));
+        writer.write_record(&record)?;
     }
     Ok(writer.into_inner()?)
 }

@@ -7,3 +7,4 @@ pub mod bench;
 pub mod collapse;
 pub mod compare;
 pub mod ols;
+pub mod surface;

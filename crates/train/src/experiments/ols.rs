@@ -46,6 +46,14 @@ impl OlsFit {
             + self.bias
     }
 
+    /// Share of 0/1-labelled rows whose prediction is on their label's side of 0.5.
+    pub fn accuracy(&self, data: &Dataset) -> f64 {
+        let right = (0..data.rows())
+            .filter(|&r| (self.predict(data.row(r)) > 0.5) == (data.y[r] > 0.5))
+            .count();
+        right as f64 / data.rows() as f64
+    }
+
     /// Mean squared error over a data set.
     pub fn mse(&self, data: &Dataset) -> f64 {
         let predictions = (0..data.rows()).map(|r| self.predict(data.row(r)));

@@ -1,7 +1,9 @@
 //! Per-epoch records as CSV (`metrics.csv`).
 //!
-//! Columns: `epoch,loss,elapsed_s`, then `train_mse` and `val_loss` when the
-//! run measured them, then per layer `grad_norm_l{i}`, `dead_l{i}` and
+//! Columns: `epoch,loss,elapsed_s`, then `train_loss`, `val_loss`,
+//! `train_accuracy` and `val_accuracy` when the run measured them (the loss
+//! is the run's `training.loss`; runs before the `bce` loss named the first
+//! `train_mse`, still read), then per layer `grad_norm_l{i}`, `dead_l{i}` and
 //! `saturated_l{i}` when diagnostics were on (empty cells where a measure does
 //! not apply, e.g. dead units of a tanh network).
 
@@ -16,16 +18,24 @@ use crate::user_error;
 
 /// Renders records as CSV text.
 pub fn metrics_csv(records: &[EpochRecord]) -> anyhow::Result<Vec<u8>> {
-    let with_train_mse = records.iter().any(|r| r.train_mse.is_some());
+    let with_train_loss = records.iter().any(|r| r.train_loss.is_some());
     let with_validation = records.iter().any(|r| r.val_loss.is_some());
+    let with_train_accuracy = records.iter().any(|r| r.train_accuracy.is_some());
+    let with_val_accuracy = records.iter().any(|r| r.val_accuracy.is_some());
     let layers = records.iter().map(|r| r.layers.len()).max().unwrap_or(0);
     let hidden = layers.saturating_sub(1);
     let mut header: Vec<String> = vec!["epoch".into(), "loss".into(), "elapsed_s".into()];
-    if with_train_mse {
-        header.push("train_mse".into());
+    if with_train_loss {
+        header.push("train_loss".into());
     }
     if with_validation {
         header.push("val_loss".into());
+    }
+    if with_train_accuracy {
+        header.push("train_accuracy".into());
+    }
+    if with_val_accuracy {
+        header.push("val_accuracy".into());
     }
     for layer in 1..=layers {
         header.push(format!("grad_norm_l{layer}"));
@@ -44,11 +54,17 @@ pub fn metrics_csv(records: &[EpochRecord]) -> anyhow::Result<Vec<u8>> {
             record.loss.to_string(),
             format!("{:.6}", record.elapsed_s),
         ];
-        if with_train_mse {
-            row.push(cell(record.train_mse));
+        if with_train_loss {
+            row.push(cell(record.train_loss));
         }
         if with_validation {
             row.push(cell(record.val_loss));
+        }
+        if with_train_accuracy {
+            row.push(cell(record.train_accuracy));
+        }
+        if with_val_accuracy {
+            row.push(cell(record.val_accuracy));
         }
         let layer = |i: usize| record.layers.get(i);
         row.extend((0..layers).map(|i| cell(layer(i).map(|l| l.grad_norm))));
@@ -140,8 +156,10 @@ pub fn read_records(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
             epoch: value(epoch, "epoch")? as usize,
             loss: value(loss, "loss")?,
             elapsed_s: value(elapsed, "elapsed_s")?,
-            train_mse: optional("train_mse", row),
+            train_loss: optional("train_loss", row).or_else(|| optional("train_mse", row)),
             val_loss: optional("val_loss", row),
+            train_accuracy: optional("train_accuracy", row),
+            val_accuracy: optional("val_accuracy", row),
             layers: diagnostics,
         });
     }
@@ -158,8 +176,10 @@ mod tests {
             .map(|epoch| EpochRecord {
                 epoch,
                 loss: 0.1 / epoch as f64 + 1e-17,
-                train_mse: Some(0.3 / 7.0),
+                train_loss: Some(0.3 / 7.0),
                 val_loss: None,
+                train_accuracy: Some(0.75),
+                val_accuracy: None,
                 elapsed_s: 0.25 * epoch as f64,
                 layers: vec![
                     LayerDiagnostics {

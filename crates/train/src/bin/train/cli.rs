@@ -45,9 +45,9 @@ pub enum Command {
     Collapse(CollapseArgs),
     /// Train one network and print per-layer gradient norms, dead and saturated units.
     Diagnose(DiagnoseArgs),
-    /// Predict with a trained network: one prediction per row of a CSV file.
+    /// Predict with a trained network: one prediction per row of a CSV file (for 0/1 labels also the class; under bce the probability).
     Predict(PredictArgs),
-    /// Score a trained network on a CSV file with a target column: MSE and R^2.
+    /// Score a trained network on a CSV file with a target column: MSE and R^2, or loss and accuracy for 0/1 labels.
     Eval(EvalArgs),
     /// Measure training speed: steps/s, samples/s, loop and process seconds, peak memory.
     Bench(BenchArgs),
@@ -64,8 +64,23 @@ pub enum Command {
 pub enum PlotCommand {
     /// Every activation and its derivative on [-6, 6], one panel each (SVG and PNG).
     Activations(PlotActivationsArgs),
-    /// A finished run's loss curve and per-layer gradient norms, from its metrics.csv.
+    /// A finished run's loss curve, accuracy and per-layer gradient norms (what it recorded), from its metrics.csv.
     Run(PlotRunArgs),
+    /// A run on a 2-D set: its decision surface and training points; on a 1-D function: its fit (SVG and PNG).
+    Surface(PlotSurfaceArgs),
+}
+
+/// Options of `train plot surface`.
+#[derive(Debug, Clone, Args)]
+pub struct PlotSurfaceArgs {
+    /// A run's output directory (its --out).
+    pub dir: PathBuf,
+    /// Where to write surface.svg/.png or fit.svg/.png (default: the run's directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Backend that reads the weights (the figure is evaluated in float64 on the CPU).
+    #[arg(long, value_parser = backend_name())]
+    pub backend: Option<BackendKind>,
 }
 
 /// Options of `train plot activations`.
@@ -246,7 +261,9 @@ pub struct ModelInputArgs {
     /// A run's --out directory (config.toml, model.safetensors, checkpoint.toml).
     #[arg(long, value_name = "DIR")]
     pub model: PathBuf,
-    /// CSV file of rows to score, with a header row unless --no-header.
+    /// CSV file of rows to score, with a header row unless --no-header: the
+    /// network's features, or for a run on a 2-D set the points x1, x2 (its
+    /// engineered inputs are computed), for a function fit x.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
     /// The CSV file has no header row.

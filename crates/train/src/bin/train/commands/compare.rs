@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 
 use train::experiments::compare::{
-    ActivationRun, Comparison, OLS_NAME, compare, curves_csv, render_table, summary_csv,
+    ActivationRun, CompareRow, Comparison, OLS_NAME, compare, curves_csv, render_table, summary_csv,
 };
 use train::io::atomic::write_atomic;
 use train::io::run_dir::CONFIG_FILE;
@@ -11,6 +11,7 @@ use train::plot::{LineChart, Reference, Series, line_chart_svg};
 use train::training::divergence::DivergedRuns;
 
 use crate::cli::CompareArgs;
+use crate::commands::plot::{Drawn, Picture, picture, write_figure};
 use crate::commands::run::prepare;
 
 /// Trains every activation, prints the table, writes the files.
@@ -34,9 +35,13 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     let on_done = |run: &ActivationRun| {
         let mut done = done.lock().expect("progress counter");
         *done += 1;
-        let result = match run.row.diverged_epoch {
-            Some(epoch) => format!("diverged in epoch {epoch}"),
-            None => format!("train MSE {:.6}", run.row.train_mse),
+        let result = match (run.row.diverged_epoch, run.row.train_loss) {
+            (Some(epoch), _) => format!("diverged in epoch {epoch}"),
+            (None, loss) => format!(
+                "train {} {}",
+                config.training.loss.name(),
+                train::format::fixed(loss, 6)
+            ),
         };
         eprintln!(
             "  [{}/{total}] {:<14} {result} in {:.2} s",
@@ -64,6 +69,29 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
             "wrote {0}/compare.csv, {0}/summary.csv, {0}/loss_curves.svg, {0}/config.toml",
             out.display()
         );
+        let drawn: Vec<Drawn> = comparison
+            .runs
+            .iter()
+            .filter_map(|run| {
+                Some(Drawn {
+                    title: panel_title(&run.row),
+                    activation: run.activation,
+                    weights: run.final_weights.as_deref()?,
+                })
+            })
+            .collect();
+        if !drawn.is_empty() {
+            let standardizer = split.standardizer.as_ref();
+            match picture(config, standardizer, &drawn, &backend.device)? {
+                Some(Picture::Surfaces(svg)) => {
+                    println!("wrote {}", write_figure(out, "surfaces", &svg)?);
+                }
+                Some(Picture::Fits(svg, _)) => {
+                    println!("wrote {}", write_figure(out, "fits", &svg)?);
+                }
+                None => {}
+            }
+        }
     }
     let diverged = comparison
         .runs
@@ -74,10 +102,26 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     )?)
 }
 
-/// Validation MSE per epoch when there is a validation part, else the
-/// training MSE; OLS as a dashed line.
+/// A surface or fit panel's title: the activation and what its row measured.
+fn panel_title(row: &CompareRow) -> String {
+    let accuracy = row
+        .val_accuracy
+        .map(|a| ("val", a))
+        .or(row.train_accuracy.map(|a| ("train", a)));
+    match (accuracy, row.pieces) {
+        (Some((part, share)), _) => format!("{}: {part} accuracy {:.1}%", row.name, share * 100.0),
+        (None, Some(pieces)) => format!("{}: {pieces} linear pieces", row.name),
+        (None, None) => row.name.clone(),
+    }
+}
+
+/// The loss per epoch on the validation part when there is one, else on
+/// the training rows; least squares as a dashed line (under `mse`).
 pub fn loss_curves_svg(comparison: &Comparison) -> anyhow::Result<String> {
-    let on_validation = comparison.ols.val_loss.is_some();
+    let on_validation = comparison
+        .runs
+        .iter()
+        .any(|run| run.records.iter().any(|r| r.val_loss.is_some()));
     let series: Vec<Series> = comparison
         .runs
         .iter()
@@ -90,22 +134,27 @@ pub fn loss_curves_svg(comparison: &Comparison) -> anyhow::Result<String> {
                     let value = if on_validation {
                         r.val_loss
                     } else {
-                        r.train_mse
+                        r.train_loss
                     };
                     (r.epoch as f64, value.unwrap_or(r.loss))
                 })
                 .collect(),
         })
         .collect();
-    let ols_value = comparison.ols.val_loss.unwrap_or(comparison.ols.train_mse);
-    let references = [Reference {
-        name: OLS_NAME.into(),
-        value: ols_value,
-    }];
+    let references: Vec<Reference> = comparison
+        .ols
+        .val_loss
+        .or(comparison.ols.train_loss)
+        .map(|value| Reference {
+            name: OLS_NAME.into(),
+            value,
+        })
+        .into_iter()
+        .collect();
     let y_label = if on_validation {
-        "validation MSE (log)"
+        "validation loss (log)"
     } else {
-        "training MSE (log)"
+        "training loss (log)"
     };
     line_chart_svg(&LineChart {
         title: "Loss per epoch by activation",

@@ -5,13 +5,14 @@ use std::path::Path;
 use burn::tensor::{Tensor, TensorData};
 use model::Mlp;
 use train::backend::Backend;
-use train::config::{DataKind, RunConfig};
+use train::config::{DataKind, LossKind, RunConfig};
+use train::data::playground::engineer;
 use train::data::{Dataset, read_table, target_index};
 use train::io::atomic::write_atomic;
 use train::io::checkpoint::Checkpoint;
 use train::io::run_dir::MODEL_FILE;
 use train::io::weights::load_model;
-use train::stats::score;
+use train::stats::{accuracy_of, bce_of_logits, score};
 use train::user_error;
 
 use crate::cli::{EvalArgs, ModelInputArgs, PredictArgs};
@@ -50,7 +51,27 @@ fn configured_target(config: &RunConfig) -> Option<&train::config::TargetColumn>
         .flatten()
 }
 
-/// Reads `path`: the network's features, plus a target column when `needs_target`.
+/// Columns a row of new data has before the target: the point `x1, x2` of
+/// a 2-D set (its engineered inputs are computed here), `x` of a function,
+/// else the network's inputs.
+fn row_width(config: &RunConfig) -> usize {
+    match config.data.kind {
+        kind if kind.is_plane() => 2,
+        DataKind::Function => 1,
+        _ => config.model.input,
+    }
+}
+
+/// What the columns of a row are, for messages.
+fn row_columns(config: &RunConfig) -> &'static str {
+    match config.data.kind {
+        kind if kind.is_plane() => "point coordinates x1, x2",
+        DataKind::Function => "x",
+        _ => "features",
+    }
+}
+
+/// Reads `path`: the rows' features (or points), plus a target column when `needs_target`.
 fn read_rows(
     path: &Path,
     header: bool,
@@ -59,7 +80,8 @@ fn read_rows(
 ) -> anyhow::Result<Dataset> {
     let shown = path.display().to_string();
     let table = read_table(path, header)?;
-    let input = config.model.input;
+    let input = row_width(config);
+    let what = row_columns(config);
     if table.columns == input && !needs_target {
         return Ok(table.into_features());
     }
@@ -68,22 +90,26 @@ fn read_rows(
         return Ok(table.into_dataset(target));
     }
     let wanted = if needs_target {
-        format!("{} ({input} features and a target)", input + 1)
+        format!("{} ({input} {what} and a target)", input + 1)
     } else {
-        format!(
-            "{input} (features) or {} (features and a target)",
-            input + 1
-        )
+        format!("{input} ({what}) or {} ({what} and a target)", input + 1)
     };
     Err(user_error!(
-        "{shown}: has {} columns, the network takes {input} features, so expected {wanted}",
+        "{shown}: has {} columns, the network takes {input} {what}, so expected {wanted}",
         table.columns
     ))
 }
 
 impl Loaded {
-    /// One prediction per row of `data`, after the training's standardisation.
-    fn predict(&self, mut data: Dataset) -> Vec<f32> {
+    /// The network's output per row of `data` (a logit under `bce`), after
+    /// the training's engineered inputs and standardisation.
+    fn predict(&self, data: Dataset) -> Vec<f32> {
+        let config = &self.checkpoint.config;
+        let mut data = if config.data.kind.is_plane() {
+            engineer(&data, &config.data.inputs())
+        } else {
+            data
+        };
         if let Some(standardizer) = &self.checkpoint.state.standardizer {
             standardizer.apply(&mut data);
         }
@@ -94,6 +120,11 @@ impl Loaded {
         );
         model::host_values(self.model.forward(x))
     }
+}
+
+/// The logistic function: a `bce` network's logit as a probability.
+fn sigmoid(logit: f32) -> f32 {
+    1.0 / (1.0 + (-logit).exp())
 }
 
 /// Loads the network and reads the rows it is to score.
@@ -122,10 +153,22 @@ pub fn predict(args: &PredictArgs) -> anyhow::Result<()> {
     }
     let (loaded, data) = load_with_rows(&args.source, false)?;
     let predictions = loaded.predict(data);
+    let config = &loaded.checkpoint.config;
+    let bce = config.training.loss == LossKind::Bce;
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["prediction"])?;
-    for prediction in &predictions {
-        writer.write_record([prediction.to_string()])?;
+    match (bce, config.is_classification()) {
+        (true, _) => writer.write_record(["probability", "class"])?,
+        (false, true) => writer.write_record(["prediction", "class"])?,
+        (false, false) => writer.write_record(["prediction"])?,
+    }
+    let threshold = config.training.loss.threshold();
+    for &output in &predictions {
+        let class = u8::from(f64::from(output) > threshold).to_string();
+        match (bce, config.is_classification()) {
+            (true, _) => writer.write_record([sigmoid(output).to_string(), class])?,
+            (false, true) => writer.write_record([output.to_string(), class])?,
+            (false, false) => writer.write_record([output.to_string()])?,
+        }
     }
     let text = writer.into_inner()?;
     match &args.output {
@@ -146,7 +189,28 @@ pub fn predict(args: &PredictArgs) -> anyhow::Result<()> {
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let (loaded, data) = load_with_rows(&args.source, true)?;
     let targets = data.y.clone();
-    let scores = score(&loaded.predict(data), &targets);
+    let outputs = loaded.predict(data);
+    let config = &loaded.checkpoint.config;
+    if config.is_classification() {
+        let threshold = config.training.loss.threshold();
+        let accuracy = accuracy_of(&outputs, &targets, threshold);
+        let (name, loss) = match config.training.loss {
+            LossKind::Bce => ("bce", bce_of_logits(&outputs, &targets)),
+            LossKind::Mse => ("mse", score(&outputs, &targets).mse),
+        };
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({"rows": targets.len(), name: loss, "accuracy": accuracy})
+            );
+        } else {
+            println!("rows      {}", targets.len());
+            println!("{:<9} {loss:.6}", name.to_uppercase());
+            println!("accuracy  {:.2}%", accuracy * 100.0);
+        }
+        return Ok(());
+    }
+    let scores = score(&outputs, &targets);
     if args.json {
         println!(
             "{}",

@@ -10,6 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::UserError;
 
+mod data;
+
+pub use self::data::{
+    DEFAULT_FEATURES, DataConfig, DataKind, FunctionKind, InputFeature, MAX_PLAYGROUND_NOISE,
+    TargetColumn,
+};
+
 /// Everything a run needs, as written to `config.toml` beside its outputs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -24,65 +31,6 @@ pub struct RunConfig {
     pub training: TrainingConfig,
     /// Adam's constants.
     pub optimizer: OptimizerConfig,
-}
-
-/// The kind of data set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DataKind {
-    /// The seed's data: X and y drawn independently from N(0, 1).
-    Noise,
-    /// Friedman's #1 regression benchmark (five informative features).
-    Friedman1,
-    /// `y = w.x + b + noise` with seeded `w`, `b`.
-    Linear,
-    /// A user's CSV file.
-    Csv,
-}
-
-/// The target column of a CSV file: a header name or a 0-based index.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum TargetColumn {
-    /// 0-based column index.
-    Index(usize),
-    /// Column name from the header row.
-    Name(String),
-}
-
-impl fmt::Display for TargetColumn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TargetColumn::Index(index) => write!(f, "{index}"),
-            TargetColumn::Name(name) => write!(f, "{name}"),
-        }
-    }
-}
-
-/// `[data]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DataConfig {
-    /// `noise`, `friedman1`, `linear` or `csv`.
-    pub kind: DataKind,
-    /// Rows to generate (ignored for `csv`).
-    pub samples: usize,
-    /// Features to generate (ignored for `csv`, where the file decides).
-    pub features: usize,
-    /// Standard deviation of the additive noise of `friedman1` and `linear`.
-    pub noise_std: f64,
-    /// Fraction of rows, taken from the end, held out for validation.
-    pub validation_fraction: f64,
-    /// Standardise features with the training part's mean and deviation.
-    pub standardize: bool,
-    /// The CSV file (`kind = "csv"`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<PathBuf>,
-    /// The CSV target column (`kind = "csv"`); the last column when absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<TargetColumn>,
-    /// Whether the CSV file's first row is a header.
-    pub header: bool,
 }
 
 /// `[model]`.
@@ -116,6 +64,39 @@ pub struct TrainingConfig {
     /// Float type of the weights and data: `float32` (as the seed) or
     /// `float64` (to show that a difference is rounding).
     pub precision: Precision,
+    /// What the optimiser minimises: `mse` (the seed) or `bce` (0/1 labels).
+    pub loss: LossKind,
+}
+
+/// The training loss.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossKind {
+    /// Mean squared error, as `nn.MSELoss()`.
+    #[default]
+    Mse,
+    /// Binary cross-entropy on the network's one output taken as a logit,
+    /// as `nn.BCEWithLogitsLoss()`; the targets must be 0 or 1.
+    Bce,
+}
+
+impl LossKind {
+    /// Its name in configs and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            LossKind::Mse => "mse",
+            LossKind::Bce => "bce",
+        }
+    }
+
+    /// The decision threshold on the network's output: a logit's 0 for
+    /// `bce`, the midpoint 0.5 between the labels for `mse`.
+    pub fn threshold(self) -> f64 {
+        match self {
+            LossKind::Mse => 0.5,
+            LossKind::Bce => 0.0,
+        }
+    }
 }
 
 /// The float type training runs in.
@@ -177,22 +158,6 @@ pub struct OptimizerConfig {
     pub epsilon: f64,
 }
 
-impl Default for DataConfig {
-    fn default() -> Self {
-        Self {
-            kind: DataKind::Noise,
-            samples: 100,
-            features: 10,
-            noise_std: 1.0,
-            validation_fraction: 0.0,
-            standardize: false,
-            path: None,
-            target: None,
-            header: true,
-        }
-    }
-}
-
 impl Default for ModelConfig {
     fn default() -> Self {
         Self {
@@ -213,6 +178,7 @@ impl Default for TrainingConfig {
             diagnostics: false,
             checkpoint_every: 10,
             precision: Precision::Float32,
+            loss: LossKind::Mse,
         }
     }
 }
@@ -271,7 +237,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(key: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(key: &'static str, message: impl Into<String>) -> Self {
         Self {
             key,
             message: message.into(),
@@ -340,6 +306,12 @@ impl RunConfig {
         toml::to_string_pretty(self).expect("a validated RunConfig always serialises")
     }
 
+    /// Whether the targets are 0/1 class labels, so that runs report
+    /// accuracy: a 2-D set, or a `bce` run (whose targets are checked).
+    pub fn is_classification(&self) -> bool {
+        self.data.has_labels() || self.training.loss == LossKind::Bce
+    }
+
     /// Layer boundary sizes: input, hidden..., output.
     pub fn layer_sizes(&self) -> Vec<usize> {
         let mut sizes = Vec::with_capacity(self.model.hidden.len() + 2);
@@ -394,50 +366,7 @@ impl RunConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_integers()?;
         let data = &self.data;
-        if data.kind != DataKind::Csv {
-            if data.samples == 0 {
-                return Err(ConfigError::new(
-                    "data.samples",
-                    "must be at least 1 (got 0)",
-                ));
-            }
-            if data.features == 0 {
-                return Err(ConfigError::new(
-                    "data.features",
-                    "must be at least 1 (got 0)",
-                ));
-            }
-        }
-        if data.kind == DataKind::Friedman1 && data.features < 5 {
-            return Err(ConfigError::new(
-                "data.features",
-                format!(
-                    "friedman1 needs at least 5 features (got {})",
-                    data.features
-                ),
-            ));
-        }
-        if data.kind == DataKind::Csv && data.path.is_none() {
-            return Err(ConfigError::new(
-                "data.path",
-                "is required when data.kind = \"csv\"",
-            ));
-        }
-        if !as_f32(data.noise_std).is_finite() || data.noise_std < 0.0 {
-            return Err(ConfigError::new(
-                "data.noise_std",
-                format!(
-                    "must be >= 0 and finite in float32 (got {})",
-                    shown(data.noise_std)
-                ),
-            ));
-        }
-        if !(0.0..1.0).contains(&data.validation_fraction) {
-            return Err(ConfigError::new(
-                "data.validation_fraction",
-                format!("must be in [0, 1) (got {})", data.validation_fraction),
-            ));
-        }
+        data.validate()?;
         let model = &self.model;
         if model.input == 0 {
             return Err(ConfigError::new(
@@ -452,9 +381,13 @@ impl RunConfig {
             ));
         }
         if model.output != 1 {
+            let why = match self.training.loss {
+                LossKind::Mse => "the target is one column",
+                LossKind::Bce => "training.loss = \"bce\" takes one logit",
+            };
             return Err(ConfigError::new(
                 "model.output",
-                format!("must be 1: the target is one column (got {})", model.output),
+                format!("must be 1: {why} (got {})", model.output),
             ));
         }
         if model.hidden.is_empty() {
@@ -472,13 +405,20 @@ impl RunConfig {
                 ),
             ));
         }
-        if data.kind != DataKind::Csv && model.input != data.features {
+        if let Some(width) = data.input_width()
+            && model.input != width
+        {
+            let source = if data.kind.is_plane() {
+                let names: Vec<&str> = data.inputs().iter().map(|i| i.name()).collect();
+                format!("data.inputs has {width} ({})", names.join(", "))
+            } else if data.kind == DataKind::Function {
+                "data.kind = \"function\" has 1 (x)".to_string()
+            } else {
+                format!("the data has {width} features (data.features)")
+            };
             return Err(ConfigError::new(
                 "model.input",
-                format!(
-                    "is {} but the data has {} features (data.features)",
-                    model.input, data.features
-                ),
+                format!("is {} but {source}", model.input),
             ));
         }
         let training = &self.training;
@@ -500,6 +440,16 @@ impl RunConfig {
                 format!(
                     "must be > 0 and finite in float32 (got {})",
                     shown(training.lr)
+                ),
+            ));
+        }
+        if training.loss == LossKind::Bce && !data.has_labels() && data.kind != DataKind::Csv {
+            return Err(ConfigError::new(
+                "training.loss",
+                format!(
+                    "bce needs 0/1 labels, but data.kind = \"{}\" has real-valued targets \
+                         (use mse, or a 2-D set such as circle)",
+                    data.kind
                 ),
             ));
         }
@@ -540,7 +490,10 @@ impl RunConfig {
         let integers = [
             ("seed", self.seed),
             ("data.samples", self.data.samples as u64),
-            ("data.features", self.data.features as u64),
+            (
+                "data.features",
+                self.data.features.unwrap_or(DEFAULT_FEATURES) as u64,
+            ),
             ("model.input", self.model.input as u64),
             ("model.hidden", hidden_max as u64),
             ("model.output", self.model.output as u64),
@@ -729,5 +682,92 @@ mod tests {
             assert_eq!(config.validate().unwrap_err().key, key);
         }
         assert!(RunConfig::default().validate().is_ok());
+    }
+
+    /// A valid 2-D config: circle, inputs x1, x2.
+    fn circle() -> RunConfig {
+        let mut config = RunConfig::default();
+        config.data.kind = DataKind::Circle;
+        config.data.features = None;
+        config.data.noise_std = None;
+        config.model.input = 2;
+        config.training.loss = LossKind::Bce;
+        config
+    }
+
+    #[test]
+    fn playground_keys_are_checked_against_the_kind() {
+        assert!(circle().validate().is_ok());
+        type Breaker = fn(&mut RunConfig);
+        let cases: Vec<(&str, &str, Breaker)> = vec![
+            ("data.features", "does not apply", |c| {
+                c.data.features = Some(2)
+            }),
+            ("data.noise_std", "at most 1", |c| {
+                c.data.noise_std = Some(2.0)
+            }),
+            ("data.inputs", "needs at least one", |c| {
+                c.data.inputs = Some(vec![])
+            }),
+            ("data.inputs", "listed twice", |c| {
+                c.data.inputs = Some(vec![InputFeature::X1, InputFeature::X1])
+            }),
+            ("model.input", "data.inputs has 3 (x1, x2, x1^2)", |c| {
+                c.data.inputs = Some(vec![
+                    InputFeature::X1,
+                    InputFeature::X2,
+                    InputFeature::X1Squared,
+                ])
+            }),
+            ("data.function", "only `function`", |c| {
+                c.data.function = Some(FunctionKind::Sin)
+            }),
+            ("data.function", "is required", |c| {
+                c.data.kind = DataKind::Function;
+                c.training.loss = LossKind::Mse;
+                c.model.input = 1;
+            }),
+            ("training.loss", "needs 0/1 labels", |c| {
+                c.data.kind = DataKind::Function;
+                c.data.function = Some(FunctionKind::Abs);
+                c.model.input = 1;
+            }),
+            ("model.output", "takes one logit", |c| c.model.output = 2),
+            ("data.inputs", "only the 2-D sets", |c| {
+                c.data.kind = DataKind::Linear;
+                c.training.loss = LossKind::Mse;
+                c.data.inputs = Some(vec![InputFeature::X1]);
+            }),
+        ];
+        for (key, words, break_it) in cases {
+            let mut config = circle();
+            break_it(&mut config);
+            let error = config.validate().unwrap_err();
+            assert_eq!(error.key, key, "{}", error.message);
+            assert!(error.message.contains(words), "{key}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn unknown_function_and_input_names_are_errors_naming_the_key() {
+        let err = RunConfig::from_toml(
+            "[data]\nkind = \"function\"\nfunction = \"cos\"\n",
+            "f.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("f.toml:3: key `data.function`"), "{err}");
+        let err = RunConfig::from_toml("[data]\ninputs = [\"x1\", \"x3\"]\n", "f.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key `data.inputs"), "{err}");
+        assert!(err.contains("x3"), "{err}");
+        // A 2-D config reads back as written, without the keys it does not use.
+        let text = circle().to_toml();
+        assert!(
+            !text.contains("features") && !text.contains("noise_std"),
+            "{text}"
+        );
+        assert_eq!(RunConfig::from_toml(&text, "x").unwrap(), circle());
     }
 }

@@ -1,7 +1,9 @@
 //! SVG charts with plotters: loss curves (log scale) with optional dashed
-//! reference lines.
+//! reference lines; decision surfaces and 1-D fits in [`surface`].
 
 use plotters::prelude::*;
+
+pub mod surface;
 
 /// One named line of `(x, y)` points.
 #[derive(Clone, Debug)]
@@ -73,16 +75,29 @@ pub fn panels_svg(
     columns: usize,
     panel_size: (u32, u32),
 ) -> anyhow::Result<String> {
-    let columns = columns.clamp(1, panels.len().max(1));
-    let rows = panels.len().div_ceil(columns).max(1);
+    grid_svg(panels.len(), columns, panel_size, |area, index| {
+        draw_line_chart(area, &panels[index])
+    })
+}
+
+/// An SVG document of `count` panels in a grid of `columns`, each drawn by
+/// `draw(area, index)`.
+pub fn grid_svg(
+    count: usize,
+    columns: usize,
+    panel_size: (u32, u32),
+    draw: impl Fn(&DrawingArea<SVGBackend, plotters::coord::Shift>, usize) -> anyhow::Result<()>,
+) -> anyhow::Result<String> {
+    let columns = columns.clamp(1, count.max(1));
+    let rows = count.div_ceil(columns).max(1);
     let size = (panel_size.0 * columns as u32, panel_size.1 * rows as u32);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
         let areas = root.split_evenly((rows, columns));
-        for (area, panel) in areas.iter().zip(panels) {
-            draw_line_chart(area, panel)?;
+        for (index, area) in areas.iter().take(count).enumerate() {
+            draw(area, index)?;
         }
         root.present().map_err(plot_error)?;
     }
@@ -214,6 +229,6 @@ where
     Ok(())
 }
 
-fn plot_error<E: std::fmt::Debug>(error: E) -> anyhow::Error {
+pub(crate) fn plot_error<E: std::fmt::Debug>(error: E) -> anyhow::Error {
     anyhow::anyhow!("drawing the chart failed: {error:?}")
 }

@@ -1,0 +1,228 @@
+//! What a trained network computes over its input space: its output on a
+//! grid covering a 2-D set (the decision surface), its curve over a 1-D
+//! function's range, and how many linear pieces that curve has.
+//!
+//! Networks are evaluated in float64 on a CPU backend (when the build has
+//! one), so a slope change found between neighbouring grid points is the
+//! network's, not float32 rounding.
+
+use burn::tensor::{DType, Device, Tensor, TensorData};
+use model::{Activation, LayerWeights, Mlp};
+
+use crate::backend::cpu_device;
+use crate::config::{DataKind, InputFeature, LossKind, RunConfig};
+use crate::data::{Dataset, Standardizer, playground::FUNCTION_RANGE};
+
+/// Grid points per axis of a decision surface.
+pub const SURFACE_RESOLUTION: usize = 101;
+/// Grid points of a 1-D fit.
+pub const CURVE_POINTS: usize = 1001;
+/// A slope change counts as a kink when it is larger than this share of the
+/// largest slope magnitude on the grid.
+pub const KINK_TOLERANCE: f64 = 1e-3;
+
+/// A trained network ready to be evaluated on raw points (`x1, x2` for a
+/// 2-D set, `x` for a function): engineered inputs and standardisation are
+/// applied as in training, and a `bce` network's logit becomes a probability.
+pub struct TrainedNetwork {
+    model: Mlp,
+    device: Device,
+    dtype: DType,
+    inputs: Option<Vec<InputFeature>>,
+    standardizer: Option<Standardizer>,
+    loss: LossKind,
+}
+
+impl TrainedNetwork {
+    /// The network of `config` with `weights`, trained on data standardised by `standardizer`.
+    pub fn new(
+        config: &RunConfig,
+        activation: Activation,
+        weights: &[LayerWeights],
+        standardizer: Option<Standardizer>,
+        fallback: &Device,
+    ) -> anyhow::Result<Self> {
+        let (device, dtype) = match cpu_device() {
+            Some(device) => (device, DType::F64),
+            None => (fallback.clone(), DType::F32),
+        };
+        let model = Mlp::from_weights_as(weights, activation, &device, dtype)?;
+        Ok(Self {
+            model,
+            device,
+            dtype,
+            inputs: config.data.kind.is_plane().then(|| config.data.inputs()),
+            standardizer,
+            loss: config.training.loss,
+        })
+    }
+
+    /// The network's output for each raw point (`points` holds
+    /// `features` values per point): a probability for `bce`, the raw
+    /// output for `mse`.
+    pub fn outputs(&self, points: &[f64], features: usize) -> Vec<f64> {
+        let rows = points.len() / features;
+        let mut x: Vec<f64> = match &self.inputs {
+            Some(inputs) => points
+                .chunks_exact(features)
+                .flat_map(|p| inputs.iter().map(move |input| input.eval(p[0], p[1])))
+                .collect(),
+            None => points.to_vec(),
+        };
+        let width = x.len() / rows.max(1);
+        if let Some(standardizer) = &self.standardizer {
+            for (index, value) in x.iter_mut().enumerate() {
+                let column = index % width;
+                *value = (*value - standardizer.mean[column]) * standardizer.scale[column];
+            }
+        }
+        let input = Tensor::<2>::from_data(TensorData::new(x, [rows, width]), &self.device)
+            .cast(self.dtype);
+        let output = self.model.forward(input);
+        let output = match self.loss {
+            LossKind::Mse => output,
+            LossKind::Bce => burn::tensor::activation::sigmoid(output),
+        };
+        model::host_values::<f64, 2>(output)
+    }
+
+    /// Whether the outputs are probabilities (a `bce` network).
+    pub fn gives_probabilities(&self) -> bool {
+        self.loss == LossKind::Bce
+    }
+}
+
+/// A network's output on a regular grid over the plane.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Surface {
+    /// Grid coordinates along x1, increasing.
+    pub x1: Vec<f64>,
+    /// Grid coordinates along x2, increasing.
+    pub x2: Vec<f64>,
+    /// `values[j * x1.len() + i]` is the output at `(x1[i], x2[j])`.
+    pub values: Vec<f64>,
+}
+
+/// The box around `points` (2 features each) with a margin of 10% per side.
+pub fn bounds(points: &Dataset) -> [(f64, f64); 2] {
+    [0, 1].map(|column| {
+        let values = (0..points.rows()).map(|row| f64::from(points.row(row)[column]));
+        let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        let margin = ((high - low) * 0.1).max(1e-3);
+        (low - margin, high + margin)
+    })
+}
+
+/// Evenly spaced values from `low` to `high`, both included.
+fn linspace((low, high): (f64, f64), count: usize) -> Vec<f64> {
+    let step = (high - low) / (count - 1) as f64;
+    (0..count).map(|i| low + step * i as f64).collect()
+}
+
+/// The network's output over `bounds` at `resolution` points per axis.
+pub fn surface(network: &TrainedNetwork, bounds: [(f64, f64); 2], resolution: usize) -> Surface {
+    let x1 = linspace(bounds[0], resolution);
+    let x2 = linspace(bounds[1], resolution);
+    let points: Vec<f64> = x2
+        .iter()
+        .flat_map(|&b| x1.iter().flat_map(move |&a| [a, b]))
+        .collect();
+    let values = network.outputs(&points, 2);
+    Surface { x1, x2, values }
+}
+
+/// The network's curve over a function's x range, as `(x, output)` points.
+pub fn curve(network: &TrainedNetwork, points: usize) -> Vec<(f64, f64)> {
+    let xs = linspace(FUNCTION_RANGE, points);
+    let outputs = network.outputs(&xs, 1);
+    xs.into_iter().zip(outputs).collect()
+}
+
+/// Linear pieces of a sampled curve: one plus the kinks, where a kink is a
+/// slope change between neighbouring grid intervals larger than
+/// [`KINK_TOLERANCE`] times the largest slope magnitude. A kink that falls
+/// inside a grid interval changes the slope on both of its sides; the two
+/// neighbouring changes count once. A straight line has 1 piece; a smooth
+/// curve has as many as the grid resolves.
+pub fn linear_pieces(curve: &[(f64, f64)]) -> usize {
+    let slopes: Vec<f64> = curve
+        .windows(2)
+        .map(|w| (w[1].1 - w[0].1) / (w[1].0 - w[0].0))
+        .collect();
+    let steepest = slopes.iter().fold(0.0f64, |m, s| m.max(s.abs()));
+    if steepest < 1e-12 {
+        return 1;
+    }
+    let tolerance = KINK_TOLERANCE * steepest;
+    let mut pieces = 1;
+    let mut index = 1;
+    while index < slopes.len() {
+        if (slopes[index] - slopes[index - 1]).abs() > tolerance {
+            pieces += 1;
+            index += 2;
+        } else {
+            index += 1;
+        }
+    }
+    pieces
+}
+
+/// Whether `kind` gets a surface (2-D sets) or a curve (functions).
+pub fn has_picture(kind: DataKind) -> bool {
+    kind.is_plane() || kind == DataKind::Function
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sampled(f: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
+        linspace(FUNCTION_RANGE, CURVE_POINTS)
+            .into_iter()
+            .map(|x| (x, f(x)))
+            .collect()
+    }
+
+    #[test]
+    fn pieces_count_the_kinks_of_piecewise_linear_curves() {
+        assert_eq!(linear_pieces(&sampled(|x| 0.3 * x - 2.0)), 1);
+        assert_eq!(linear_pieces(&sampled(|_| 4.0)), 1);
+        // A kink on a grid point and one inside an interval count once each.
+        assert_eq!(linear_pieces(&sampled(|x| x.abs())), 2);
+        assert_eq!(linear_pieces(&sampled(|x| (x - 0.123).max(0.0))), 2);
+        let three_kinks = |x: f64| (x + 1.0).max(0.0) - 2.0 * x.max(0.0) + (x - 1.5).max(0.0);
+        assert_eq!(linear_pieces(&sampled(three_kinks)), 4);
+        // A smooth curve resolves into many pieces.
+        assert!(linear_pieces(&sampled(f64::sin)) > 100);
+    }
+
+    #[test]
+    fn a_linear_network_draws_one_piece_and_a_relu_one_several() {
+        let config = RunConfig::default();
+        let weights = [
+            LayerWeights {
+                d_input: 1,
+                d_output: 3,
+                weight: vec![1.0, -1.0, 0.5],
+                bias: vec![0.0, 0.5, -1.0],
+            },
+            LayerWeights {
+                d_input: 3,
+                d_output: 1,
+                weight: vec![1.0, 2.0, -3.0],
+                bias: vec![0.1],
+            },
+        ];
+        let device = cpu_device().expect("the tests build a CPU backend");
+        let pieces = |activation| {
+            let network =
+                TrainedNetwork::new(&config, activation, &weights, None, &device).unwrap();
+            linear_pieces(&curve(&network, CURVE_POINTS))
+        };
+        assert_eq!(pieces(Activation::Identity), 1);
+        // Kinks at x = 0, 0.5 and 2: four pieces.
+        assert_eq!(pieces(Activation::Relu), 4);
+    }
+}

@@ -1,0 +1,240 @@
+//! Playground data end to end: 2-D classification and 1-D fits through
+//! `compare`, `train`, `plot surface`, `predict` and `eval`, and the
+//! one-line errors of their config keys.
+
+use std::fs;
+use std::path::Path;
+
+use crate::common::{
+    csv_column, csv_column_text, path_str, repo_root, svg_texts, train_ok, user_error,
+};
+
+fn config(name: &str) -> String {
+    repo_root().join("config").join(name).display().to_string()
+}
+
+/// The panel titles of a surface/fit figure: texts that start with an activation name.
+fn panel_titles(svg_path: &Path, activations: &[&str]) -> Vec<String> {
+    let svg = fs::read_to_string(svg_path).unwrap();
+    svg_texts(&svg)
+        .into_iter()
+        .filter(|text| {
+            activations
+                .iter()
+                .any(|a| text.starts_with(&format!("{a}:")))
+        })
+        .collect()
+}
+
+#[test]
+fn compare_on_circle_reports_accuracy_and_draws_one_surface_per_activation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("circle");
+    let output = train_ok([
+        "compare",
+        "--config",
+        &config("circle.toml"),
+        "--activations",
+        "identity,relu",
+        "--epochs",
+        "30",
+        "--out",
+        path_str(&out),
+    ]);
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("val acc"), "{table}");
+    let summary = out.join("summary.csv");
+    let names = csv_column_text(&summary, "activation");
+    let accuracy = csv_column(&summary, "val_accuracy");
+    assert_eq!(names[..2], ["identity", "relu"]);
+    // The ring around the disc: no straight line gets far past the majority.
+    assert!(accuracy[0] <= 0.7, "identity {}", accuracy[0]);
+    assert!(accuracy[1] >= 0.9, "relu {}", accuracy[1]);
+    let titles = panel_titles(&out.join("surfaces.svg"), &["identity", "relu"]);
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(titles[0].contains("val accuracy"), "{titles:?}");
+    let png = fs::read(out.join("surfaces.png")).unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+    let metrics = csv_column_text(&out.join("compare.csv"), "val_accuracy");
+    assert!(metrics.iter().all(|cell| !cell.is_empty()));
+}
+
+#[test]
+fn compare_on_a_sine_counts_linear_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sine");
+    train_ok([
+        "compare",
+        "--config",
+        &config("sine.toml"),
+        "--activations",
+        "identity,relu",
+        "--epochs",
+        "40",
+        "--out",
+        path_str(&out),
+    ]);
+    let summary = out.join("summary.csv");
+    let names = csv_column_text(&summary, "activation");
+    let pieces = csv_column(&summary, "linear_pieces");
+    assert_eq!(names[..2], ["identity", "relu"]);
+    assert_eq!(pieces[0], 1.0, "identity draws one straight line");
+    assert!(pieces[1] > 1.0, "relu: {pieces:?}");
+    assert_eq!(pieces[2], 1.0, "least squares is a line");
+    let titles = panel_titles(&out.join("fits.svg"), &["identity", "relu"]);
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(titles[0].ends_with("1 linear pieces"), "{titles:?}");
+    assert!(out.join("fits.png").exists());
+}
+
+#[test]
+fn a_circle_run_draws_its_surface_and_predicts_classes_from_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    train_ok([
+        "--config",
+        &config("circle.toml"),
+        "--epochs",
+        "25",
+        "--quiet",
+        "--out",
+        path_str(&run),
+    ]);
+    let metrics = run.join("metrics.csv");
+    assert!(csv_column(&metrics, "val_accuracy").last().unwrap() >= &0.9);
+    train_ok(["plot", "run", path_str(&run)]);
+    let texts = svg_texts(&fs::read_to_string(run.join("run.svg")).unwrap());
+    assert!(texts.contains(&"Accuracy".to_string()), "{texts:?}");
+
+    train_ok(["plot", "surface", path_str(&run)]);
+    let svg = fs::read_to_string(run.join("surface.svg")).unwrap();
+    let titles: Vec<String> = svg_texts(&svg)
+        .into_iter()
+        .filter(|t| t.starts_with("relu, bce loss"))
+        .collect();
+    assert_eq!(titles.len(), 1, "one panel");
+    assert!(run.join("surface.png").exists());
+
+    // Points, not engineered inputs: the centre is the disc, a far corner the ring.
+    let points = dir.path().join("points.csv");
+    fs::write(
+        &points,
+        "x1,x2,label\n0.0,0.05,1\n0.85,0.0,0\n-0.1,-0.1,1\n0.0,-0.9,0\n",
+    )
+    .unwrap();
+    let output = train_ok([
+        "predict",
+        "--model",
+        path_str(&run),
+        "--input",
+        path_str(&points),
+    ]);
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "probability,class", "{text}");
+    let classes: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(classes, ["1", "0", "1", "0"], "{text}");
+    for line in &lines[1..] {
+        let p: f64 = line.split(',').next().unwrap().parse().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{text}");
+    }
+    let output = train_ok([
+        "eval",
+        "--model",
+        path_str(&run),
+        "--input",
+        path_str(&points),
+        "--json",
+    ]);
+    let scores: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(scores["rows"], 4);
+    assert_eq!(scores["accuracy"], 1.0, "{scores}");
+    assert!(scores["bce"].as_f64().unwrap() > 0.0, "{scores}");
+}
+
+#[test]
+fn playground_mistakes_are_one_line_errors_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let cases = [
+        (
+            write(
+                "features.toml",
+                "[data]\nkind = \"circle\"\nfeatures = 2\n[model]\ninput = 2\n",
+            ),
+            "key `data.features`: does not apply to data.kind = \"circle\"",
+        ),
+        (
+            write(
+                "function.toml",
+                "[data]\nkind = \"function\"\nfunction = \"cosh\"\n",
+            ),
+            ":3: key `data.function`: unknown variant `cosh`",
+        ),
+        (
+            write(
+                "input.toml",
+                "[data]\nkind = \"xor\"\ninputs = [\"x1\", \"x1^3\"]\n",
+            ),
+            "key `data.inputs",
+        ),
+        (
+            write(
+                "noise.toml",
+                "[data]\nkind = \"moons\"\nnoise_std = 5.0\n[model]\ninput = 2\n",
+            ),
+            "key `data.noise_std`: must be at most 1",
+        ),
+        (
+            write("bce.toml", "[training]\nloss = \"bce\"\n"),
+            "key `training.loss`: bce needs 0/1 labels, but data.kind = \"noise\"",
+        ),
+        (
+            write(
+                "width.toml",
+                "[data]\nkind = \"circle\"\ninputs = [\"x1^2\", \"x2^2\", \"x1*x2\"]\n[model]\ninput = 2\n",
+            ),
+            "key `model.input`: is 2 but data.inputs has 3 (x1^2, x2^2, x1*x2)",
+        ),
+        (
+            write(
+                "output.toml",
+                "[data]\nkind = \"circle\"\n[model]\ninput = 2\noutput = 3\n[training]\nloss = \"bce\"\n",
+            ),
+            "key `model.output`: must be 1: training.loss = \"bce\" takes one logit (got 3)",
+        ),
+    ];
+    for (path, expected) in &cases {
+        let error = user_error(&["--config", path, "--epochs", "1"]);
+        assert!(error.starts_with(path.as_str()), "{error}");
+        assert!(error.contains(expected), "{path}: {error}");
+    }
+    // bce on a CSV file's real-valued target: checked when the file is read.
+    let csv = write("data.csv", "a,y\n1,0\n2,0.5\n");
+    let bce_csv = write(
+        "bce_csv.toml",
+        &format!(
+            "[data]\nkind = \"csv\"\npath = \"{csv}\"\n[model]\ninput = 1\n[training]\nloss = \"bce\"\n"
+        ),
+    );
+    let error = user_error(&["--config", &bce_csv, "--epochs", "1"]);
+    assert_eq!(
+        error,
+        format!("training.loss = \"bce\" needs 0/1 targets, but data row 2 of {csv} has 0.5")
+    );
+    // A surface needs 2-D or function data.
+    let run = dir.path().join("noise-run");
+    train_ok(["--epochs", "1", "--quiet", "--out", path_str(&run)]);
+    let error = user_error(&["plot", "surface", path_str(&run)]);
+    assert!(
+        error.contains("data.kind = \"noise\" has no surface"),
+        "{error}"
+    );
+}
