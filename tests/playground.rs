@@ -85,6 +85,25 @@ fn compare_on_a_sine_counts_linear_pieces() {
     assert_eq!(titles.len(), 2, "{titles:?}");
     assert!(titles[0].ends_with("1 linear pieces"), "{titles:?}");
     assert!(out.join("fits.png").exists());
+
+    // One function run: `plot surface` draws its fit and counts its pieces.
+    let run = dir.path().join("run");
+    train_ok([
+        "--config",
+        &config("sine.toml"),
+        "--activation",
+        "identity",
+        "--epochs",
+        "5",
+        "--quiet",
+        "--out",
+        path_str(&run),
+    ]);
+    let output = train_ok(["plot", "surface", path_str(&run)]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("linear pieces of the fit: 1\n"), "{stdout}");
+    let texts = svg_texts(&fs::read_to_string(run.join("fit.svg")).unwrap());
+    assert!(texts.contains(&"true function".to_string()), "{texts:?}");
 }
 
 #[test]

@@ -73,5 +73,13 @@ pub fn epoch_line(record: &EpochRecord, epochs: usize) -> String {
     if let Some(val_loss) = record.val_loss {
         line.push_str(&format!(", Val loss: {val_loss:.6}"));
     }
+    if let Some(accuracy) = record.val_accuracy.or(record.train_accuracy) {
+        let part = if record.val_accuracy.is_some() {
+            "Val"
+        } else {
+            "Train"
+        };
+        line.push_str(&format!(", {part} accuracy: {:.1}%", accuracy * 100.0));
+    }
     line
 }

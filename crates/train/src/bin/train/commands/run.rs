@@ -284,6 +284,12 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
     if let Some(val_loss) = last.val_loss {
         println!("  val loss       {val_loss:.6}");
     }
+    if let Some(accuracy) = last.train_accuracy {
+        println!("  train accuracy {:.2}%", accuracy * 100.0);
+    }
+    if let Some(accuracy) = last.val_accuracy {
+        println!("  val accuracy   {:.2}%", accuracy * 100.0);
+    }
     println!(
         "  training loop  {:.3} s, {} steps, {:.0} steps/s",
         loop_seconds,
