@@ -3,13 +3,16 @@
 
 use std::fs;
 
-use crate::common::{polyline_lengths, svg_texts, train_ok};
+use crate::common::{
+    csv_column, csv_column_text, path_str, polyline_lengths, svg_texts, train_fails, train_ok,
+};
 use model::Activation;
 use train::backend::{Backend, BackendKind};
 use train::config::{DataKind, RunConfig};
 use train::data;
 use train::experiments::collapse::collapse;
 use train::experiments::compare::{OLS_NAME, compare};
+use train::experiments::seeds::{Metric, compare_seeds};
 
 fn tiny_friedman() -> RunConfig {
     let mut config = RunConfig::default();
@@ -147,4 +150,152 @@ fn collapse_json_is_machine_readable() {
     assert_eq!(reports[0]["activation"], "identity");
     assert!(reports[0]["relative_error"].as_f64().unwrap() <= 1e-5);
     assert!(reports[1]["relative_error"].as_f64().unwrap() >= 1e-2);
+}
+
+#[test]
+fn seeds_pair_activations_on_shared_weights_and_draw_their_own_data() {
+    let config = tiny_friedman();
+    let backend = Backend::open(BackendKind::Flex).unwrap();
+    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh];
+    let summary = compare_seeds(&config, &backend, &activations, 3, 1, &|_, _| {}).unwrap();
+    assert_eq!(summary.seeds, [0, 1, 2]);
+    assert_eq!(summary.metric, Metric::ValLoss);
+    for comparison in &summary.comparisons {
+        // Within a seed every activation starts from the same weights...
+        let first = &comparison.runs[0].initial_weights;
+        assert!(
+            comparison
+                .runs
+                .iter()
+                .all(|run| &run.initial_weights == first)
+        );
+    }
+    // ...and each seed has its own.
+    let firsts: Vec<_> = summary
+        .comparisons
+        .iter()
+        .map(|c| &c.runs[0].initial_weights)
+        .collect();
+    assert_ne!(firsts[0], firsts[1]);
+    assert_ne!(firsts[1], firsts[2]);
+    // The rows summarise the seeds' own numbers.
+    let relu_last: Vec<f64> = summary
+        .comparisons
+        .iter()
+        .map(|c| c.runs[1].records.last().unwrap().val_loss.unwrap())
+        .collect();
+    let relu = &summary.rows[1];
+    assert_eq!(relu.name, "relu");
+    let mean = relu_last.iter().sum::<f64>() / 3.0;
+    assert!((relu.last.unwrap().mean - mean).abs() < 1e-12);
+    assert_eq!(relu.vs_reference.as_ref().unwrap().against, "identity");
+    assert!(
+        summary.rows[0].vs_reference.is_none(),
+        "identity is the reference"
+    );
+    assert_eq!(summary.rows.last().unwrap().name, OLS_NAME);
+}
+
+#[test]
+fn compare_with_one_seed_is_todays_compare_and_with_three_writes_the_spread() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = ["compare", "--epochs", "3", "--activations", "identity,relu"];
+    let plain = dir.path().join("plain");
+    let one = dir.path().join("one");
+    let plain_out = train_ok(base.iter().copied().chain(["--out", path_str(&plain)]));
+    let one_out = train_ok(
+        base.iter()
+            .copied()
+            .chain(["--seeds", "1", "--out", path_str(&one)]),
+    );
+    // The table without its seconds (the one column printed with two decimals).
+    let table = |out: &std::process::Output| -> Vec<String> {
+        let seconds = |word: &str| {
+            word.split_once('.').is_some_and(|(whole, decimals)| {
+                decimals.len() == 2 && whole.parse::<u32>().is_ok()
+            })
+        };
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|line| !line.starts_with("wrote"))
+            .map(|line| {
+                let words = line
+                    .split_whitespace()
+                    .map(|w| if seconds(w) { "S" } else { w });
+                words.collect::<Vec<_>>().join(" ")
+            })
+            .collect()
+    };
+    assert_eq!(table(&plain_out), table(&one_out));
+    for column in ["train_loss", "grad_norm_l1"] {
+        assert_eq!(
+            csv_column_text(&plain.join("summary.csv"), column),
+            csv_column_text(&one.join("summary.csv"), column)
+        );
+    }
+
+    let three = dir.path().join("three");
+    let output = train_ok(
+        base.iter()
+            .copied()
+            .chain(["--seeds", "3", "--out", path_str(&three)]),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("3 seeds (0..=2); train_loss per activation"),
+        "{stdout}"
+    );
+    let summary = three.join("summary.csv");
+    assert_eq!(csv_column(&summary, "runs"), [3.0, 3.0, 3.0]);
+    let win_rate = csv_column_text(&summary, "vs_reference_win_rate");
+    assert_eq!(win_rate[0], "", "identity is the reference");
+    let relu_win: f64 = win_rate[1].parse().unwrap();
+    assert!((0.0..=1.0).contains(&relu_win));
+    assert_eq!(
+        csv_column_text(&three.join("seeds.csv"), "seed"),
+        ["0", "0", "1", "1", "2", "2"]
+    );
+    let svg = fs::read_to_string(three.join("loss_curves.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let bands = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polygon"))
+        .count();
+    assert_eq!(bands, 2, "one CI band per activation");
+}
+
+#[test]
+fn diverged_seeds_are_counted_and_left_out() {
+    let output = train_fails(
+        3,
+        &[
+            "compare",
+            "--epochs",
+            "2",
+            "--activations",
+            "relu",
+            "--seeds",
+            "2",
+            "--lr",
+            "1e6",
+        ],
+        &[],
+    );
+    assert!(output.contains("diverged"), "{output}");
+    let out = crate::common::train_bin()
+        .args([
+            "compare",
+            "--epochs",
+            "2",
+            "--activations",
+            "relu",
+            "--seeds",
+            "2",
+            "--lr",
+            "1e6",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("(2 diverged, left out)"), "{stdout}");
 }

@@ -119,6 +119,58 @@ pub fn score(predictions: &[f32], targets: &[f32]) -> Scores {
     }
 }
 
+/// Mean, sample standard deviation and 95% confidence interval of the
+/// mean (Student t with n - 1 degrees of freedom) of repeated measurements,
+/// e.g. one per seed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeanCi {
+    /// How many values.
+    pub n: usize,
+    /// Their mean.
+    pub mean: f64,
+    /// Sample standard deviation (n - 1 in the denominator); `None` for one value.
+    pub std: Option<f64>,
+    /// Half the width of the 95% interval around the mean; `None` for one value.
+    pub half_width: Option<f64>,
+}
+
+impl MeanCi {
+    /// Summarises `values`; `None` when there are none.
+    pub fn of(values: &[f64]) -> Option<MeanCi> {
+        use statrs::distribution::{ContinuousCDF, StudentsT};
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        if n == 1 {
+            return Some(MeanCi {
+                n,
+                mean,
+                std: None,
+                half_width: None,
+            });
+        }
+        let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let std = variance.sqrt();
+        let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+            .expect("n - 1 >= 1 degrees of freedom")
+            .inverse_cdf(0.975);
+        Some(MeanCi {
+            n,
+            mean,
+            std: Some(std),
+            half_width: Some(t * std / (n as f64).sqrt()),
+        })
+    }
+
+    /// The interval's ends, when there is one.
+    pub fn interval(&self) -> Option<(f64, f64)> {
+        self.half_width
+            .map(|half| (self.mean - half, self.mean + half))
+    }
+}
+
 /// Median and range of a set of values.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Spread {
@@ -222,6 +274,25 @@ mod tests {
             0.5
         );
         assert_eq!(accuracy_of(&[3.0, -1.0], &[1.0, 0.0], 0.0), 1.0);
+    }
+
+    #[test]
+    fn mean_and_confidence_interval_match_hand_computed_values() {
+        // 2, 4, 6, 8: mean 5, sample variance 20/3, t(0.975, 3) = 3.182446.
+        let summary = MeanCi::of(&[2.0, 4.0, 6.0, 8.0]).unwrap();
+        assert_eq!(summary.n, 4);
+        assert_eq!(summary.mean, 5.0);
+        let std = (20.0f64 / 3.0).sqrt();
+        assert!((summary.std.unwrap() - std).abs() < 1e-12);
+        let half = 3.182_446_305_284_263 * std / 2.0;
+        assert!((summary.half_width.unwrap() - half).abs() < 1e-9);
+        // Two values: t(0.975, 1) = 12.706205.
+        let two = MeanCi::of(&[1.0, 2.0]).unwrap();
+        let half = 12.706_204_736_174_7 * 0.5f64.sqrt() / 2f64.sqrt();
+        assert!((two.half_width.unwrap() - half).abs() < 1e-8);
+        let one = MeanCi::of(&[3.5]).unwrap();
+        assert_eq!((one.mean, one.std, one.interval()), (3.5, None, None));
+        assert_eq!(MeanCi::of(&[]), None);
     }
 
     #[test]

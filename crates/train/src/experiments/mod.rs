@@ -7,4 +7,5 @@ pub mod bench;
 pub mod collapse;
 pub mod compare;
 pub mod ols;
+pub mod seeds;
 pub mod surface;

@@ -5,13 +5,16 @@ use plotters::prelude::*;
 
 pub mod surface;
 
-/// One named line of `(x, y)` points.
-#[derive(Clone, Debug)]
+/// One named line of `(x, y)` points, with an optional shaded band.
+#[derive(Clone, Debug, Default)]
 pub struct Series {
     /// Legend label.
     pub name: String,
     /// Points in x order.
     pub points: Vec<(f64, f64)>,
+    /// `(x, low, high)` in x order, drawn as a translucent band under the
+    /// line (e.g. a 95% confidence interval over seeds); empty for none.
+    pub band: Vec<(f64, f64, f64)>,
 }
 
 /// A horizontal dashed line, e.g. the best linear fit.
@@ -139,6 +142,12 @@ pub fn draw_line_chart<DB: DrawingBackend>(
         .series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
+        .chain(
+            chart
+                .series
+                .iter()
+                .flat_map(|s| s.band.iter().flat_map(|b| [b.1, b.2])),
+        )
         .chain(chart.references.iter().map(|r| r.value))
         .filter(|v| v.is_finite() && (!chart.log_y || *v > 0.0));
     let (mut y_min, mut y_max) = all_y.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
@@ -201,6 +210,33 @@ fn draw_series<'a, DB: DrawingBackend + 'a, Y>(
 where
     Y: Ranged<ValueType = f64>,
 {
+    for (index, series) in chart.series.iter().enumerate() {
+        if series.band.len() > 1 {
+            // On a log axis a band reaching 0 or below is cut at the chart's floor.
+            let floor = if chart.log_y {
+                f64::MIN_POSITIVE
+            } else {
+                f64::NEG_INFINITY
+            };
+            let outline: Vec<(f64, f64)> = series
+                .band
+                .iter()
+                .map(|&(x, _, high)| (x, high))
+                .chain(
+                    series
+                        .band
+                        .iter()
+                        .rev()
+                        .map(|&(x, low, _)| (x, low.max(floor))),
+                )
+                .collect();
+            ctx.draw_series(std::iter::once(Polygon::new(
+                outline,
+                color(index).mix(0.2).filled(),
+            )))
+            .map_err(plot_error)?;
+        }
+    }
     for (index, series) in chart.series.iter().enumerate() {
         let style = color(index).stroke_width(2);
         ctx.draw_series(LineSeries::new(series.points.iter().copied(), style))

@@ -118,12 +118,17 @@ pub struct CompareArgs {
         default_value = "identity,relu,leaky_relu,sigmoid,tanh"
     )]
     pub activations: Vec<Activation>,
-    /// Directory for compare.csv, summary.csv and loss_curves.svg.
+    /// Directory for compare.csv (seeds.csv with --seeds), summary.csv, loss_curves.svg and,
+    /// for 2-D or 1-D data, surfaces.* or fits.*.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Activations trained at the same time (results do not depend on it).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: u16,
+    /// Repeat over N seeds (the config's seed, +1, ...), each with its own data and initial
+    /// weights shared by every activation; report means, 95% CIs, paired differences, win rates.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub seeds: u16,
 }
 
 /// Options of `train collapse`.

@@ -194,10 +194,12 @@ pub fn activations_svg(list: &[Activation], backend: &Backend) -> anyhow::Result
                 Series {
                     name: "f(x)".into(),
                     points: zip(&curve.value),
+                    ..Series::default()
                 },
                 Series {
                     name: "f'(x)".into(),
                     points: zip(&curve.derivative),
+                    ..Series::default()
                 },
             ]
         })
@@ -254,6 +256,7 @@ pub fn run_svg((names, values): &Columns, path: &Path) -> anyhow::Result<String>
             .zip(values[column].iter().copied())
             .filter(|(_, y)| y.is_finite())
             .collect(),
+        ..Series::default()
     };
     let present = |columns: &[(&str, &str)]| -> Vec<Series> {
         columns

@@ -1,0 +1,505 @@
+//! `compare --seeds N`: the comparison repeated over N seeds (each its own
+//! data draw and initial weights, shared by every activation of that seed),
+//! summarised as means with 95% confidence intervals, paired differences and
+//! win rates, so that a ranking is not one seed's luck.
+
+use crate::backend::Backend;
+use crate::config::RunConfig;
+use crate::data::load_for;
+use crate::experiments::compare::{ActivationRun, Comparison, OLS_NAME, compare};
+use crate::format::{cell, percent};
+use crate::stats::MeanCi;
+use crate::training::trainer::EpochRecord;
+
+use model::Activation;
+
+/// The number the seeds are compared on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    /// Loss on the validation rows.
+    ValLoss,
+    /// Loss on all training rows (no validation rows).
+    TrainLoss,
+    /// Accuracy on the validation rows (0/1 labels).
+    ValAccuracy,
+    /// Accuracy on the training rows (0/1 labels, no validation rows).
+    TrainAccuracy,
+}
+
+impl Metric {
+    /// Accuracy for 0/1 labels, else the loss; on validation rows when there are any.
+    pub fn for_config(config: &RunConfig) -> Metric {
+        let validation = config.data.validation_fraction > 0.0;
+        match (config.is_classification(), validation) {
+            (true, true) => Metric::ValAccuracy,
+            (true, false) => Metric::TrainAccuracy,
+            (false, true) => Metric::ValLoss,
+            (false, false) => Metric::TrainLoss,
+        }
+    }
+
+    /// Its name in tables and CSV columns.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::ValLoss => "val_loss",
+            Metric::TrainLoss => "train_loss",
+            Metric::ValAccuracy => "val_accuracy",
+            Metric::TrainAccuracy => "train_accuracy",
+        }
+    }
+
+    /// Whether a larger value is better (accuracy) or a smaller (loss).
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Metric::ValAccuracy | Metric::TrainAccuracy)
+    }
+
+    /// Its value in one epoch's record.
+    pub fn of(self, record: &EpochRecord) -> Option<f64> {
+        match self {
+            Metric::ValLoss => record.val_loss,
+            Metric::TrainLoss => record.train_loss,
+            Metric::ValAccuracy => record.val_accuracy,
+            Metric::TrainAccuracy => record.train_accuracy,
+        }
+    }
+
+    /// Whether `a` is strictly better than `b`.
+    fn better(self, a: f64, b: f64) -> bool {
+        if self.higher_is_better() {
+            a > b
+        } else {
+            a < b
+        }
+    }
+}
+
+/// One activation's result for one seed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SeedResult {
+    /// The metric after the last epoch.
+    pub last: f64,
+    /// The best value over the epochs.
+    pub best: f64,
+    /// The epoch of the best value.
+    pub best_epoch: usize,
+}
+
+impl SeedResult {
+    /// The result of one run; `None` if it diverged.
+    pub fn of(run: &ActivationRun, metric: Metric) -> Option<SeedResult> {
+        if run.row.diverged_epoch.is_some() {
+            return None;
+        }
+        Self::from_records(&run.records, metric)
+    }
+
+    /// The last and best values of `metric` in `records`.
+    pub fn from_records(records: &[EpochRecord], metric: Metric) -> Option<SeedResult> {
+        let values: Vec<(usize, f64)> = records
+            .iter()
+            .filter_map(|r| metric.of(r).map(|v| (r.epoch, v)))
+            .collect();
+        let &(_, last) = values.last()?;
+        let (best_epoch, best) = values.iter().copied().reduce(|kept, next| {
+            if metric.better(next.1, kept.1) {
+                next
+            } else {
+                kept
+            }
+        })?;
+        Some(SeedResult {
+            last,
+            best,
+            best_epoch,
+        })
+    }
+}
+
+/// A paired comparison against another activation over the seeds both finished.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Paired {
+    /// The activation compared against.
+    pub against: String,
+    /// Mean and CI of (this - that) in the final metric.
+    pub difference: MeanCi,
+    /// Share of the paired seeds where this one is strictly better.
+    pub win_rate: f64,
+}
+
+/// One activation's summary over the seeds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedsRow {
+    /// Activation name, or least squares.
+    pub name: String,
+    /// Seeds whose run diverged (left out of every mean).
+    pub diverged: usize,
+    /// The final metric.
+    pub last: Option<MeanCi>,
+    /// The best metric over the epochs.
+    pub best: Option<MeanCi>,
+    /// The epoch of the best metric.
+    pub best_epoch: Option<MeanCi>,
+    /// Against identity (or the first activation listed); none for that one itself.
+    pub vs_reference: Option<Paired>,
+    /// Against the activation with the best mean final metric; none for that one.
+    pub vs_best: Option<Paired>,
+}
+
+/// Every seed's comparison and their summary.
+pub struct SeedsComparison {
+    /// What the rows compare.
+    pub metric: Metric,
+    /// The seeds, in order: the config's seed + k.
+    pub seeds: Vec<u64>,
+    /// One comparison per seed.
+    pub comparisons: Vec<Comparison>,
+    /// One row per activation, then least squares.
+    pub rows: Vec<SeedsRow>,
+}
+
+/// Runs [`compare`] for `seeds` consecutive seeds from the config's and summarises them.
+pub fn compare_seeds(
+    config: &RunConfig,
+    backend: &Backend,
+    activations: &[Activation],
+    seeds: usize,
+    jobs: usize,
+    on_done: &(dyn Fn(u64, &ActivationRun) + Sync),
+) -> anyhow::Result<SeedsComparison> {
+    let mut comparisons = Vec::with_capacity(seeds);
+    let mut seed_list = Vec::with_capacity(seeds);
+    for k in 0..seeds as u64 {
+        let mut seeded = config.clone();
+        seeded.seed = config.seed.checked_add(k).ok_or_else(|| {
+            crate::user_error!("seed {} + {k} is past the largest seed", config.seed)
+        })?;
+        let data = load_for(&seeded)?;
+        let seed = seeded.seed;
+        let report = |run: &ActivationRun| on_done(seed, run);
+        comparisons.push(compare(
+            &seeded,
+            backend,
+            &data,
+            activations,
+            jobs,
+            &report,
+        )?);
+        seed_list.push(seed);
+    }
+    let metric = Metric::for_config(config);
+    let rows = summarise(&comparisons, activations, metric);
+    Ok(SeedsComparison {
+        metric,
+        seeds: seed_list,
+        comparisons,
+        rows,
+    })
+}
+
+/// The per-activation rows (then least squares) of comparisons over seeds.
+pub fn summarise(
+    comparisons: &[Comparison],
+    activations: &[Activation],
+    metric: Metric,
+) -> Vec<SeedsRow> {
+    let results: Vec<Vec<Option<SeedResult>>> = (0..activations.len())
+        .map(|index| {
+            comparisons
+                .iter()
+                .map(|c| SeedResult::of(&c.runs[index], metric))
+                .collect()
+        })
+        .collect();
+    let names: Vec<String> = activations.iter().map(|a| a.to_string()).collect();
+    let reference = activations
+        .iter()
+        .position(|&a| a == Activation::Identity)
+        .unwrap_or(0);
+    let mean_last = |index: usize| {
+        let values: Vec<f64> = results[index].iter().flatten().map(|r| r.last).collect();
+        MeanCi::of(&values).map(|m| m.mean)
+    };
+    let best = (0..activations.len())
+        .filter_map(|index| mean_last(index).map(|mean| (index, mean)))
+        .reduce(|kept, next| {
+            if metric.better(next.1, kept.1) {
+                next
+            } else {
+                kept
+            }
+        })
+        .map(|(index, _)| index);
+    let paired = |index: usize, other: usize| -> Option<Paired> {
+        if index == other {
+            return None;
+        }
+        let pairs: Vec<(f64, f64)> = results[index]
+            .iter()
+            .zip(&results[other])
+            .filter_map(|(a, b)| Some((a.as_ref()?.last, b.as_ref()?.last)))
+            .collect();
+        let differences: Vec<f64> = pairs.iter().map(|(a, b)| a - b).collect();
+        let wins = pairs.iter().filter(|(a, b)| metric.better(*a, *b)).count();
+        Some(Paired {
+            against: names[other].clone(),
+            difference: MeanCi::of(&differences)?,
+            win_rate: wins as f64 / pairs.len() as f64,
+        })
+    };
+    let mut rows: Vec<SeedsRow> = (0..activations.len())
+        .map(|index| {
+            let finished: Vec<&SeedResult> = results[index].iter().flatten().collect();
+            let of = |field: fn(&SeedResult) -> f64| {
+                MeanCi::of(&finished.iter().map(|r| field(r)).collect::<Vec<_>>())
+            };
+            SeedsRow {
+                name: names[index].clone(),
+                diverged: results[index].len() - finished.len(),
+                last: of(|r| r.last),
+                best: of(|r| r.best),
+                best_epoch: of(|r| r.best_epoch as f64),
+                vs_reference: paired(index, reference),
+                vs_best: best.and_then(|best| paired(index, best)),
+            }
+        })
+        .collect();
+    let ols: Vec<f64> = comparisons
+        .iter()
+        .filter_map(|c| match metric {
+            Metric::ValLoss => c.ols.val_loss,
+            Metric::TrainLoss => c.ols.train_loss,
+            Metric::ValAccuracy => c.ols.val_accuracy,
+            Metric::TrainAccuracy => c.ols.train_accuracy,
+        })
+        .collect();
+    rows.push(SeedsRow {
+        name: OLS_NAME.into(),
+        diverged: 0,
+        last: MeanCi::of(&ols),
+        best: None,
+        best_epoch: None,
+        vs_reference: None,
+        vs_best: None,
+    });
+    rows
+}
+
+/// `mean ± half-width` with `decimals` decimals (accuracy as a percentage), or "-".
+fn shown(value: Option<MeanCi>, metric_is_share: bool, decimals: usize) -> String {
+    let Some(value) = value else {
+        return "-".into();
+    };
+    let scale = if metric_is_share { 100.0 } else { 1.0 };
+    let unit = if metric_is_share { "%" } else { "" };
+    match value.half_width {
+        Some(half) => format!(
+            "{:.decimals$}{unit} ± {:.decimals$}",
+            value.mean * scale,
+            half * scale
+        ),
+        None => format!("{:.decimals$}{unit}", value.mean * scale),
+    }
+}
+
+/// The summary table as text: means ± 95% CI half-widths over the seeds.
+pub fn render_seeds_table(summary: &SeedsComparison) -> String {
+    let share = summary.metric.higher_is_better();
+    let decimals = if share { 1 } else { 4 };
+    let mut out = format!(
+        "{} seeds ({}..={}); {} per activation as mean ± 95% CI half-width (Student t); \
+         differences are paired by seed\n",
+        summary.seeds.len(),
+        summary.seeds.first().copied().unwrap_or(0),
+        summary.seeds.last().copied().unwrap_or(0),
+        summary.metric.name()
+    );
+    out.push_str(&format!(
+        "{:<20} {:>5} {:>20} {:>20} {:>13} {:>30} {:>8} {:>30} {:>8}\n",
+        "activation",
+        "runs",
+        "final",
+        "best",
+        "best epoch",
+        "final - reference",
+        "wins",
+        "final - best",
+        "wins"
+    ));
+    for row in &summary.rows {
+        let runs = row.last.map_or(0, |m| m.n);
+        let versus = |paired: &Option<Paired>| match paired {
+            Some(p) => (
+                format!(
+                    "{} vs {}",
+                    shown(Some(p.difference), share, decimals),
+                    p.against
+                ),
+                percent(Some(p.win_rate), 0),
+            ),
+            None => ("-".into(), "-".into()),
+        };
+        let (reference, reference_wins) = versus(&row.vs_reference);
+        let (best, best_wins) = versus(&row.vs_best);
+        let diverged = if row.diverged > 0 {
+            format!("  ({} diverged, left out)", row.diverged)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "{:<20} {:>5} {:>20} {:>20} {:>13} {:>30} {:>8} {:>30} {:>8}{diverged}\n",
+            row.name,
+            runs,
+            shown(row.last, share, decimals),
+            shown(row.best, share, decimals),
+            shown(row.best_epoch, false, 0),
+            reference,
+            reference_wins,
+            best,
+            best_wins,
+        ));
+    }
+    out
+}
+
+/// `summary.csv` of a multi-seed comparison: one row per activation.
+pub fn seeds_summary_csv(summary: &SeedsComparison) -> anyhow::Result<Vec<u8>> {
+    let metric = summary.metric.name();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["activation".to_string(), "runs".into(), "diverged".into()];
+    for part in ["final", "best"] {
+        for stat in ["mean", "std", "ci_low", "ci_high"] {
+            header.push(format!("{part}_{metric}_{stat}"));
+        }
+    }
+    header.extend([
+        "best_epoch_mean".into(),
+        "best_epoch_ci_low".into(),
+        "best_epoch_ci_high".into(),
+    ]);
+    for versus in ["reference", "best"] {
+        header.extend([
+            format!("vs_{versus}"),
+            format!("vs_{versus}_diff_mean"),
+            format!("vs_{versus}_diff_ci_low"),
+            format!("vs_{versus}_diff_ci_high"),
+            format!("vs_{versus}_win_rate"),
+        ]);
+    }
+    writer.write_record(&header)?;
+    for row in &summary.rows {
+        let mut record = vec![
+            row.name.clone(),
+            row.last.map_or(0, |m| m.n).to_string(),
+            row.diverged.to_string(),
+        ];
+        for value in [row.last, row.best] {
+            let interval = value.and_then(|v| v.interval());
+            record.extend([
+                cell(value.map(|v| v.mean)),
+                cell(value.and_then(|v| v.std)),
+                cell(interval.map(|i| i.0)),
+                cell(interval.map(|i| i.1)),
+            ]);
+        }
+        let epochs = row.best_epoch.and_then(|v| v.interval());
+        record.extend([
+            cell(row.best_epoch.map(|v| v.mean)),
+            cell(epochs.map(|i| i.0)),
+            cell(epochs.map(|i| i.1)),
+        ]);
+        for paired in [&row.vs_reference, &row.vs_best] {
+            let interval = paired.as_ref().and_then(|p| p.difference.interval());
+            record.extend([
+                paired
+                    .as_ref()
+                    .map(|p| p.against.clone())
+                    .unwrap_or_default(),
+                cell(paired.as_ref().map(|p| p.difference.mean)),
+                cell(interval.map(|i| i.0)),
+                cell(interval.map(|i| i.1)),
+                cell(paired.as_ref().map(|p| p.win_rate)),
+            ]);
+        }
+        writer.write_record(&record)?;
+    }
+    Ok(writer.into_inner()?)
+}
+
+/// `seeds.csv`: one row per seed and activation (final, best, best epoch).
+pub fn per_seed_csv(summary: &SeedsComparison) -> anyhow::Result<Vec<u8>> {
+    let metric = summary.metric.name();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "seed".to_string(),
+        "activation".into(),
+        format!("final_{metric}"),
+        format!("best_{metric}"),
+        "best_epoch".into(),
+        "diverged_epoch".into(),
+    ])?;
+    for (seed, comparison) in summary.seeds.iter().zip(&summary.comparisons) {
+        for run in &comparison.runs {
+            let result = SeedResult::of(run, summary.metric);
+            writer.write_record([
+                seed.to_string(),
+                run.activation.to_string(),
+                cell(result.map(|r| r.last)),
+                cell(result.map(|r| r.best)),
+                cell(result.map(|r| r.best_epoch)),
+                cell(run.row.diverged_epoch),
+            ])?;
+        }
+    }
+    Ok(writer.into_inner()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(epoch: usize, val_loss: f64) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            loss: val_loss,
+            train_loss: None,
+            val_loss: Some(val_loss),
+            train_accuracy: None,
+            val_accuracy: None,
+            elapsed_s: 0.0,
+            layers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_seed_result_keeps_the_last_and_the_best_epoch() {
+        let records = [
+            record(1, 3.0),
+            record(2, 1.0),
+            record(3, 2.0),
+            record(4, 1.0),
+        ];
+        assert_eq!(
+            SeedResult::from_records(&records, Metric::ValLoss),
+            Some(SeedResult {
+                last: 1.0,
+                best: 1.0,
+                best_epoch: 2
+            })
+        );
+        assert_eq!(
+            SeedResult::from_records(&records, Metric::ValAccuracy),
+            None
+        );
+        assert!(Metric::ValLoss.better(1.0, 2.0));
+        assert!(Metric::ValAccuracy.better(0.9, 0.8));
+        assert!(!Metric::ValAccuracy.better(0.8, 0.8));
+    }
+
+    #[test]
+    fn shown_values_carry_their_interval() {
+        let value = MeanCi::of(&[0.5, 0.7]).unwrap();
+        assert!(shown(Some(value), true, 1).starts_with("60.0% ± "));
+        assert_eq!(shown(MeanCi::of(&[2.0]), false, 2), "2.00");
+        assert_eq!(shown(None, false, 2), "-");
+    }
+}
