@@ -12,7 +12,8 @@ use train::config::{DataKind, RunConfig};
 use train::data;
 use train::experiments::collapse::collapse;
 use train::experiments::compare::{OLS_NAME, compare};
-use train::experiments::seeds::{Metric, compare_seeds};
+use train::experiments::seeds::compare_seeds;
+use train::training::metric::Metric;
 
 fn tiny_friedman() -> RunConfig {
     let mut config = RunConfig::default();

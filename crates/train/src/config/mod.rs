@@ -338,18 +338,7 @@ impl RunConfig {
             let value = value
                 .clone()
                 .map_err(|message| blamed(flag, key, &message))?;
-            let (path, leaf) = key
-                .rsplit_once('.')
-                .map_or((None, *key), |(p, l)| (Some(p), l));
-            let mut section = &mut table;
-            for part in path.into_iter().flat_map(|path| path.split('.')) {
-                section = section
-                    .entry(part)
-                    .or_insert_with(|| toml::Table::new().into())
-                    .as_table_mut()
-                    .expect("config sections are tables");
-            }
-            section.insert(leaf.to_string(), value);
+            set_key(&mut table, key, value).map_err(|message| blamed(flag, key, &message))?;
             blame.insert(*key, *flag);
         }
         let config = serde_path_to_error::deserialize(table).map_err(|error| {
@@ -358,6 +347,20 @@ impl RunConfig {
             blamed(flag, &key, &error.into_inner().message().replace('\n', " "))
         })?;
         Ok((config, blame))
+    }
+
+    /// This config with the dotted `key`s set to `value`s (a sweep's point),
+    /// not yet validated; an error is `(key, message)`.
+    pub fn with_values(&self, values: &[(String, toml::Value)]) -> Result<Self, (String, String)> {
+        let mut table = toml::Table::try_from(self)
+            .map_err(|error| (String::new(), format!("cannot be written as TOML: {error}")))?;
+        for (key, value) in values {
+            set_key(&mut table, key, value.clone()).map_err(|message| (key.clone(), message))?;
+        }
+        serde_path_to_error::deserialize(table).map_err(|error| {
+            let key = error.path().to_string();
+            (key, error.into_inner().message().replace('\n', " "))
+        })
     }
 
     /// Checks every range; the error names the offending key. Values are
@@ -514,6 +517,24 @@ impl RunConfig {
         }
         Ok(())
     }
+}
+
+/// Sets the dotted `key` of a config table to `value`, making the sections
+/// on the way; an error when a part of the path is a value, not a section.
+fn set_key(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+    let (path, leaf) = key
+        .rsplit_once('.')
+        .map_or((None, key), |(p, l)| (Some(p), l));
+    let mut section = table;
+    for part in path.into_iter().flat_map(|path| path.split('.')) {
+        section = section
+            .entry(part)
+            .or_insert_with(|| toml::Table::new().into())
+            .as_table_mut()
+            .ok_or_else(|| format!("`{part}` is a value, not a section of the config"))?;
+    }
+    section.insert(leaf.to_string(), value);
+    Ok(())
 }
 
 /// A number as a person writes it: 1e-50 rather than fifty digits.

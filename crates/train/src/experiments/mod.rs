@@ -9,3 +9,5 @@ pub mod compare;
 pub mod ols;
 pub mod seeds;
 pub mod surface;
+pub mod sweep;
+pub mod sweep_report;

@@ -5,5 +5,6 @@
 pub mod diagnostics;
 pub mod divergence;
 pub mod init;
+pub mod metric;
 pub mod rng;
 pub mod trainer;

@@ -54,9 +54,12 @@ pub enum Command {
     /// One benchmark measurement in this process, printed as JSON (used by `bench`).
     #[command(hide = true)]
     BenchWorker(BenchWorkerArgs),
-    /// Draw figures: the activations and their derivatives, or a finished run.
+    /// Draw figures: the activations and their derivatives, a finished run, a decision surface.
     #[command(subcommand)]
     Plot(PlotCommand),
+    /// Run a grid of configs (a sweep file's axes), resumably, sharded over machines; report it.
+    #[command(subcommand)]
+    Sweep(SweepCommand),
 }
 
 /// `train plot ...`.
@@ -68,6 +71,46 @@ pub enum PlotCommand {
     Run(PlotRunArgs),
     /// A run on a 2-D set: its decision surface and training points; on a 1-D function: its fit (SVG and PNG).
     Surface(PlotSurfaceArgs),
+}
+
+/// `train sweep ...`.
+#[derive(Debug, Subcommand)]
+pub enum SweepCommand {
+    /// Run every point of a sweep (or this shard's) into DIR/points/<id>/; rerun to continue.
+    Run(SweepRunArgs),
+    /// Merge the finished points into sweep.csv and summary.csv; draw heatmaps.
+    Report(SweepReportArgs),
+}
+
+/// Options of `train sweep run`.
+#[derive(Debug, Clone, Args)]
+pub struct SweepRunArgs {
+    /// The sweep file: `base = "CONFIG"` (optional) and `[axes]` of config keys and value lists.
+    pub sweep: PathBuf,
+    /// The sweep's directory (shared by every shard).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Points trained at once, each in its own process.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+    /// This process's share of the grid: I/N (points whose index is I modulo N), or auto
+    /// (SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with --shard-count).
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<String>,
+    /// The number of shards for --shard auto under Kubernetes (the Indexed Job's completions).
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<usize>,
+}
+
+/// Options of `train sweep report`.
+#[derive(Debug, Clone, Args)]
+pub struct SweepReportArgs {
+    /// The sweep's directory (its --out).
+    pub dir: PathBuf,
+    /// Draw a heatmap of the mean final metric over two axes, e.g. model.activation,training.lr
+    /// (repeatable).
+    #[arg(long, value_name = "KEY1,KEY2")]
+    pub heatmap: Vec<String>,
 }
 
 /// Options of `train plot surface`.

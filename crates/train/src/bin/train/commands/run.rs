@@ -8,6 +8,7 @@ use model::LayerWeights;
 use train::backend::Backend;
 use train::config::{Overrides, Precision, ResolvedConfig};
 use train::io::checkpoint::{self, Checkpoint, Checkpointer};
+use train::io::result::{RunResult, remove_result, write_result};
 use train::io::run_dir::{CONFIG_FILE, RunDir, STATE_FILE};
 use train::io::weights::read_layer_weights;
 use train::training::divergence::Diverged;
@@ -187,6 +188,8 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
         )
         .with_context(|| format!("{}", checkpoint.dir.join(STATE_FILE).display()))?;
     let records = checkpoint.records()?;
+    // Trained further, a finished run is not done until it ends again.
+    remove_result(run_dir.path())?;
     let checkpointer = Checkpointer::new(run_dir, config, &split).continuing(&checkpoint);
     let origin = format!(
         "resumed from {} at epoch {}{}",
@@ -245,6 +248,13 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
         Ok(end) => end == FitEnd::Stopped,
         Err(error) => {
             reporter.finish();
+            if let (Some(diverged), Some(checkpointer)) =
+                (error.downcast_ref::<Diverged>(), checkpointer.as_ref())
+            {
+                let result =
+                    RunResult::of(config, &records, Some(diverged.epoch), trainer.seconds());
+                write_result(checkpointer.path(), &result)?;
+            }
             return Err(note_kept_checkpoint(error, checkpointer.as_ref()));
         }
     };
@@ -252,6 +262,13 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
     reporter.finish();
     save(checkpointer.as_mut(), &trainer, &records)?;
     let out = checkpointer.as_ref().map(Checkpointer::path);
+    if let (Some(out), false) = (out, interrupted) {
+        // Last: the run's final record, which makes it done.
+        write_result(
+            out,
+            &RunResult::of(config, &records, None, trainer.seconds()),
+        )?;
+    }
 
     if interrupted {
         let mut stopped = stop.stopped().unwrap_or(Interrupted {

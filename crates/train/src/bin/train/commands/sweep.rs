@@ -1,0 +1,270 @@
+//! `train sweep run` and `train sweep report`.
+//!
+//! Each point trains in a child process (`train --out POINT` or `train
+//! --resume POINT`), so a point is an ordinary run directory with its own
+//! lock and checkpoints; `--jobs N` keeps N children busy.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use train::experiments::sweep::{
+    ERROR_FILE, PLAN_FILE, POINT_CONFIG, Point, PointState, Shard, Sweep, point_dir, point_state,
+    shown_value,
+};
+use train::io::atomic::{ensure_dir, write_atomic};
+use train::io::checkpoint::Checkpoint;
+use train::io::result::{RunResult, write_result};
+use train::io::run_dir::RunDir;
+use train::plot::svg_to_png;
+use train::user_error;
+
+use crate::cli::{SweepCommand, SweepReportArgs, SweepRunArgs};
+
+/// The log of points completed by this sweep's processes, one id a line.
+const COMPLETIONS_LOG: &str = "completions.log";
+
+/// Runs a `sweep` subcommand.
+pub fn run(command: &SweepCommand) -> anyhow::Result<()> {
+    match command {
+        SweepCommand::Run(args) => run_sweep(args),
+        SweepCommand::Report(args) => report(args),
+    }
+}
+
+/// What became of one point in this process.
+#[derive(Clone, Debug, PartialEq)]
+enum Outcome {
+    /// It was done before (here or by another process).
+    AlreadyDone,
+    /// Its run finished now.
+    Finished,
+    /// Its run diverged now (recorded; not retried).
+    Diverged,
+    /// Another process is writing it.
+    Busy,
+    /// Its run failed; retried on the next run of the sweep.
+    Failed(String),
+}
+
+fn run_sweep(args: &SweepRunArgs) -> anyhow::Result<()> {
+    let sweep = Sweep::load(&args.sweep)?;
+    let shard = match &args.shard {
+        Some(text) => Shard::parse(text, |name| std::env::var(name).ok(), args.shard_count)?,
+        None => Shard::ALL,
+    };
+    let out = &args.out;
+    ensure_dir(out)?;
+    let plan = sweep.plan_json();
+    let plan_path = out.join(PLAN_FILE);
+    match std::fs::read_to_string(&plan_path) {
+        Ok(existing) if existing != plan => {
+            return Err(user_error!(
+                "{} holds another sweep (its {PLAN_FILE} lists other points); choose another --out",
+                out.display()
+            ));
+        }
+        Ok(_) => {}
+        Err(_) => write_atomic(&plan_path, plan.as_bytes())?,
+    }
+    let points = sweep.shard(shard.index, shard.count);
+    for point in &points {
+        let dir = point_dir(out, &point.id);
+        ensure_dir(&dir)?;
+        if !dir.join(POINT_CONFIG).exists() {
+            write_atomic(&dir.join(POINT_CONFIG), point.config.to_toml().as_bytes())?;
+        }
+    }
+    let jobs = usize::from(args.jobs).min(points.len().max(1));
+    eprintln!(
+        "sweep of {} points; shard {}/{} takes {}; {jobs} at a time",
+        sweep.points.len(),
+        shard.index,
+        shard.count,
+        points.len()
+    );
+    let exe = std::env::current_exe()?;
+    let next = AtomicUsize::new(0);
+    let outcomes = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(point) = points.get(index) else {
+                        break;
+                    };
+                    let outcome = run_point(&exe, out, point, jobs)
+                        .unwrap_or_else(|error| Outcome::Failed(train::error::one_line(&error)));
+                    eprintln!(
+                        "  {} {}: {}",
+                        point.id,
+                        describe(&sweep, point),
+                        shown(&outcome)
+                    );
+                    outcomes.lock().expect("outcomes").push(outcome);
+                }
+            });
+        }
+    });
+    let outcomes = outcomes.into_inner().expect("outcomes");
+    let count = |wanted: fn(&Outcome) -> bool| outcomes.iter().filter(|o| wanted(o)).count();
+    let failed = count(|o| matches!(o, Outcome::Failed(_)));
+    println!(
+        "{} points: {} done before, {} finished now, {} diverged now, {} busy elsewhere, {failed} failed",
+        outcomes.len(),
+        count(|o| *o == Outcome::AlreadyDone),
+        count(|o| *o == Outcome::Finished),
+        count(|o| *o == Outcome::Diverged),
+        count(|o| *o == Outcome::Busy),
+    );
+    if failed > 0 {
+        return Err(anyhow::anyhow!(
+            "{failed} point(s) failed (their {ERROR_FILE} says why); rerun the same command to retry them"
+        ));
+    }
+    Ok(())
+}
+
+/// `axis = value, ...` of a point.
+fn describe(sweep: &Sweep, point: &Point) -> String {
+    let parts: Vec<String> = sweep
+        .axes
+        .iter()
+        .zip(&point.values)
+        .map(|(axis, value)| format!("{} = {}", axis.key, shown_value(value)))
+        .collect();
+    parts.join(", ")
+}
+
+fn shown(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::AlreadyDone => "done before".into(),
+        Outcome::Finished => "finished".into(),
+        Outcome::Diverged => "diverged (recorded, not retried)".into(),
+        Outcome::Busy => "being written by another process; left to it".into(),
+        Outcome::Failed(why) => format!("failed: {why}"),
+    }
+}
+
+/// Trains (or resumes, or only records) one point; the child process
+/// writes its `result.json` last, which makes it done.
+fn run_point(exe: &Path, out: &Path, point: &Point, jobs: usize) -> anyhow::Result<Outcome> {
+    let dir = point_dir(out, &point.id);
+    if let PointState::Done(_) = point_state(out, &point.id)? {
+        return Ok(Outcome::AlreadyDone);
+    }
+    let mut command = Command::new(exe);
+    if RunDir::holds_run(&dir) {
+        if let Some(outcome) = record_finished_run(&dir)? {
+            return Ok(outcome);
+        }
+        command.arg("--resume").arg(&dir);
+    } else {
+        command
+            .arg("--config")
+            .arg(dir.join(POINT_CONFIG))
+            .arg("--out")
+            .arg(&dir);
+    }
+    command.arg("--quiet");
+    if jobs > 1 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // Burn's CPU backends start one thread per core in every process;
+        // N processes share the cores instead of oversubscribing them.
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        command.env("RAYON_NUM_THREADS", (cores / jobs).max(1).to_string());
+    }
+    let output = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let error_line = stderr
+        .lines()
+        .rev()
+        .find_map(|line| line.strip_prefix("error: "))
+        .unwrap_or("no error message")
+        .to_string();
+    let outcome = match output.status.code() {
+        Some(0) => Outcome::Finished,
+        Some(3) => Outcome::Diverged,
+        _ if stderr.contains("is being written by") => return Ok(Outcome::Busy),
+        _ if matches!(point_state(out, &point.id)?, PointState::Done(_)) => {
+            return Ok(Outcome::AlreadyDone);
+        }
+        code => Outcome::Failed(format!(
+            "{error_line} (exit {})",
+            code.map_or("by a signal".into(), |c| c.to_string())
+        )),
+    };
+    match &outcome {
+        Outcome::Failed(why) => write_atomic(&dir.join(ERROR_FILE), format!("{why}\n").as_bytes())?,
+        _ => {
+            log_completion(out, &point.id)?;
+            let _ = std::fs::remove_file(dir.join(ERROR_FILE));
+        }
+    }
+    Ok(outcome)
+}
+
+/// A run that finished but was stopped before writing its result: records
+/// it, under the run's own lock; `None` when the run is not finished.
+fn record_finished_run(dir: &Path) -> anyhow::Result<Option<Outcome>> {
+    let Ok(checkpoint) = Checkpoint::open(dir) else {
+        return Ok(None);
+    };
+    let state = &checkpoint.state;
+    if state.epoch < checkpoint.config.training.epochs || state.batch > 0 {
+        return Ok(None);
+    }
+    let Ok(_lock) = RunDir::open(dir) else {
+        return Ok(Some(Outcome::Busy));
+    };
+    let records = checkpoint.records()?;
+    let result = RunResult::of(&checkpoint.config, &records, None, state.elapsed_s);
+    write_result(dir, &result)?;
+    Ok(Some(Outcome::Finished))
+}
+
+/// Appends a point's id to the completions log (one short write, so lines
+/// of concurrent processes do not mix).
+fn log_completion(out: &Path, id: &str) -> anyhow::Result<()> {
+    let mut log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out.join(COMPLETIONS_LOG))?;
+    log.write_all(format!("{id}\n").as_bytes())?;
+    Ok(())
+}
+
+fn report(args: &SweepReportArgs) -> anyhow::Result<()> {
+    let plan = Sweep::read_plan(&args.dir)?;
+    let mut results = Vec::with_capacity(plan.points.len());
+    for point in &plan.points {
+        results.push(match point_state(&args.dir, &point.id)? {
+            PointState::Done(result) => Some(result),
+            PointState::Pending => None,
+        });
+    }
+    let report = train::experiments::sweep_report::SweepReport::new(&plan, results);
+    for pair in &args.heatmap {
+        report.check_heatmap(pair)?;
+    }
+    write_atomic(&args.dir.join("sweep.csv"), &report.points_csv()?)?;
+    write_atomic(&args.dir.join("summary.csv"), &report.summary_csv()?)?;
+    print!("{}", report.render());
+    println!("wrote {0}/sweep.csv, {0}/summary.csv", args.dir.display());
+    for pair in &args.heatmap {
+        let (name, svg) = report.heatmap_svg(pair)?;
+        let svg_path = args.dir.join(format!("{name}.svg"));
+        let png_path = args.dir.join(format!("{name}.png"));
+        write_atomic(&svg_path, svg.as_bytes())?;
+        write_atomic(&png_path, &svg_to_png(&svg)?)?;
+        println!("wrote {} and {}", svg_path.display(), png_path.display());
+    }
+    Ok(())
+}

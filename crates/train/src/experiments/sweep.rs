@@ -1,0 +1,413 @@
+//! Sweeps: a grid over config keys (the product of the sweep file's axes),
+//! every point validated before anything runs, each point a normal run
+//! directory `DIR/points/<id>/` whose id comes from its resolved config.
+//!
+//! A point is done when its run wrote `result.json` (atomically, last).
+//! Shards split the grid by index (`index % count == shard`), so hosts never
+//! compete for a point; processes on one machine meet at the run
+//! directory's own lock.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::{ResolvedConfig, RunConfig};
+use crate::error::UserError;
+use crate::io::result::{RunResult, read_result};
+use crate::user_error;
+
+/// The sweep file: a base config and the axes.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SweepFile {
+    /// The base config, relative to the sweep file; the built-in seed
+    /// defaults when absent.
+    base: Option<PathBuf>,
+    /// Config key (dotted, as in a config file) -> the values it takes.
+    axes: toml::Table,
+}
+
+/// One axis: a config key and its values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Axis {
+    /// The dotted config key, e.g. `training.lr`.
+    pub key: String,
+    /// The values, as TOML.
+    pub values: Vec<toml::Value>,
+}
+
+/// One point of the grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Position in the grid (the last axis varies fastest).
+    pub index: usize,
+    /// Stable name: a digest of the resolved config.
+    pub id: String,
+    /// One value per axis, in the axes' order.
+    pub values: Vec<toml::Value>,
+    /// The point's resolved, validated config.
+    #[serde(skip)]
+    pub config: RunConfig,
+}
+
+/// A loaded sweep: its axes and every point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sweep {
+    /// The axes, sorted by key.
+    pub axes: Vec<Axis>,
+    /// Every point of the grid, by index.
+    pub points: Vec<Point>,
+}
+
+/// Subdirectory of a sweep's `--out` that holds the points.
+pub const POINTS_DIR: &str = "points";
+/// The sweep's plan in its `--out`: axes and point ids.
+pub const PLAN_FILE: &str = "sweep.json";
+/// A point's config, written before its run starts.
+pub const POINT_CONFIG: &str = "point.toml";
+/// A point's last failure (not a divergence), kept until it is done.
+pub const ERROR_FILE: &str = "error.txt";
+
+/// A value as a person reads it in messages and tables (`0.001`, `relu`, `[18, 18, 4]`).
+pub fn shown_value(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Sweep {
+    /// Reads a sweep file, builds the grid and validates every point; the
+    /// first bad axis value is a one-line error naming the axis and value.
+    pub fn load(path: &Path) -> Result<Sweep, UserError> {
+        let shown = path.display();
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            UserError::new(format!(
+                "cannot read sweep file {shown}: {}",
+                crate::error::describe_io_error(&error)
+            ))
+        })?;
+        let file: SweepFile = toml::from_str(&text)
+            .map_err(|error| UserError::new(format!("{shown}: {}", error.message().trim())))?;
+        let base = match &file.base {
+            Some(base) => {
+                let base = path.parent().unwrap_or(Path::new(".")).join(base);
+                ResolvedConfig::load(Some(&base), &Default::default())?.config
+            }
+            None => RunConfig::default(),
+        };
+        let mut axes = Vec::new();
+        for (key, values) in &file.axes {
+            let values = match values {
+                toml::Value::Array(values) if !values.is_empty() => values.clone(),
+                _ => {
+                    return Err(UserError::new(format!(
+                        "{shown}: axis `{key}` must be a non-empty list of values"
+                    )));
+                }
+            };
+            axes.push(Axis {
+                key: key.clone(),
+                values,
+            });
+        }
+        if axes.is_empty() {
+            return Err(UserError::new(format!(
+                "{shown}: [axes] names no config key to vary, e.g. \"training.lr\" = [0.001, 0.01]"
+            )));
+        }
+        let sizes: Vec<usize> = axes.iter().map(|axis| axis.values.len()).collect();
+        let count: usize = sizes.iter().product();
+        let mut points = Vec::with_capacity(count);
+        for index in 0..count {
+            let mut rest = index;
+            let mut picks = vec![0; axes.len()];
+            for (slot, size) in picks.iter_mut().zip(&sizes).rev() {
+                *slot = rest % size;
+                rest /= size;
+            }
+            let values: Vec<toml::Value> = axes
+                .iter()
+                .zip(&picks)
+                .map(|(axis, &pick)| axis.values[pick].clone())
+                .collect();
+            let assignments: Vec<(String, toml::Value)> = axes
+                .iter()
+                .map(|axis| axis.key.clone())
+                .zip(values.iter().cloned())
+                .collect();
+            let blame = |key: &str, message: &str| {
+                let value = assignments
+                    .iter()
+                    .find(|(axis, _)| axis == key)
+                    .map(|(_, value)| value);
+                match value {
+                    Some(value) => UserError::new(format!(
+                        "{shown}: axis `{key}` value {}: {message}",
+                        shown_value(value)
+                    )),
+                    None => {
+                        let point: Vec<String> = assignments
+                            .iter()
+                            .map(|(axis, value)| format!("{axis} = {}", shown_value(value)))
+                            .collect();
+                        UserError::new(format!(
+                            "{shown}: point ({}): key `{key}`: {message}",
+                            point.join(", ")
+                        ))
+                    }
+                }
+            };
+            let config = base
+                .with_values(&assignments)
+                .map_err(|(key, message)| blame(&key, &message))?;
+            config
+                .validate()
+                .map_err(|error| blame(error.key, &error.message))?;
+            points.push(Point {
+                index,
+                id: point_id(&config),
+                values,
+                config,
+            });
+        }
+        Ok(Sweep { axes, points })
+    }
+
+    /// The points shard `shard` of `count` takes: those whose index is
+    /// `shard` modulo `count` (disjoint, and together every point).
+    pub fn shard(&self, shard: usize, count: usize) -> Vec<&Point> {
+        self.points
+            .iter()
+            .filter(|point| point.index % count == shard)
+            .collect()
+    }
+
+    /// The plan as JSON (axes and point ids, no configs): what `report` reads.
+    pub fn plan_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a plan always serialises") + "\n"
+    }
+
+    /// Reads the plan a sweep run wrote into `dir`.
+    pub fn read_plan(dir: &Path) -> anyhow::Result<Sweep> {
+        let path = dir.join(PLAN_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|error| {
+            user_error!(
+                "cannot read {}: {} (expected the --out directory of `train sweep run`)",
+                path.display(),
+                crate::error::describe_io_error(&error)
+            )
+        })?;
+        serde_json::from_str(&text).map_err(|error| user_error!("{}: {error}", path.display()))
+    }
+}
+
+/// A point's id: the first 16 hex digits of the SHA-256 of its config as
+/// `config.toml` holds it, so the same point has the same id everywhere.
+pub fn point_id(config: &RunConfig) -> String {
+    let digest = Sha256::digest(config.to_toml().as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The run directory of point `id` in a sweep's `--out`.
+pub fn point_dir(out: &Path, id: &str) -> PathBuf {
+    out.join(POINTS_DIR).join(id)
+}
+
+/// Which part of the grid a process takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 0-based shard number.
+    pub index: usize,
+    /// How many shards there are.
+    pub count: usize,
+}
+
+impl Shard {
+    /// The whole grid.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `I/N` (0 <= I < N), or `auto`: Slurm's
+    /// `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`, else Kubernetes'
+    /// `JOB_COMPLETION_INDEX` with `completions` shards.
+    pub fn parse(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+        completions: Option<usize>,
+    ) -> Result<Shard, UserError> {
+        let number = |name: &str, value: &str| {
+            value.trim().parse::<usize>().map_err(|_| {
+                UserError::new(format!("--shard: {name} is `{value}`, not a whole number"))
+            })
+        };
+        let (index, count) = if text == "auto" {
+            if let (Some(id), Some(count)) =
+                (env("SLURM_ARRAY_TASK_ID"), env("SLURM_ARRAY_TASK_COUNT"))
+            {
+                (
+                    number("SLURM_ARRAY_TASK_ID", &id)?,
+                    number("SLURM_ARRAY_TASK_COUNT", &count)?,
+                )
+            } else if let Some(index) = env("JOB_COMPLETION_INDEX") {
+                let count = completions.ok_or_else(|| {
+                    UserError::new(
+                        "--shard auto under Kubernetes (JOB_COMPLETION_INDEX) needs --shard-count N \
+                         (the Job's completions)",
+                    )
+                })?;
+                (number("JOB_COMPLETION_INDEX", &index)?, count)
+            } else {
+                return Err(UserError::new(
+                    "--shard auto: neither SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT nor \
+                     JOB_COMPLETION_INDEX is set; give --shard I/N",
+                ));
+            }
+        } else {
+            let (index, count) = text.split_once('/').ok_or_else(|| {
+                UserError::new(format!("--shard `{text}`: expected I/N (e.g. 0/4) or auto"))
+            })?;
+            (number("I", index)?, number("N", count)?)
+        };
+        if count == 0 || index >= count {
+            return Err(UserError::new(format!(
+                "--shard {index}/{count}: the shard must be in 0..{count} and the count at least 1"
+            )));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// A point's state in a sweep's `--out`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PointState {
+    /// Its run wrote its result (finished, or diverged).
+    Done(RunResult),
+    /// Not done (never started, interrupted, or failed).
+    Pending,
+}
+
+/// Reads a point's state.
+pub fn point_state(out: &Path, id: &str) -> anyhow::Result<PointState> {
+    Ok(match read_result(&point_dir(out, id))? {
+        Some(result) => PointState::Done(result),
+        None => PointState::Pending,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_grid_is_the_product_of_the_axes_with_stable_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "s.toml",
+            "[axes]\n\"model.activation\" = [\"identity\", \"relu\"]\n\"training.lr\" = [0.001, 0.01, 0.1]\nseed = [0, 1]\n",
+        );
+        let sweep = Sweep::load(&path).unwrap();
+        assert_eq!(sweep.points.len(), 12);
+        let keys: Vec<&str> = sweep.axes.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["model.activation", "seed", "training.lr"]);
+        let last = &sweep.points[11];
+        assert_eq!(last.config.model.activation, model::Activation::Relu);
+        assert_eq!((last.config.seed, last.config.training.lr), (1, 0.1));
+        let mut ids: Vec<&str> = sweep.points.iter().map(|p| p.id.as_str()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 12, "ids are distinct");
+        assert_eq!(Sweep::load(&path).unwrap().points[5].id, sweep.points[5].id);
+        // Shards are disjoint and cover the grid.
+        let mut covered: Vec<usize> = (0..5)
+            .flat_map(|shard| sweep.shard(shard, 5).into_iter().map(|p| p.index))
+            .collect();
+        covered.sort();
+        assert_eq!(covered, (0..12).collect::<Vec<_>>());
+        // The plan reads back without the configs.
+        let plan: Sweep = serde_json::from_str(&sweep.plan_json()).unwrap();
+        assert_eq!(plan.points[3].id, sweep.points[3].id);
+    }
+
+    #[test]
+    fn a_bad_value_anywhere_is_refused_before_anything_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "[axes]\n\"training.lr\" = [0.001, 0.0]\n",
+                "axis `training.lr` value 0.0: must be > 0",
+            ),
+            (
+                "[axes]\n\"model.activation\" = [\"relu\", \"relux\"]\n",
+                "axis `model.activation` value relux: unknown activation",
+            ),
+            (
+                "[axes]\n\"training.lr\" = []\n",
+                "axis `training.lr` must be a non-empty list",
+            ),
+            (
+                "[axes]\n\"training.speed\" = [1]\n",
+                "axis `training.speed` value 1: unknown field `speed`",
+            ),
+            (
+                "[axes]\n\"seed.x\" = [1]\n",
+                "axis `seed.x` value 1: `seed` is a value",
+            ),
+            (
+                "base = \"missing.toml\"\n[axes]\nseed = [1]\n",
+                "cannot read config file",
+            ),
+            ("[axes]\n", "names no config key"),
+            ("[axis]\nseed = [1]\n", "unknown field `axis`"),
+            (
+                "[axes]\n\"model.hidden\" = [[4], [0]]\n",
+                "axis `model.hidden` value [0]: layer size 1 is 0",
+            ),
+        ];
+        for (text, expected) in cases {
+            let path = write(dir.path(), "bad.toml", text);
+            let error = Sweep::load(&path).unwrap_err().to_string();
+            assert!(error.contains(expected), "{text}: {error}");
+            assert!(!error.contains('\n'), "{error}");
+        }
+    }
+
+    #[test]
+    fn shards_come_from_flags_slurm_or_kubernetes() {
+        let none = |_: &str| None;
+        assert_eq!(
+            Shard::parse("2/5", none, None).unwrap(),
+            Shard { index: 2, count: 5 }
+        );
+        assert!(Shard::parse("5/5", none, None).is_err());
+        assert!(Shard::parse("x", none, None).is_err());
+        let slurm = |name: &str| match name {
+            "SLURM_ARRAY_TASK_ID" => Some("3".to_string()),
+            "SLURM_ARRAY_TASK_COUNT" => Some("4".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            Shard::parse("auto", slurm, None).unwrap(),
+            Shard { index: 3, count: 4 }
+        );
+        let k8s = |name: &str| (name == "JOB_COMPLETION_INDEX").then(|| "1".to_string());
+        assert_eq!(
+            Shard::parse("auto", k8s, Some(3)).unwrap(),
+            Shard { index: 1, count: 3 }
+        );
+        assert!(
+            Shard::parse("auto", k8s, None)
+                .unwrap_err()
+                .to_string()
+                .contains("--shard-count")
+        );
+        assert!(Shard::parse("auto", none, None).is_err());
+    }
+}

@@ -1,0 +1,343 @@
+//! `train sweep report`: whatever points are done, merged into one row per
+//! point (`sweep.csv`), a summary over the seed axis (`summary.csv`), and
+//! heatmaps of the mean final metric over two axes.
+
+use plotters::prelude::*;
+
+use crate::experiments::sweep::{Sweep, shown_value};
+use crate::format::cell;
+use crate::io::result::RunResult;
+use crate::plot::plot_error;
+use crate::stats::MeanCi;
+use crate::user_error;
+
+/// The axis a summary averages over.
+pub const SEED_AXIS: &str = "seed";
+
+/// A sweep's plan and the results of its done points.
+pub struct SweepReport<'a> {
+    plan: &'a Sweep,
+    /// One per point of the plan; `None` while a point is not done.
+    results: Vec<Option<RunResult>>,
+}
+
+/// One group of points that differ only in their seed.
+struct Group {
+    /// The values of the other axes.
+    values: Vec<String>,
+    finished: Vec<f64>,
+    best: Vec<f64>,
+    diverged: usize,
+    missing: usize,
+}
+
+impl<'a> SweepReport<'a> {
+    /// A report of `plan` with `results` (one per point, in order).
+    pub fn new(plan: &'a Sweep, results: Vec<Option<RunResult>>) -> Self {
+        Self { plan, results }
+    }
+
+    /// Points not done yet.
+    pub fn missing(&self) -> usize {
+        self.results.iter().filter(|r| r.is_none()).count()
+    }
+
+    /// The metric the points are judged by (that of the first done point).
+    fn metric(&self) -> String {
+        self.results
+            .iter()
+            .flatten()
+            .map(|r| r.metric.clone())
+            .next()
+            .unwrap_or_else(|| "metric".into())
+    }
+
+    /// `sweep.csv`: one row per point.
+    pub fn points_csv(&self) -> anyhow::Result<Vec<u8>> {
+        let metric = self.metric();
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["index".to_string(), "id".into()];
+        header.extend(self.plan.axes.iter().map(|a| a.key.clone()));
+        header.extend([
+            "status".into(),
+            format!("final_{metric}"),
+            format!("best_{metric}"),
+            "best_epoch".into(),
+            "epochs".into(),
+            "diverged_epoch".into(),
+            "seconds".into(),
+        ]);
+        writer.write_record(&header)?;
+        for (point, result) in self.plan.points.iter().zip(&self.results) {
+            let mut row = vec![point.index.to_string(), point.id.clone()];
+            row.extend(point.values.iter().map(shown_value));
+            let status = match result {
+                None => "missing",
+                Some(r) if r.diverged_epoch.is_some() => "diverged",
+                Some(_) => "done",
+            };
+            row.push(status.into());
+            let r = result.as_ref();
+            row.extend([
+                cell(r.and_then(RunResult::final_metric)),
+                cell(r.and_then(|r| r.best)),
+                cell(r.and_then(|r| r.best_epoch)),
+                cell(r.map(|r| r.epochs)),
+                cell(r.and_then(|r| r.diverged_epoch)),
+                cell(r.map(|r| format!("{:.3}", r.seconds))),
+            ]);
+            writer.write_record(&row)?;
+        }
+        Ok(writer.into_inner()?)
+    }
+
+    /// The groups of points that differ only in the seed axis.
+    fn groups(&self) -> Vec<Group> {
+        let kept: Vec<usize> = (0..self.plan.axes.len())
+            .filter(|&i| self.plan.axes[i].key != SEED_AXIS)
+            .collect();
+        let mut groups: Vec<Group> = Vec::new();
+        for (point, result) in self.plan.points.iter().zip(&self.results) {
+            let values: Vec<String> = kept
+                .iter()
+                .map(|&i| shown_value(&point.values[i]))
+                .collect();
+            let index = match groups.iter().position(|g| g.values == values) {
+                Some(index) => index,
+                None => {
+                    groups.push(Group {
+                        values,
+                        finished: Vec::new(),
+                        best: Vec::new(),
+                        diverged: 0,
+                        missing: 0,
+                    });
+                    groups.len() - 1
+                }
+            };
+            let group = &mut groups[index];
+            match result {
+                None => group.missing += 1,
+                Some(r) if r.diverged_epoch.is_some() => group.diverged += 1,
+                Some(r) => {
+                    group.finished.extend(r.final_metric());
+                    group.best.extend(r.best);
+                }
+            }
+        }
+        groups
+    }
+
+    fn kept_axes(&self) -> Vec<String> {
+        self.plan
+            .axes
+            .iter()
+            .filter(|a| a.key != SEED_AXIS)
+            .map(|a| a.key.clone())
+            .collect()
+    }
+
+    /// `summary.csv`: per group, the mean and 95% CI over its seeds.
+    pub fn summary_csv(&self) -> anyhow::Result<Vec<u8>> {
+        let metric = self.metric();
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut header = self.kept_axes();
+        header.extend(["runs".into(), "diverged".into(), "missing".into()]);
+        for part in ["final", "best"] {
+            for stat in ["mean", "std", "ci_low", "ci_high"] {
+                header.push(format!("{part}_{metric}_{stat}"));
+            }
+        }
+        writer.write_record(&header)?;
+        for group in self.groups() {
+            let mut row = group.values.clone();
+            row.extend([
+                group.finished.len().to_string(),
+                group.diverged.to_string(),
+                group.missing.to_string(),
+            ]);
+            for values in [&group.finished, &group.best] {
+                let summary = MeanCi::of(values);
+                let interval = summary.and_then(|s| s.interval());
+                row.extend([
+                    cell(summary.map(|s| s.mean)),
+                    cell(summary.and_then(|s| s.std)),
+                    cell(interval.map(|i| i.0)),
+                    cell(interval.map(|i| i.1)),
+                ]);
+            }
+            writer.write_record(&row)?;
+        }
+        Ok(writer.into_inner()?)
+    }
+
+    /// The summary as text.
+    pub fn render(&self) -> String {
+        let done = self.results.iter().flatten().count();
+        let diverged = self
+            .results
+            .iter()
+            .flatten()
+            .filter(|r| r.diverged_epoch.is_some())
+            .count();
+        let mut out = format!(
+            "{} points: {done} done ({diverged} diverged), {} missing\n",
+            self.plan.points.len(),
+            self.missing()
+        );
+        let axes = self.kept_axes();
+        out.push_str(&format!(
+            "{:<40} {:>5} {:>26}\n",
+            axes.join(", "),
+            "runs",
+            format!("final {} (95% CI)", self.metric())
+        ));
+        for group in self.groups() {
+            let summary = MeanCi::of(&group.finished);
+            let shown = match summary {
+                Some(s) => match s.half_width {
+                    Some(half) => format!("{:.5} ± {half:.5}", s.mean),
+                    None => format!("{:.5}", s.mean),
+                },
+                None => "-".into(),
+            };
+            let mut notes = String::new();
+            if group.diverged > 0 {
+                notes.push_str(&format!("  {} diverged", group.diverged));
+            }
+            if group.missing > 0 {
+                notes.push_str(&format!("  {} missing", group.missing));
+            }
+            out.push_str(&format!(
+                "{:<40} {:>5} {:>26}{notes}\n",
+                group.values.join(", "),
+                group.finished.len(),
+                shown
+            ));
+        }
+        out
+    }
+
+    /// Checks that `pair` names two different axes, `KEY1,KEY2`.
+    pub fn check_heatmap(&self, pair: &str) -> anyhow::Result<(usize, usize)> {
+        let keys: Vec<&str> = pair.split(',').map(str::trim).collect();
+        let position = |key: &str| self.plan.axes.iter().position(|a| a.key == key);
+        let known: Vec<&str> = self.plan.axes.iter().map(|a| a.key.as_str()).collect();
+        match keys.as_slice() {
+            [a, b] if a != b => match (position(a), position(b)) {
+                (Some(x), Some(y)) => Ok((x, y)),
+                _ => Err(user_error!(
+                    "--heatmap {pair}: both keys must be axes of the sweep ({})",
+                    known.join(", ")
+                )),
+            },
+            _ => Err(user_error!(
+                "--heatmap {pair}: expected two different axes, KEY1,KEY2 (axes: {})",
+                known.join(", ")
+            )),
+        }
+    }
+
+    /// A heatmap of the mean final metric over two axes (averaged over the
+    /// others): its file name and SVG text.
+    pub fn heatmap_svg(&self, pair: &str) -> anyhow::Result<(String, String)> {
+        let (x_axis, y_axis) = self.check_heatmap(pair)?;
+        let (xs, ys) = (&self.plan.axes[x_axis], &self.plan.axes[y_axis]);
+        let mut cells = vec![Vec::new(); xs.values.len() * ys.values.len()];
+        for (point, result) in self.plan.points.iter().zip(&self.results) {
+            let Some(value) = result.as_ref().and_then(RunResult::final_metric) else {
+                continue;
+            };
+            let i = xs.values.iter().position(|v| *v == point.values[x_axis]);
+            let j = ys.values.iter().position(|v| *v == point.values[y_axis]);
+            if let (Some(i), Some(j)) = (i, j) {
+                cells[j * xs.values.len() + i].push(value);
+            }
+        }
+        let means: Vec<Option<f64>> = cells
+            .iter()
+            .map(|c| MeanCi::of(c).map(|m| m.mean))
+            .collect();
+        let (low, high) = means
+            .iter()
+            .flatten()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        let name = format!(
+            "heatmap_{}_{}",
+            xs.key.replace('.', "_"),
+            ys.key.replace('.', "_")
+        );
+        let x_labels: Vec<String> = xs.values.iter().map(shown_value).collect();
+        let y_labels: Vec<String> = ys.values.iter().map(shown_value).collect();
+        let (nx, ny) = (x_labels.len(), y_labels.len());
+        let mut svg = String::new();
+        {
+            let size = ((200 + 140 * nx as u32).max(640), 140 + 70 * ny as u32);
+            let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+            root.fill(&WHITE).map_err(plot_error)?;
+            let title = format!("mean final {} by {} and {}", self.metric(), xs.key, ys.key);
+            let mut chart = ChartBuilder::on(&root)
+                .caption(title, ("sans-serif", 16))
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(110)
+                .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)
+                .map_err(plot_error)?;
+            let label = |labels: &[String], v: f64| {
+                let index = (v - 0.5).round();
+                if (v - 0.5 - index).abs() < 1e-6 && index >= 0.0 {
+                    labels.get(index as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            };
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc(xs.key.as_str())
+                .y_desc(ys.key.as_str())
+                .x_labels(nx * 2 + 1)
+                .y_labels(ny * 2 + 1)
+                .x_label_formatter(&|v| label(&x_labels, *v))
+                .y_label_formatter(&|v| label(&y_labels, *v))
+                .draw()
+                .map_err(plot_error)?;
+            for j in 0..ny {
+                for i in 0..nx {
+                    let (x, y) = (i as f64, j as f64);
+                    let (fill, ink, text) = match means[j * nx + i] {
+                        Some(v) => {
+                            let t = if high > low {
+                                (v - low) / (high - low)
+                            } else {
+                                0.5
+                            };
+                            let c = colorous::VIRIDIS.eval_continuous(t);
+                            // Dark cells get white text.
+                            let ink = if t < 0.5 { WHITE } else { BLACK };
+                            (RGBColor(c.r, c.g, c.b), ink, format!("{v:.4}"))
+                        }
+                        None => (RGBColor(220, 220, 220), BLACK, "missing".into()),
+                    };
+                    chart
+                        .draw_series(std::iter::once(Rectangle::new(
+                            [(x, y), (x + 1.0, y + 1.0)],
+                            fill.filled(),
+                        )))
+                        .map_err(plot_error)?;
+                    chart
+                        .draw_series(std::iter::once(Text::new(
+                            text,
+                            (x + 0.3, y + 0.55),
+                            ("sans-serif", 14).into_font().color(&ink),
+                        )))
+                        .map_err(plot_error)?;
+                }
+            }
+            root.present().map_err(plot_error)?;
+        }
+        Ok((name, svg))
+    }
+}
