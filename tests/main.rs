@@ -11,5 +11,6 @@ mod experiments;
 mod parity;
 mod playground;
 mod reliability;
+mod sweep;
 mod training;
 mod weights;

@@ -1,0 +1,264 @@
+//! `train sweep`: a grid run whole, in shards at once, killed and rerun,
+//! and reported; the results must not depend on how it was run.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::common::{path_str, repo_root, train_bin, train_ok, user_error};
+
+/// A sweep of 8 small points on `circle` (2 activations x 2 rates x 2 seeds).
+fn sweep_file(dir: &Path) -> PathBuf {
+    let path = dir.join("sweep.toml");
+    let base = repo_root().join("config/circle.toml");
+    fs::write(
+        &path,
+        format!(
+            "base = \"{}\"\n[axes]\n\"model.activation\" = [\"identity\", \"relu\"]\n\
+             \"training.lr\" = [0.01, 0.03]\nseed = [0, 1]\n\"training.epochs\" = [12]\n",
+            base.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Every point's result and metrics, without the wall-clock values.
+fn results(out: &Path) -> BTreeMap<String, (serde_json::Value, String)> {
+    let mut all = BTreeMap::new();
+    for entry in fs::read_dir(out.join("points")).unwrap() {
+        let dir = entry.unwrap().path();
+        let id = dir.file_name().unwrap().to_string_lossy().to_string();
+        let text = fs::read_to_string(dir.join("result.json"))
+            .unwrap_or_else(|_| panic!("point {id} has no result"));
+        let mut result: serde_json::Value = serde_json::from_str(&text).unwrap();
+        result.as_object_mut().unwrap().remove("seconds");
+        let metrics = fs::read_to_string(dir.join("metrics.csv")).unwrap();
+        let without_time: Vec<String> = metrics
+            .lines()
+            .map(|line| {
+                let cells: Vec<&str> = line.split(',').collect();
+                // Column 3 is elapsed_s.
+                [&cells[..2], &cells[3..]].concat().join(",")
+            })
+            .collect();
+        all.insert(id, (result, without_time.join("\n")));
+    }
+    all
+}
+
+/// The ids in the completions log, each with how often it was completed.
+fn completions(out: &Path) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    let log = fs::read_to_string(out.join("completions.log")).unwrap_or_default();
+    for id in log.lines() {
+        *counts.entry(id.to_string()).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[test]
+fn three_shards_at_once_equal_one_process_point_for_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = sweep_file(dir.path());
+    let single = dir.path().join("single");
+    train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&single)]);
+    let reference = results(&single);
+    assert_eq!(reference.len(), 8);
+
+    let sharded = dir.path().join("sharded");
+    let children: Vec<_> = (0..3)
+        .map(|shard| {
+            train_bin()
+                .args([
+                    "sweep",
+                    "run",
+                    path_str(&sweep),
+                    "--out",
+                    path_str(&sharded),
+                ])
+                .args(["--shard", &format!("{shard}/3")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    assert_eq!(results(&sharded), reference);
+    let counts = completions(&sharded);
+    assert_eq!(counts.len(), 8);
+    assert!(counts.values().all(|&n| n == 1), "{counts:?}");
+
+    // Slurm's array variables pick the same share as --shard.
+    let slurm = dir.path().join("slurm");
+    let output = train_bin()
+        .args([
+            "sweep",
+            "run",
+            path_str(&sweep),
+            "--out",
+            path_str(&slurm),
+            "--shard",
+            "auto",
+        ])
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "3")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("shard 1/3 takes 3"), "{stderr}");
+}
+
+#[test]
+fn a_sweep_killed_at_any_moment_and_rerun_ends_with_the_same_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = sweep_file(dir.path());
+    let reference_dir = dir.path().join("reference");
+    train_ok([
+        "sweep",
+        "run",
+        path_str(&sweep),
+        "--out",
+        path_str(&reference_dir),
+    ]);
+    let reference = results(&reference_dir);
+
+    let out = dir.path().join("killed");
+    let mut killed_mid_way = 0;
+    // Kill at growing instants until a run gets to the end by itself.
+    for millis in (0..15u64).map(|k| 20 + 50 * k) {
+        let mut child = train_bin()
+            .args([
+                "sweep",
+                "run",
+                path_str(&sweep),
+                "--out",
+                path_str(&out),
+                "--jobs",
+                "2",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(millis));
+        // The whole group: the sweep and the point it is training, as a scheduler would.
+        let group = format!("-{}", child.id());
+        let _ = std::process::Command::new("kill")
+            .args(["-9", "--", &group])
+            .status();
+        if child.wait().unwrap().success() {
+            break;
+        }
+        killed_mid_way += 1;
+    }
+    let output = train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&out)]);
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(summary.contains("0 failed"), "{summary}");
+    assert_eq!(results(&out), reference);
+    let counts = completions(&out);
+    assert!(
+        counts.values().all(|&n| n == 1),
+        "a point completed twice: {counts:?}"
+    );
+    eprintln!("sweep kill -9: {killed_mid_way} kills landed mid-sweep");
+    assert!(
+        killed_mid_way >= 2,
+        "only {killed_mid_way} kills landed mid-sweep"
+    );
+}
+
+#[test]
+fn bad_axes_are_refused_before_any_point_runs_and_report_counts_the_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    fs::write(
+        &bad,
+        "[axes]\n\"training.lr\" = [0.001, -1.0]\n\"model.activation\" = [\"relu\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let error = user_error(&["sweep", "run", path_str(&bad), "--out", path_str(&out)]);
+    assert_eq!(
+        error,
+        format!(
+            "{}: axis `training.lr` value -1.0: must be > 0 and finite in float32 (got -1)",
+            bad.display()
+        )
+    );
+    assert!(!out.join("points").exists(), "nothing ran");
+
+    let sweep = sweep_file(dir.path());
+    let half = dir.path().join("half");
+    train_ok([
+        "sweep",
+        "run",
+        path_str(&sweep),
+        "--out",
+        path_str(&half),
+        "--shard",
+        "0/2",
+    ]);
+    let output = train_ok(["sweep", "report", path_str(&half)]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.starts_with("8 points: 4 done (0 diverged), 4 missing"),
+        "{text}"
+    );
+    let error = user_error(&[
+        "sweep",
+        "report",
+        path_str(&half),
+        "--heatmap",
+        "seed,training.speed",
+    ]);
+    assert!(error.contains("both keys must be axes"), "{error}");
+
+    // The rest, two at a time; then the report is whole and draws its heatmap.
+    train_ok([
+        "sweep",
+        "run",
+        path_str(&sweep),
+        "--out",
+        path_str(&half),
+        "--jobs",
+        "2",
+    ]);
+    let output = train_ok([
+        "sweep",
+        "report",
+        path_str(&half),
+        "--heatmap",
+        "model.activation,training.lr",
+    ]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.starts_with("8 points: 8 done (0 diverged), 0 missing"),
+        "{text}"
+    );
+    let sweep_csv = fs::read_to_string(half.join("sweep.csv")).unwrap();
+    assert_eq!(sweep_csv.lines().count(), 9);
+    let summary = fs::read_to_string(half.join("summary.csv")).unwrap();
+    assert_eq!(
+        summary.lines().count(),
+        5,
+        "4 groups over 2 seeds: {summary}"
+    );
+    assert!(
+        half.join("heatmap_model_activation_training_lr.png")
+            .exists()
+    );
+
+    // Another sweep may not share the directory.
+    let other = dir.path().join("other.toml");
+    fs::write(&other, "[axes]\nseed = [5]\n").unwrap();
+    let error = user_error(&["sweep", "run", path_str(&other), "--out", path_str(&half)]);
+    assert!(error.contains("holds another sweep"), "{error}");
+}
