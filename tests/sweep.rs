@@ -262,3 +262,76 @@ fn bad_axes_are_refused_before_any_point_runs_and_report_counts_the_missing() {
     let error = user_error(&["sweep", "run", path_str(&other), "--out", path_str(&half)]);
     assert!(error.contains("holds another sweep"), "{error}");
 }
+
+#[test]
+fn the_slurm_and_kubernetes_files_run_the_sweep_their_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = sweep_file(dir.path());
+    let single = dir.path().join("single");
+    train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&single)]);
+    let reference = results(&single);
+    let train = env!("CARGO_BIN_EXE_train");
+    let deploy = repo_root().join("deploy");
+
+    // Slurm: every array task runs the batch script with its own task id.
+    let slurm = dir.path().join("slurm");
+    for task in 0..3 {
+        let status = std::process::Command::new("bash")
+            .arg(deploy.join("slurm/sweep.sbatch"))
+            .args([path_str(&sweep), path_str(&slurm)])
+            .env("TRAIN", train)
+            .env("SLURM_ARRAY_TASK_ID", task.to_string())
+            .env("SLURM_ARRAY_TASK_COUNT", "3")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "array task {task}");
+    }
+    assert_eq!(results(&slurm), reference);
+
+    // Kubernetes: the Indexed Job's command, once per completion index, with
+    // the volumes' paths pointed at this test's files.
+    let text = fs::read_to_string(deploy.join("kubernetes/sweep-job.yaml")).unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
+    let spec = &docs[0]["spec"];
+    assert_eq!(docs[0]["kind"].as_str(), Some("Job"));
+    assert_eq!(spec["completionMode"].as_str(), Some("Indexed"));
+    let completions = spec["completions"].as_i64().unwrap() as usize;
+    let container = &spec["template"]["spec"]["containers"][0];
+    let command: Vec<String> = container["command"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|part| part.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(command[0], "train");
+    let shard_count = command.iter().position(|c| c == "--shard-count").unwrap();
+    assert_eq!(command[shard_count + 1], completions.to_string());
+    let k8s = dir.path().join("k8s");
+    for index in 0..completions {
+        let args: Vec<String> = command[1..]
+            .iter()
+            .map(|part| match part.as_str() {
+                "/sweeps/sweep.toml" => path_str(&sweep).to_string(),
+                "/data/sweep" => path_str(&k8s).to_string(),
+                other => other.to_string(),
+            })
+            .collect();
+        let status = std::process::Command::new(train)
+            .args(&args)
+            .env("JOB_COMPLETION_INDEX", index.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "completion index {index}");
+    }
+    assert_eq!(results(&k8s), reference);
+
+    // The image the Job names is the one the Dockerfile builds, with `train` on PATH.
+    let dockerfile = fs::read_to_string(deploy.join("Dockerfile")).unwrap();
+    assert!(dockerfile.contains("COPY --from=build /usr/local/bin/train /usr/local/bin/train"));
+    assert!(text.contains("docker build -f deploy/Dockerfile -t activation-lab ."));
+    assert_eq!(container["image"].as_str(), Some("activation-lab:latest"));
+}
