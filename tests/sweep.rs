@@ -335,3 +335,62 @@ fn the_slurm_and_kubernetes_files_run_the_sweep_their_way() {
     assert!(text.contains("docker build -f deploy/Dockerfile -t activation-lab ."));
     assert_eq!(container["image"].as_str(), Some("activation-lab:latest"));
 }
+
+#[test]
+fn a_diverged_point_is_recorded_once_and_a_failed_one_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("lr.toml");
+    fs::write(
+        &sweep,
+        "[axes]\n\"training.lr\" = [0.001, 1e6]\n\"training.epochs\" = [3]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    // Every checkpoint write fails as a full disk would: both points fail,
+    // neither is done, and each keeps its error.
+    let output = train_bin()
+        .args(["sweep", "run", path_str(&sweep), "--out", path_str(&out)])
+        .env("FAILPOINTS", "checkpoint::rename=return(enospc)")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: 2 point(s) failed"), "{stderr}");
+    let errors: Vec<String> = fs::read_dir(out.join("points"))
+        .unwrap()
+        .map(|entry| fs::read_to_string(entry.unwrap().path().join("error.txt")).unwrap())
+        .collect();
+    assert_eq!(errors.len(), 2);
+    assert!(
+        errors.iter().all(|e| e.contains("No space left on device")),
+        "{errors:?}"
+    );
+
+    // Rerun: both are retried; the huge learning rate diverges and is recorded.
+    let output = train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&out)]);
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        summary.contains("1 finished now, 1 diverged now"),
+        "{summary}"
+    );
+    let output = train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&out)]);
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        summary.contains("2 done before, 0 finished now, 0 diverged now"),
+        "{summary}"
+    );
+    let report = train_ok(["sweep", "report", path_str(&out)]);
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        text.starts_with("2 points: 2 done (1 diverged), 0 missing"),
+        "{text}"
+    );
+    let status = crate::common::csv_column_text(&out.join("sweep.csv"), "status");
+    assert_eq!(status, ["done", "diverged"]);
+    for entry in fs::read_dir(out.join("points")).unwrap() {
+        assert!(
+            !entry.unwrap().path().join("error.txt").exists(),
+            "errors are cleared"
+        );
+    }
+}
