@@ -59,6 +59,16 @@ fn completions(out: &Path) -> BTreeMap<String, usize> {
     counts
 }
 
+/// Runs `command` with its output discarded; whether it succeeded.
+fn succeeds_quietly(mut command: std::process::Command) -> bool {
+    command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
 #[test]
 fn three_shards_at_once_equal_one_process_point_for_point() {
     let dir = tempfile::tempdir().unwrap();
@@ -276,17 +286,14 @@ fn the_slurm_and_kubernetes_files_run_the_sweep_their_way() {
     // Slurm: every array task runs the batch script with its own task id.
     let slurm = dir.path().join("slurm");
     for task in 0..3 {
-        let status = std::process::Command::new("bash")
+        let mut command = std::process::Command::new("bash");
+        command
             .arg(deploy.join("slurm/sweep.sbatch"))
             .args([path_str(&sweep), path_str(&slurm)])
             .env("TRAIN", train)
             .env("SLURM_ARRAY_TASK_ID", task.to_string())
-            .env("SLURM_ARRAY_TASK_COUNT", "3")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "array task {task}");
+            .env("SLURM_ARRAY_TASK_COUNT", "3");
+        assert!(succeeds_quietly(command), "array task {task}");
     }
     assert_eq!(results(&slurm), reference);
 
@@ -318,14 +325,11 @@ fn the_slurm_and_kubernetes_files_run_the_sweep_their_way() {
                 other => other.to_string(),
             })
             .collect();
-        let status = std::process::Command::new(train)
+        let mut command = std::process::Command::new(train);
+        command
             .args(&args)
-            .env("JOB_COMPLETION_INDEX", index.to_string())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "completion index {index}");
+            .env("JOB_COMPLETION_INDEX", index.to_string());
+        assert!(succeeds_quietly(command), "completion index {index}");
     }
     assert_eq!(results(&k8s), reference);
 

@@ -26,6 +26,18 @@ pub fn cell<T: Display>(value: Option<T>) -> String {
     value.map(|value| value.to_string()).unwrap_or_default()
 }
 
+/// A mean with its 95% interval as four CSV cells: mean, standard
+/// deviation, interval low, interval high (empty where absent).
+pub fn mean_ci_cells(value: Option<crate::stats::MeanCi>) -> [String; 4] {
+    let interval = value.and_then(|v| v.interval());
+    [
+        cell(value.map(|v| v.mean)),
+        cell(value.and_then(|v| v.std)),
+        cell(interval.map(|i| i.0)),
+        cell(interval.map(|i| i.1)),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

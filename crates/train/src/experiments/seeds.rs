@@ -7,7 +7,7 @@ use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::load_for;
 use crate::experiments::compare::{ActivationRun, Comparison, OLS_NAME, compare};
-use crate::format::{cell, percent};
+use crate::format::{cell, mean_ci_cells, percent};
 use crate::stats::MeanCi;
 use crate::training::metric::{Metric, last_and_best};
 use crate::training::trainer::EpochRecord;
@@ -323,13 +323,7 @@ pub fn seeds_summary_csv(summary: &SeedsComparison) -> anyhow::Result<Vec<u8>> {
             row.diverged.to_string(),
         ];
         for value in [row.last, row.best] {
-            let interval = value.and_then(|v| v.interval());
-            record.extend([
-                cell(value.map(|v| v.mean)),
-                cell(value.and_then(|v| v.std)),
-                cell(interval.map(|i| i.0)),
-                cell(interval.map(|i| i.1)),
-            ]);
+            record.extend(mean_ci_cells(value));
         }
         let epochs = row.best_epoch.and_then(|v| v.interval());
         record.extend([

@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 
 use crate::experiments::sweep::{Sweep, shown_value};
-use crate::format::cell;
+use crate::format::{cell, mean_ci_cells};
 use crate::io::result::RunResult;
 use crate::plot::plot_error;
 use crate::stats::MeanCi;
@@ -157,14 +157,7 @@ impl<'a> SweepReport<'a> {
                 group.missing.to_string(),
             ]);
             for values in [&group.finished, &group.best] {
-                let summary = MeanCi::of(values);
-                let interval = summary.and_then(|s| s.interval());
-                row.extend([
-                    cell(summary.map(|s| s.mean)),
-                    cell(summary.and_then(|s| s.std)),
-                    cell(interval.map(|i| i.0)),
-                    cell(interval.map(|i| i.1)),
-                ]);
+                row.extend(mean_ci_cells(MeanCi::of(values)));
             }
             writer.write_record(&row)?;
         }
