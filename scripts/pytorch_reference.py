@@ -18,6 +18,11 @@ Subcommands:
                 into SimpleModel with load_state_dict and write predictions.
   check-export  as predict, and compare with predictions the Rust trainer
                 wrote; exits 1 when any differs by more than --tolerance.
+  optimizer-fixtures
+                write tests/fixtures/pytorch_losses_{sgd,adamw,rmsprop}.csv:
+                the seed's data and initial weights (the fixtures above) trained
+                with torch.optim.SGD, AdamW and RMSprop (settings in
+                OPTIMIZER_RUNS) for identity, tanh and sigmoid, float32.
   bce-fixture   write tests/fixtures/bce_with_logits.csv: nn.BCEWithLogitsLoss
                 in float32 per element (reduction="none") on fixed logits,
                 magnitude 100 included, and bce_with_logits_mean.csv: the
@@ -158,14 +163,15 @@ class BurnAdam(optim.Optimizer):
                 param.sub_(update * group["lr"])
 
 
-def train(x, y, state, activation, epochs=150, batch_size=10, lr=0.001, dtype=torch.float32, adam=optim.Adam):
+def train(x, y, state, activation, epochs=150, batch_size=10, lr=0.001, dtype=torch.float32, adam=optim.Adam,
+          **optimizer_args):
     """The tutorial's loop; returns the loss of each epoch's last batch."""
     model = SimpleModel(activation, sizes_of(state))
     model.load_state_dict(state)
     model = model.to(dtype)
     x, y = x.to(dtype), y.to(dtype)
     criterion = nn.MSELoss()
-    optimizer = adam(model.parameters(), lr=lr)
+    optimizer = adam(model.parameters(), lr=lr, **optimizer_args)
     losses = []
     for _ in range(epochs):
         for i in range(0, len(x), batch_size):
@@ -259,6 +265,32 @@ def command_check_export(args):
     print(f"OK: within {args.tolerance:g}")
 
 
+# Each optimiser as the Rust side's matching config sets it (tests/parity.rs).
+OPTIMIZER_RUNS = {
+    "sgd": (optim.SGD, dict(lr=0.01, momentum=0.5)),
+    "adamw": (optim.AdamW, dict(lr=0.001, weight_decay=0.01)),
+    "rmsprop": (optim.RMSprop, dict(lr=0.0003, alpha=0.99, eps=1e-8, momentum=0.5)),
+}
+OPTIMIZER_ACTIVATIONS = ["identity", "tanh", "sigmoid"]
+
+
+def command_optimizer_fixtures(args):
+    out = Path(args.out)
+    x, y = read_csv(out / "seed_data.csv")
+    state = load_weights(out / "initial_weights.safetensors")
+    for name, (optimizer, settings) in OPTIMIZER_RUNS.items():
+        settings = dict(settings)
+        lr = settings.pop("lr")
+        curves = {
+            activation: train(x, y, state, activation, args.epochs, lr=lr, adam=optimizer, **settings)
+            for activation in OPTIMIZER_ACTIVATIONS
+        }
+        rows = [[epoch + 1] + [exact(curves[a][epoch]) for a in OPTIMIZER_ACTIVATIONS] for epoch in range(args.epochs)]
+        write_csv(out / f"pytorch_losses_{name}.csv", ["epoch"] + OPTIMIZER_ACTIVATIONS, rows)
+        finals = ", ".join(f"{a} {curves[a][-1]:.6f}" for a in OPTIMIZER_ACTIVATIONS)
+        print(f"pytorch_losses_{name}.csv: final loss {finals}")
+
+
 BCE_LOGITS = [-100.0, -20.0, -5.0, -1.0, -0.1, 0.0, 0.1, 1.0, 5.0, 20.0, 100.0,
               3.5, -7.25, 12.0, -0.5, 88.0, -88.0, 1e-4, -30.0, 30.0]
 
@@ -297,6 +329,11 @@ def main():
     run.add_argument("--float64", action="store_true")
     run.add_argument("--output", help="write epoch,loss CSV here")
     run.set_defaults(run=command_train)
+
+    optimizers = commands.add_parser("optimizer-fixtures", help="write the SGD/AdamW/RMSprop parity fixtures")
+    optimizers.add_argument("--out", default="tests/fixtures")
+    optimizers.add_argument("--epochs", type=int, default=150)
+    optimizers.set_defaults(run=command_optimizer_fixtures)
 
     bce = commands.add_parser("bce-fixture", help="write the BCE-with-logits fixture")
     bce.add_argument("--out", default="tests/fixtures")

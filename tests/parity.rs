@@ -24,12 +24,24 @@ fn pytorch_curve(file: &str, activation: &str) -> Vec<f64> {
 
 /// The Rust trainer's per-epoch loss from the fixtures' data and weights.
 fn rust_curve(kind: BackendKind, activation: &str, precision: Precision) -> Vec<f64> {
+    rust_curve_with(kind, activation, |config| {
+        config.training.precision = precision
+    })
+}
+
+/// As [`rust_curve`], with `tweak` applied to the config first.
+fn rust_curve_with(
+    kind: BackendKind,
+    activation: &str,
+    tweak: impl Fn(&mut RunConfig),
+) -> Vec<f64> {
     let backend = Backend::open(kind).unwrap();
     let mut config = RunConfig::default();
     config.data.kind = DataKind::Csv;
     config.data.path = Some(fixture("seed_data.csv"));
     config.model.activation = activation.parse::<Activation>().unwrap();
-    config.training.precision = precision;
+    tweak(&mut config);
+    config.validate().unwrap();
     let split = load_data(&config).unwrap();
     let weights = read_layer_weights(
         &fixture("initial_weights.safetensors"),
@@ -117,4 +129,50 @@ fn float64_runs_match_pytorch_with_burns_adam_constants_to_rounding() {
             );
         }
     }
+}
+
+/// SGD with momentum, AdamW with weight decay and RMSprop with momentum
+/// (settings as `OPTIMIZER_RUNS` in scripts/pytorch_reference.py) follow
+/// PyTorch as closely as Adam does, on the activations whose training is
+/// not chaotic.
+#[test]
+fn every_optimizer_follows_pytorch_within_adams_bounds() {
+    use train::config::OptimizerKind;
+    type Setup = fn(&mut RunConfig);
+    let runs: [(&str, Setup); 3] = [
+        ("sgd", |c| {
+            c.optimizer.kind = OptimizerKind::Sgd;
+            c.optimizer.momentum = 0.5;
+            c.training.lr = 0.01;
+        }),
+        ("adamw", |c| {
+            c.optimizer.kind = OptimizerKind::Adamw;
+            c.optimizer.weight_decay = Some(0.01);
+        }),
+        ("rmsprop", |c| {
+            c.optimizer.kind = OptimizerKind::Rmsprop;
+            c.optimizer.momentum = 0.5;
+            c.training.lr = 0.0003;
+        }),
+    ];
+    let mut failures = Vec::new();
+    for (name, setup) in runs {
+        for activation in ["identity", "sigmoid", "tanh"] {
+            let bound = FLOAT32_BOUNDS
+                .iter()
+                .find(|(a, _)| *a == activation)
+                .unwrap()
+                .1;
+            let torch = pytorch_curve(&format!("pytorch_losses_{name}.csv"), activation);
+            let rust = rust_curve_with(BackendKind::Flex, activation, setup);
+            let (gap, epoch) = worst_gap(&rust, &torch);
+            eprintln!("{name} {activation}: worst relative gap {gap:e} at epoch {epoch}");
+            if gap > bound {
+                failures.push(format!(
+                    "{name} {activation}: relative gap {gap:e} at epoch {epoch} > {bound:e}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}");
 }

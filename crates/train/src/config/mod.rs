@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::UserError;
 
 mod data;
+mod optimizer;
 
 pub use self::data::{
     DEFAULT_FEATURES, DataConfig, DataKind, FunctionKind, InputFeature, MAX_PLAYGROUND_NOISE,
     TargetColumn,
 };
+pub use self::optimizer::{OptimizerConfig, OptimizerKind};
 
 /// Everything a run needs, as written to `config.toml` beside its outputs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -29,7 +31,7 @@ pub struct RunConfig {
     pub model: ModelConfig,
     /// The training loop.
     pub training: TrainingConfig,
-    /// Adam's constants.
+    /// The optimiser and its constants.
     pub optimizer: OptimizerConfig,
 }
 
@@ -146,18 +148,6 @@ impl std::str::FromStr for Precision {
     }
 }
 
-/// `[optimizer]`: Adam with PyTorch's defaults.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct OptimizerConfig {
-    /// First-moment decay.
-    pub beta1: f64,
-    /// Second-moment decay.
-    pub beta2: f64,
-    /// Added to the denominator (PyTorch: 1e-8; Burn's own default is 1e-5).
-    pub epsilon: f64,
-}
-
 impl Default for ModelConfig {
     fn default() -> Self {
         Self {
@@ -179,16 +169,6 @@ impl Default for TrainingConfig {
             checkpoint_every: 10,
             precision: Precision::Float32,
             loss: LossKind::Mse,
-        }
-    }
-}
-
-impl Default for OptimizerConfig {
-    fn default() -> Self {
-        Self {
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-8,
         }
     }
 }
@@ -456,33 +436,7 @@ impl RunConfig {
                 ),
             ));
         }
-        let optimizer = &self.optimizer;
-        for (key, value) in [
-            ("optimizer.beta1", optimizer.beta1),
-            ("optimizer.beta2", optimizer.beta2),
-        ] {
-            if !(0.0..1.0).contains(&value) {
-                return Err(ConfigError::new(
-                    key,
-                    format!("must be in [0, 1) (got {value})"),
-                ));
-            }
-            if as_f32(value) >= 1.0 {
-                return Err(ConfigError::new(
-                    key,
-                    format!("is {value}, which float32 rounds to 1: use at most 0.9999999"),
-                ));
-            }
-        }
-        if !positive_in_f32(optimizer.epsilon) {
-            return Err(ConfigError::new(
-                "optimizer.epsilon",
-                format!(
-                    "must be > 0 and finite in float32, i.e. between 1.5e-45 and 3.4e38 (got {})",
-                    shown(optimizer.epsilon)
-                ),
-            ));
-        }
+        self.optimizer.validate()?;
         Ok(())
     }
 

@@ -6,5 +6,6 @@ pub mod diagnostics;
 pub mod divergence;
 pub mod init;
 pub mod metric;
+pub mod optimizer;
 pub mod rng;
 pub mod trainer;

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, DType, Device, Tensor, TensorData};
 use model::{LayerWeights, Mlp};
 
@@ -108,15 +108,6 @@ impl TrainOutcome {
     }
 }
 
-/// Adam with the config's constants (PyTorch's defaults unless changed).
-pub fn adam(config: &RunConfig) -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_beta_1(config.optimizer.beta1 as f32)
-        .with_beta_2(config.optimizer.beta2 as f32)
-        .with_epsilon(config.optimizer.epsilon as f32)
-        .init()
-}
-
 /// Puts a data set on `device` as `([rows, features], [rows, 1])` tensors.
 pub fn to_tensors(data: &Dataset, device: &Device) -> (Tensor<2>, Tensor<2>) {
     to_tensors_as(data, device, DType::F32)
@@ -163,7 +154,7 @@ impl Trainer {
             .map(|validation| to_tensors_as(validation, &backend.device, dtype));
         let trainer = Self {
             model,
-            optimizer: adam(config),
+            optimizer: crate::training::optimizer::build(&config.optimizer),
             batches,
             validation,
             full_train: None,
