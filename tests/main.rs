@@ -8,6 +8,7 @@ mod bench;
 mod cli;
 mod diagnostics;
 mod experiments;
+mod optimizers;
 mod parity;
 mod playground;
 mod reliability;

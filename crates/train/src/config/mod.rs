@@ -47,6 +47,69 @@ pub struct ModelConfig {
     pub output: usize,
     /// Activation after every hidden layer.
     pub activation: Activation,
+    /// How the initial weights are drawn.
+    pub init: InitKind,
+}
+
+/// The initial weights' scheme (`model.init`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InitKind {
+    /// PyTorch's `nn.Linear` default: weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    #[default]
+    Pytorch,
+    /// `xavier_uniform_` with the activation's gain; zero biases.
+    XavierUniform,
+    /// `xavier_normal_` with the activation's gain; zero biases.
+    XavierNormal,
+    /// `kaiming_uniform_` on fan-in with the activation's gain; zero biases.
+    HeUniform,
+    /// `kaiming_normal_` on fan-in with the activation's gain; zero biases.
+    HeNormal,
+    /// Normal with std 1/sqrt(fan_in); zero biases.
+    LecunNormal,
+}
+
+impl InitKind {
+    /// The names it is written as.
+    pub const NAMES: [&'static str; 6] = [
+        "pytorch",
+        "xavier_uniform",
+        "xavier_normal",
+        "he_uniform",
+        "he_normal",
+        "lecun_normal",
+    ];
+
+    /// Its name in configs.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+impl std::str::FromStr for InitKind {
+    type Err = UserError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let all = [
+            InitKind::Pytorch,
+            InitKind::XavierUniform,
+            InitKind::XavierNormal,
+            InitKind::HeUniform,
+            InitKind::HeNormal,
+            InitKind::LecunNormal,
+        ];
+        all.into_iter()
+            .zip(Self::NAMES)
+            .find(|(_, n)| *n == name)
+            .map(|(kind, _)| kind)
+            .ok_or_else(|| {
+                UserError::new(format!(
+                    "unknown init `{name}` (one of {})",
+                    Self::NAMES.join(", ")
+                ))
+            })
+    }
 }
 
 /// `[training]`.
@@ -155,6 +218,7 @@ impl Default for ModelConfig {
             hidden: vec![18, 18, 4],
             output: 1,
             activation: Activation::Relu,
+            init: InitKind::Pytorch,
         }
     }
 }
@@ -744,5 +808,57 @@ mod tests {
             "{text}"
         );
         assert_eq!(RunConfig::from_toml(&text, "x").unwrap(), circle());
+    }
+
+    #[test]
+    fn optimizer_constants_are_checked_against_the_kind() {
+        type Breaker = fn(&mut RunConfig);
+        let cases: Vec<(&str, &str, Breaker)> = vec![
+            (
+                "optimizer.momentum",
+                "does not apply to optimizer.kind = \"adam\"",
+                |c| c.optimizer.momentum = 0.9,
+            ),
+            (
+                "optimizer.beta1",
+                "does not apply to optimizer.kind = \"sgd\"",
+                |c| {
+                    c.optimizer.kind = OptimizerKind::Sgd;
+                    c.optimizer.beta1 = 0.8;
+                },
+            ),
+            ("optimizer.momentum", "must be in [0, 1]", |c| {
+                c.optimizer.kind = OptimizerKind::Sgd;
+                c.optimizer.momentum = -0.5;
+            }),
+            ("optimizer.nesterov", "needs momentum > 0", |c| {
+                c.optimizer.kind = OptimizerKind::Sgd;
+                c.optimizer.nesterov = true;
+            }),
+            ("optimizer.alpha", "must be in [0, 1)", |c| {
+                c.optimizer.kind = OptimizerKind::Rmsprop;
+                c.optimizer.alpha = 1.5;
+            }),
+            ("optimizer.weight_decay", "must be >= 0", |c| {
+                c.optimizer.weight_decay = Some(-1.0)
+            }),
+        ];
+        for (key, words, break_it) in cases {
+            let mut config = RunConfig::default();
+            break_it(&mut config);
+            let error = config.validate().unwrap_err();
+            assert_eq!(error.key, key, "{}", error.message);
+            assert!(error.message.contains(words), "{key}: {}", error.message);
+        }
+        let mut sgd = RunConfig::default();
+        sgd.optimizer.kind = OptimizerKind::Sgd;
+        sgd.optimizer.momentum = 0.9;
+        sgd.optimizer.nesterov = true;
+        assert!(sgd.validate().is_ok());
+        assert_eq!(OptimizerKind::Adamw.default_weight_decay(), 0.01);
+        let err = RunConfig::from_toml("[optimizer]\nkind = \"lion\"\n", "o.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("o.toml:2: key `optimizer.kind`"), "{err}");
     }
 }

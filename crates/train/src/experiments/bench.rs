@@ -13,7 +13,7 @@ use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::{self, Split};
 use crate::stats::Spread;
-use crate::training::init::initial_weights;
+use crate::training::init::initial_weights_for;
 use crate::training::trainer::Trainer;
 
 /// One benchmark workload: the seed's loop at some size.
@@ -159,7 +159,7 @@ pub fn measure(workload: &Workload, backend: &Backend) -> anyhow::Result<Measure
         validation: None,
         standardizer: None,
     };
-    let weights = initial_weights(&config.layer_sizes(), config.seed);
+    let weights = initial_weights_for(&config);
     let mut trainer = Trainer::new(&config, backend, &split, &weights)?;
     let started = Instant::now();
     let mut final_loss = f64::NAN;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::{Dataset, Split};
-use crate::training::init::initial_weights;
+use crate::training::init::initial_weights_for;
 use crate::training::trainer::{to_tensors, train};
 
 /// How well one trained network is matched by its folded affine map.
@@ -74,12 +74,14 @@ pub fn collapse(
     data: &Split,
     activations: &[Activation],
 ) -> anyhow::Result<Vec<CollapseReport>> {
-    let weights = initial_weights(&config.layer_sizes(), config.seed);
     activations
         .iter()
         .map(|&activation| {
             let mut run_config = config.clone();
             run_config.model.activation = activation;
+            // The same draws for every activation (scaled by its gain under
+            // a gain-dependent model.init).
+            let weights = initial_weights_for(&run_config);
             let outcome = train(&run_config, backend, data, &weights)?;
             if let Some(diverged) = outcome.diverged {
                 return Ok(CollapseReport::diverged(

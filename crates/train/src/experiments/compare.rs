@@ -13,7 +13,7 @@ use crate::experiments::surface::{CURVE_POINTS, TrainedNetwork, curve, linear_pi
 use crate::format::{cell, fixed, percent, scientific};
 use crate::stats::r_squared;
 use crate::training::diagnostics::LayerDiagnostics;
-use crate::training::init::initial_weights;
+use crate::training::init::initial_weights_for;
 use crate::training::trainer::{EpochRecord, Trainer, run_to_end};
 
 /// Name of the least-squares row.
@@ -98,11 +98,13 @@ pub fn compare(
     jobs: usize,
     on_done: &(dyn Fn(&ActivationRun) + Sync),
 ) -> anyhow::Result<Comparison> {
-    let weights = initial_weights(&config.layer_sizes(), config.seed);
     let train_one = |activation: Activation| -> anyhow::Result<ActivationRun> {
         let mut run_config = config.clone();
         run_config.model.activation = activation;
         run_config.training.diagnostics = true;
+        // The same weights for every activation under PyTorch's init; the
+        // same draws scaled by each activation's gain under Xavier or He.
+        let weights = initial_weights_for(&run_config);
         let trainer = Trainer::new(&run_config, backend, data, &weights)?;
         let initial_weights = trainer.model().to_weights();
         let outcome = run_to_end(trainer, config.training.epochs);

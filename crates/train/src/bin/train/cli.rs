@@ -6,11 +6,21 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use model::Activation;
 use train::backend::BackendKind;
-use train::config::{Overrides, Precision};
+use train::config::{InitKind, OptimizerKind, Overrides, Precision};
 
 /// `--backend`: one of the library's backend names, listed in `--help`.
 fn backend_name() -> impl TypedValueParser<Value = BackendKind> {
     PossibleValuesParser::new(BackendKind::NAMES).try_map(|name| name.parse::<BackendKind>())
+}
+
+/// `--optimizer`: one of the library's optimiser names, listed in `--help`.
+fn optimizer_name() -> impl TypedValueParser<Value = OptimizerKind> {
+    PossibleValuesParser::new(OptimizerKind::NAMES).try_map(|name| name.parse::<OptimizerKind>())
+}
+
+/// `--init`: one of the library's initialiser names, listed in `--help`.
+fn init_name() -> impl TypedValueParser<Value = InitKind> {
+    PossibleValuesParser::new(InitKind::NAMES).try_map(|name| name.parse::<InitKind>())
 }
 
 /// `--precision`: one of the library's precision names, listed in `--help`.
@@ -234,6 +244,14 @@ pub struct CommonArgs {
     /// (costs about 18% of the seed run's training time, so it is opt-in).
     #[arg(group = "run_settings", long)]
     pub diagnostics: bool,
+    /// Optimiser: adam (the seed's), adamw, sgd or rmsprop, with PyTorch's defaults
+    /// (set their constants in the config's [optimizer]).
+    #[arg(group = "run_settings", long, value_name = "NAME", value_parser = optimizer_name())]
+    pub optimizer: Option<OptimizerKind>,
+    /// Initial weights: pytorch (nn.Linear's default), xavier_uniform, xavier_normal,
+    /// he_uniform, he_normal or lecun_normal (Xavier and He with the activation's gain).
+    #[arg(group = "run_settings", long, value_name = "NAME", value_parser = init_name())]
+    pub init: Option<InitKind>,
     /// Float type of weights and data (float64 shows which differences are rounding).
     #[arg(group = "run_settings", long, value_parser = precision_name())]
     pub precision: Option<Precision>,
@@ -257,7 +275,9 @@ impl CommonArgs {
                 "training.diagnostics",
                 self.diagnostics.then_some(true),
             )
-            .set("--precision", "training.precision", self.precision);
+            .set("--precision", "training.precision", self.precision)
+            .set("--optimizer", "optimizer.kind", self.optimizer)
+            .set("--init", "model.init", self.init);
         overrides
     }
 }

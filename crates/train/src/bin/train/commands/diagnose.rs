@@ -3,7 +3,7 @@
 use train::format::percent;
 use train::io::run_dir::RunDir;
 use train::training::diagnostics::LayerDiagnostics;
-use train::training::init::initial_weights;
+use train::training::init::initial_weights_for;
 use train::training::trainer::{EpochRecord, train};
 
 use crate::cli::DiagnoseArgs;
@@ -20,7 +20,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
         Some(out) => Some(RunDir::for_experiment(out, "diagnose")?),
         None => None,
     };
-    let weights = initial_weights(&config.layer_sizes(), config.seed);
+    let weights = initial_weights_for(config);
     let outcome = train(config, &backend, &split, &weights)?.finished()?;
     let first = outcome.records.first().expect("at least one epoch");
     let last = outcome.records.last().expect("at least one epoch");

@@ -6,13 +6,13 @@ use std::path::Path;
 use anyhow::Context;
 use model::LayerWeights;
 use train::backend::Backend;
-use train::config::{Overrides, Precision, ResolvedConfig};
+use train::config::{InitKind, Overrides, Precision, ResolvedConfig};
 use train::io::checkpoint::{self, Checkpoint, Checkpointer};
 use train::io::result::{RunResult, remove_result, write_result};
 use train::io::run_dir::{CONFIG_FILE, RunDir, STATE_FILE};
 use train::io::weights::read_layer_weights;
 use train::training::divergence::Diverged;
-use train::training::init::initial_weights;
+use train::training::init::initial_weights_for;
 use train::training::trainer::{EpochRecord, FitEnd, Trainer};
 use train::{data, user_error};
 
@@ -87,8 +87,11 @@ fn plan_fresh(args: &RunArgs) -> anyhow::Result<Plan> {
             format!("initial weights from {}", path.display()),
         ),
         None => (
-            initial_weights(&config.layer_sizes(), config.seed),
-            format!("initial weights from seed {}", config.seed),
+            initial_weights_for(config),
+            match config.model.init {
+                InitKind::Pytorch => format!("initial weights from seed {}", config.seed),
+                init => format!("initial weights from seed {}, {}", config.seed, init.name()),
+            },
         ),
     };
     let trainer = Trainer::new(config, &backend, &split, &weights)?;
