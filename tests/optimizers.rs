@@ -77,3 +77,54 @@ fn every_initialiser_gives_every_backend_the_same_weights() {
         }
     }
 }
+
+#[test]
+fn a_schedule_resumed_mid_way_continues_exactly() {
+    use std::sync::atomic::AtomicBool;
+    use train::config::{ScheduleConfig, ScheduleKind};
+    use train::training::trainer::{Trainer, train};
+
+    let mut config = RunConfig::default();
+    config.training.epochs = 10;
+    config.training.lr = 0.01;
+    config.training.schedule = ScheduleConfig {
+        kind: ScheduleKind::WarmupCosine,
+        warmup_epochs: Some(2),
+        min_lr: Some(0.001),
+        ..Default::default()
+    };
+    config.validate().unwrap();
+    let backend = Backend::open(BackendKind::Flex).unwrap();
+    let data = train::data::load_for(&config).unwrap();
+    let weights = initial_weights_for(&config);
+    let straight = train(&config, &backend, &data, &weights).unwrap().records;
+    let rates: Vec<f64> = straight.iter().map(|r| r.lr.unwrap()).collect();
+    assert!(
+        rates[0] < rates[1] && rates[2] > rates[9],
+        "warm-up then decay: {rates:?}"
+    );
+
+    let never = AtomicBool::new(false);
+    let mut first = Trainer::new(&config, &backend, &data, &weights).unwrap();
+    first.fit(4, &never, |_, _| Ok(())).unwrap();
+    let (bytes, position) = (first.optimizer_bytes().unwrap(), first.position());
+    let saved = first.finite_weights().unwrap();
+    let mut second = Trainer::new(&config, &backend, &data, &saved)
+        .unwrap()
+        .restore(bytes, position, 0.0)
+        .unwrap();
+    let mut rest = Vec::new();
+    second
+        .fit(10, &never, |_, record| {
+            rest.push(record);
+            Ok(())
+        })
+        .unwrap();
+    let bits = |records: &[train::training::trainer::EpochRecord]| -> Vec<(u64, u64)> {
+        records
+            .iter()
+            .map(|r| (r.loss.to_bits(), r.lr.unwrap().to_bits()))
+            .collect()
+    };
+    assert_eq!(bits(&rest), bits(&straight[4..]));
+}

@@ -12,12 +12,14 @@ use crate::error::UserError;
 
 mod data;
 mod optimizer;
+mod schedule;
 
 pub use self::data::{
     DEFAULT_FEATURES, DataConfig, DataKind, FunctionKind, InputFeature, MAX_PLAYGROUND_NOISE,
     TargetColumn,
 };
 pub use self::optimizer::{OptimizerConfig, OptimizerKind};
+pub use self::schedule::{ScheduleConfig, ScheduleKind};
 
 /// Everything a run needs, as written to `config.toml` beside its outputs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -131,6 +133,14 @@ pub struct TrainingConfig {
     pub precision: Precision,
     /// What the optimiser minimises: `mse` (the seed) or `bce` (0/1 labels).
     pub loss: LossKind,
+    /// How the learning rate changes over the run (constant by default).
+    #[serde(skip_serializing_if = "is_constant")]
+    pub schedule: ScheduleConfig,
+}
+
+/// Whether a schedule is the default constant one (left out of `config.toml`).
+fn is_constant(schedule: &ScheduleConfig) -> bool {
+    *schedule == ScheduleConfig::default()
 }
 
 /// The training loss.
@@ -233,6 +243,7 @@ impl Default for TrainingConfig {
             checkpoint_every: 10,
             precision: Precision::Float32,
             loss: LossKind::Mse,
+            schedule: ScheduleConfig::default(),
         }
     }
 }
@@ -501,6 +512,7 @@ impl RunConfig {
             ));
         }
         self.optimizer.validate()?;
+        training.schedule.validate(training.lr, training.epochs)?;
         Ok(())
     }
 
@@ -860,5 +872,48 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("o.toml:2: key `optimizer.kind`"), "{err}");
+    }
+
+    #[test]
+    fn schedule_keys_are_checked_against_the_kind_and_the_run() {
+        type Breaker = fn(&mut ScheduleConfig);
+        let cases: Vec<(&str, &str, Breaker)> = vec![
+            (
+                "training.schedule.warmup_epochs",
+                "shorter than the run's 150 epochs",
+                |s| {
+                    s.kind = ScheduleKind::WarmupCosine;
+                    s.warmup_epochs = Some(200);
+                },
+            ),
+            ("training.schedule.step_epochs", "is required", |s| {
+                s.kind = ScheduleKind::Step
+            }),
+            ("training.schedule.min_lr", "does not apply", |s| {
+                s.kind = ScheduleKind::Step;
+                s.step_epochs = Some(3);
+                s.min_lr = Some(0.0);
+            }),
+            ("training.schedule.gamma", "must be in (0, 1]", |s| {
+                s.kind = ScheduleKind::Step;
+                s.step_epochs = Some(3);
+                s.gamma = Some(2.0);
+            }),
+            (
+                "training.schedule.min_lr",
+                "must be in [0, training.lr",
+                |s| {
+                    s.kind = ScheduleKind::Cosine;
+                    s.min_lr = Some(0.5);
+                },
+            ),
+        ];
+        for (key, words, break_it) in cases {
+            let mut config = RunConfig::default();
+            break_it(&mut config.training.schedule);
+            let error = config.validate().unwrap_err();
+            assert_eq!(error.key, key, "{}", error.message);
+            assert!(error.message.contains(words), "{key}: {}", error.message);
+        }
     }
 }

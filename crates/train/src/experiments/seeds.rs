@@ -389,6 +389,7 @@ mod tests {
             val_loss: Some(val_loss),
             train_accuracy: None,
             val_accuracy: None,
+            lr: None,
             elapsed_s: 0.0,
             layers: Vec::new(),
         }

@@ -8,4 +8,5 @@ pub mod init;
 pub mod metric;
 pub mod optimizer;
 pub mod rng;
+pub mod schedule;
 pub mod trainer;

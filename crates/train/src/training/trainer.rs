@@ -20,6 +20,7 @@ use crate::data::{Dataset, Split};
 use crate::stats;
 use crate::training::diagnostics::{GradNormAccumulator, LayerDiagnostics, combine, unit_health};
 use crate::training::divergence::{Diverged, Suspects};
+use crate::training::schedule::Schedule;
 
 /// One epoch's measurements.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +38,8 @@ pub struct EpochRecord {
     pub train_accuracy: Option<f64>,
     /// Share of validation rows classified right, for 0/1 labels.
     pub val_accuracy: Option<f64>,
+    /// The learning rate of the epoch's last step (it changes under a schedule).
+    pub lr: Option<f64>,
     /// Seconds since the training loop started.
     pub elapsed_s: f64,
     /// Per-layer diagnostics, input side first (empty when switched off).
@@ -54,7 +57,7 @@ pub struct Trainer {
     loss: LossKind,
     /// The decision threshold, when the targets are 0/1 labels.
     threshold: Option<f64>,
-    lr: f64,
+    schedule: Schedule,
     dtype: DType,
     position: Position,
     started: Instant,
@@ -152,6 +155,7 @@ impl Trainer {
             .validation
             .as_ref()
             .map(|validation| to_tensors_as(validation, &backend.device, dtype));
+        let batches_per_epoch = rows.div_ceil(batch);
         let trainer = Self {
             model,
             optimizer: crate::training::optimizer::build(&config.optimizer),
@@ -163,7 +167,7 @@ impl Trainer {
             threshold: config
                 .is_classification()
                 .then(|| config.training.loss.threshold()),
-            lr: config.training.lr,
+            schedule: Schedule::new(config, batches_per_epoch, 0)?,
             dtype,
             position: Position::default(),
             started: Instant::now(),
@@ -227,6 +231,7 @@ impl Trainer {
             .from_bytes(Bytes::from_bytes_vec(optimizer))
             .context("cannot read the optimizer state")?;
         self.position = position;
+        self.schedule.skip(position.steps);
         self.earlier_seconds = earlier_seconds;
         Ok(self)
     }
@@ -283,7 +288,8 @@ impl Trainer {
                 accumulator.add(&self.model, &grads);
             }
             let model = self.model.take();
-            self.model = self.optimizer.step(self.lr, model, grads);
+            let lr = self.schedule.next_rate();
+            self.model = self.optimizer.step(lr, model, grads);
             last_loss = Some(loss);
             self.position.steps += 1;
             self.position.batch += 1;
@@ -309,6 +315,7 @@ impl Trainer {
             val_loss: validation.map(|s| s.0),
             train_accuracy: train.and_then(|s| s.1),
             val_accuracy: validation.and_then(|s| s.1),
+            lr: Some(self.schedule.last_rate()),
             layers,
             elapsed_s: self.seconds(),
         }))

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use model::LayerWeights;
 use train::backend::Backend;
-use train::config::{InitKind, Overrides, Precision, ResolvedConfig};
+use train::config::{InitKind, Overrides, Precision, ResolvedConfig, ScheduleKind};
 use train::io::checkpoint::{self, Checkpoint, Checkpointer};
 use train::io::result::{RunResult, remove_result, write_result};
 use train::io::run_dir::{CONFIG_FILE, RunDir, STATE_FILE};
@@ -147,6 +147,18 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
             "training.checkpoint_every",
             args.checkpoint_every,
         );
+    // A schedule keeps the shape it was planned with: trained past its
+    // epochs, the run continues at the schedule's final rate.
+    let schedule = &checkpoint.config.training.schedule;
+    if schedule.kind != ScheduleKind::Constant && schedule.horizon_epochs.is_none() {
+        overrides.set(
+            "--epochs",
+            "training.schedule.horizon_epochs",
+            args.common
+                .epochs
+                .map(|_| checkpoint.config.training.epochs),
+        );
+    }
     let config_path = checkpoint.dir.join(CONFIG_FILE);
     let resolved =
         ResolvedConfig::resolve(checkpoint.config.clone(), Some(&config_path), &overrides)?;
