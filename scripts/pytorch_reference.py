@@ -23,6 +23,10 @@ Subcommands:
                 the seed's data and initial weights (the fixtures above) trained
                 with torch.optim.SGD, AdamW and RMSprop (settings in
                 OPTIMIZER_RUNS) for identity, tanh and sigmoid, float32.
+  clip-fixture  write tests/fixtures/clip_grad_norm.csv: gradients of fixed
+                values (CLIP_SHAPES, value i of parameter p = sin(7 p + 0.37 i)
+                * (p + 1)) before and after torch.nn.utils.clip_grad_norm_
+                with max_norm 1.5 and 100 (no clipping).
   bce-fixture   write tests/fixtures/bce_with_logits.csv: nn.BCEWithLogitsLoss
                 in float32 per element (reduction="none") on fixed logits,
                 magnitude 100 included, and bce_with_logits_mean.csv: the
@@ -291,6 +295,31 @@ def command_optimizer_fixtures(args):
         print(f"pytorch_losses_{name}.csv: final loss {finals}")
 
 
+CLIP_SHAPES = [(4, 3), (4,), (2, 4), (2,), (1, 2), (1,)]
+
+
+def command_clip_fixture(args):
+    params = []
+    for p, shape in enumerate(CLIP_SHAPES):
+        count = int(np.prod(shape))
+        values = [np.sin(7 * p + 0.37 * i) * (p + 1) for i in range(count)]
+        param = torch.zeros(shape, dtype=torch.float32, requires_grad=True)
+        param.grad = torch.tensor(values, dtype=torch.float32).reshape(shape)
+        params.append(param)
+    rows = []
+    original = [param.grad.clone() for param in params]
+    for max_norm in (1.5, 100.0):
+        for param, grad in zip(params, original):
+            param.grad = grad.clone()
+        norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
+        for p, param in enumerate(params):
+            for i, value in enumerate(param.grad.flatten().tolist()):
+                rows.append([exact(max_norm), p, i, exact(original[p].flatten()[i].item()), exact(value), exact(norm.item())])
+    out = Path(args.out)
+    write_csv(out / "clip_grad_norm.csv", ["max_norm", "param", "index", "grad", "clipped", "total_norm"], rows)
+    print(f"wrote {out}/clip_grad_norm.csv (torch {torch.__version__})")
+
+
 BCE_LOGITS = [-100.0, -20.0, -5.0, -1.0, -0.1, 0.0, 0.1, 1.0, 5.0, 20.0, 100.0,
               3.5, -7.25, 12.0, -0.5, 88.0, -88.0, 1e-4, -30.0, 30.0]
 
@@ -334,6 +363,10 @@ def main():
     optimizers.add_argument("--out", default="tests/fixtures")
     optimizers.add_argument("--epochs", type=int, default=150)
     optimizers.set_defaults(run=command_optimizer_fixtures)
+
+    clip = commands.add_parser("clip-fixture", help="write the clip_grad_norm_ fixture")
+    clip.add_argument("--out", default="tests/fixtures")
+    clip.set_defaults(run=command_clip_fixture)
 
     bce = commands.add_parser("bce-fixture", help="write the BCE-with-logits fixture")
     bce.add_argument("--out", default="tests/fixtures")

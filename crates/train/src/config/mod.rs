@@ -133,6 +133,10 @@ pub struct TrainingConfig {
     pub precision: Precision,
     /// What the optimiser minimises: `mse` (the seed) or `bce` (0/1 labels).
     pub loss: LossKind,
+    /// Clip the gradients' global L2 norm (over every parameter together)
+    /// to at most this, as PyTorch's `clip_grad_norm_`; no clipping when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clip_grad_norm: Option<f64>,
     /// How the learning rate changes over the run (constant by default).
     #[serde(skip_serializing_if = "is_constant")]
     pub schedule: ScheduleConfig,
@@ -243,6 +247,7 @@ impl Default for TrainingConfig {
             checkpoint_every: 10,
             precision: Precision::Float32,
             loss: LossKind::Mse,
+            clip_grad_norm: None,
             schedule: ScheduleConfig::default(),
         }
     }
@@ -512,6 +517,14 @@ impl RunConfig {
             ));
         }
         self.optimizer.validate()?;
+        if let Some(norm) = training.clip_grad_norm
+            && !positive_in_f32(norm)
+        {
+            return Err(ConfigError::new(
+                "training.clip_grad_norm",
+                format!("must be > 0 and finite in float32 (got {})", shown(norm)),
+            ));
+        }
         training.schedule.validate(training.lr, training.epochs)?;
         Ok(())
     }

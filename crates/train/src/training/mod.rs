@@ -2,6 +2,7 @@
 //! initial weights, the random streams, the per-layer diagnostics and the
 //! divergence check.
 
+pub mod clipping;
 pub mod diagnostics;
 pub mod divergence;
 pub mod init;

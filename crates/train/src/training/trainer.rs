@@ -20,6 +20,7 @@ use crate::data::{Dataset, Split};
 use crate::stats;
 use crate::training::diagnostics::{GradNormAccumulator, LayerDiagnostics, combine, unit_health};
 use crate::training::divergence::{Diverged, Suspects};
+use crate::training::clipping::clip_global_norm;
 use crate::training::schedule::Schedule;
 
 /// One epoch's measurements.
@@ -58,6 +59,8 @@ pub struct Trainer {
     /// The decision threshold, when the targets are 0/1 labels.
     threshold: Option<f64>,
     schedule: Schedule,
+    /// The largest global gradient norm, when clipping.
+    clip_grad_norm: Option<f64>,
     dtype: DType,
     position: Position,
     started: Instant,
@@ -168,6 +171,7 @@ impl Trainer {
                 .is_classification()
                 .then(|| config.training.loss.threshold()),
             schedule: Schedule::new(config, batches_per_epoch, 0)?,
+            clip_grad_norm: config.training.clip_grad_norm,
             dtype,
             position: Position::default(),
             started: Instant::now(),
@@ -283,9 +287,13 @@ impl Trainer {
         while self.position.batch < self.batches.len() {
             let (x, y) = &self.batches[self.position.batch];
             let loss = stats::loss(self.loss, self.model.forward(x.clone()), y.clone());
-            let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+            let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
+            // Diagnostics see the gradients as computed, before any clipping.
             if let Some(accumulator) = self.grad_norms.as_mut() {
                 accumulator.add(&self.model, &grads);
+            }
+            if let Some(max_norm) = self.clip_grad_norm {
+                clip_global_norm(&mut grads, &self.model, max_norm);
             }
             let model = self.model.take();
             let lr = self.schedule.next_rate();
