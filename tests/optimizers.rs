@@ -128,3 +128,64 @@ fn a_schedule_resumed_mid_way_continues_exactly() {
     };
     assert_eq!(bits(&rest), bits(&straight[4..]));
 }
+
+#[test]
+fn early_stopping_keeps_the_best_weights_and_survives_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("early.toml");
+    fs::write(
+        &config,
+        "[data]\nvalidation_fraction = 0.2\n[training]\nlr = 0.01\ncheckpoint_every = 1\n\
+         [training.early_stop]\npatience = 5\n",
+    )
+    .unwrap();
+    let straight = dir.path().join("straight");
+    let output = train_ok(["--config", path_str(&config), "--out", path_str(&straight)]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("Stopped early"))
+        .unwrap();
+    assert!(
+        summary.starts_with(
+            "Stopped early at epoch 6: the validation loss has not improved for 5 epochs"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(loss_texts(&straight).len(), 6, "stopped at epoch 6 of 150");
+    // The best epoch (1 here) is the lowest validation loss of the run.
+    let val = crate::common::csv_column(&straight.join("metrics.csv"), "val_loss");
+    let best = val.iter().cloned().fold(f64::INFINITY, f64::min);
+    assert_eq!(val[0], best);
+    assert!(straight.join("result.json").exists());
+
+    // Killed in the middle of its fourth checkpoint, then resumed: the same
+    // stop, the same records, the same best weights.
+    let crashed = dir.path().join("crashed");
+    let output = crate::common::train_bin()
+        .args([
+            "--config",
+            path_str(&config),
+            "--out",
+            path_str(&crashed),
+            "--quiet",
+        ])
+        .env("FAILPOINTS", "checkpoint::rename=3*off->return(abort)")
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "the fail point killed the run");
+    train_ok(["--resume", path_str(&crashed), "--quiet"]);
+    assert_eq!(loss_texts(&crashed), loss_texts(&straight));
+    // The tensors, not the JSON header (its metadata's key order may vary).
+    let tensors = |dir: &std::path::Path| {
+        let bytes = fs::read(dir.join("best.safetensors")).unwrap();
+        let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        bytes[8 + header..].to_vec()
+    };
+    assert!(
+        tensors(&crashed) == tensors(&straight),
+        "the best weights differ"
+    );
+    let error = crate::common::user_error(&["--resume", path_str(&crashed)]);
+    assert!(error.contains("stopped early at epoch 6"), "{error}");
+}

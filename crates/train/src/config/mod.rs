@@ -140,6 +140,18 @@ pub struct TrainingConfig {
     /// How the learning rate changes over the run (constant by default).
     #[serde(skip_serializing_if = "is_constant")]
     pub schedule: ScheduleConfig,
+    /// Stop when the validation loss has not improved for `patience` epochs
+    /// (needs validation rows); the best epoch's weights are kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub early_stop: Option<EarlyStopConfig>,
+}
+
+/// `[training.early_stop]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStopConfig {
+    /// Epochs without a new best validation loss before the run stops.
+    pub patience: usize,
 }
 
 /// Whether a schedule is the default constant one (left out of `config.toml`).
@@ -249,6 +261,7 @@ impl Default for TrainingConfig {
             loss: LossKind::Mse,
             clip_grad_norm: None,
             schedule: ScheduleConfig::default(),
+            early_stop: None,
         }
     }
 }
@@ -517,6 +530,20 @@ impl RunConfig {
             ));
         }
         self.optimizer.validate()?;
+        if let Some(early_stop) = training.early_stop {
+            if early_stop.patience == 0 {
+                return Err(ConfigError::new(
+                    "training.early_stop.patience",
+                    "must be at least 1 (got 0)",
+                ));
+            }
+            if data.validation_fraction <= 0.0 {
+                return Err(ConfigError::new(
+                    "training.early_stop",
+                    "needs validation rows to watch: set data.validation_fraction > 0",
+                ));
+            }
+        }
         if let Some(norm) = training.clip_grad_norm
             && !positive_in_f32(norm)
         {

@@ -19,9 +19,10 @@ use crate::error::UserError;
 use crate::error::describe_io_error;
 use crate::io::history::{metrics_csv, read_records};
 use crate::io::run_dir::{
-    CONFIG_FILE, METRICS_FILE, MODEL_FILE, OPTIMIZER_FILE, RunDir, STATE_FILE,
+    BEST_FILE, CONFIG_FILE, METRICS_FILE, MODEL_FILE, OPTIMIZER_FILE, RunDir, STATE_FILE,
 };
 use crate::io::weights::to_safetensors;
+use crate::training::early_stop::EarlyStopState;
 use crate::training::trainer::{EpochRecord, Position, Trainer};
 use crate::user_error;
 
@@ -56,6 +57,12 @@ pub struct CheckpointState {
     /// The feature scaling the network was trained with, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standardizer: Option<Standardizer>,
+    /// Early stopping's state, when the run uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stop: Option<EarlyStopState>,
+    /// SHA-256 of `best.safetensors` (the best validation epoch's weights).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_sha256: Option<String>,
 }
 
 impl CheckpointState {
@@ -142,6 +149,7 @@ impl Checkpointer {
     pub fn save(&mut self, trainer: &Trainer, records: &[EpochRecord]) -> anyhow::Result<()> {
         trainer.finite_weights()?;
         let model = to_safetensors(trainer.model())?;
+        let best = trainer.best_model().map(to_safetensors).transpose()?;
         let optimizer = trainer.optimizer_bytes()?;
         let metrics = metrics_csv(records)?;
         let position = trainer.position();
@@ -158,18 +166,24 @@ impl Checkpointer {
             metrics_sha256: Some(sha256_hex(&metrics)),
             data_sha256: Some(self.data_sha256.clone()),
             standardizer: self.standardizer.clone(),
+            early_stop: trainer.early_stop(),
+            best_sha256: best.as_deref().map(sha256_hex),
         };
         let state = format!(
             "# Written by `train` after the files beside it; do not edit.\n{}",
             toml::to_string_pretty(&state)?
         );
-        let files: [(&str, &[u8]); 5] = [
+        let mut files: Vec<(&str, &[u8])> = vec![
             (CONFIG_FILE, self.config_toml.as_bytes()),
             (MODEL_FILE, &model),
             (OPTIMIZER_FILE, &optimizer),
             (METRICS_FILE, &metrics),
-            (STATE_FILE, state.as_bytes()),
         ];
+        if let Some(best) = &best {
+            files.push((BEST_FILE, best));
+        }
+        // The state last: it names the others' digests.
+        files.push((STATE_FILE, state.as_bytes()));
         self.dir.write_generation(position.steps, &files)?;
         self.last_epoch = Some(position.epoch);
         self.dir.publish(&files)?;
@@ -186,7 +200,11 @@ impl Checkpointer {
 /// Makes `run`'s stable files those of `checkpoint`: a resume may start from
 /// a generation that a crash kept from being published.
 pub fn republish(run: &RunDir, checkpoint: &Checkpoint) -> anyhow::Result<()> {
-    let names = [CONFIG_FILE, MODEL_FILE, METRICS_FILE, STATE_FILE];
+    let mut names = vec![CONFIG_FILE, MODEL_FILE, METRICS_FILE];
+    if checkpoint.state.best_sha256.is_some() {
+        names.push(BEST_FILE);
+    }
+    names.push(STATE_FILE);
     let contents = names
         .iter()
         .map(|name| read(&checkpoint.dir, name))
@@ -304,6 +322,9 @@ impl Checkpoint {
             (CONFIG_FILE, state.config_sha256.as_ref()),
             (METRICS_FILE, state.metrics_sha256.as_ref()),
         ];
+        if let Some(best) = &state.best_sha256 {
+            self.verified(BEST_FILE, best)?;
+        }
         for (name, digest) in digests {
             let Some(digest) = digest else {
                 return Err(user_error!(
@@ -331,6 +352,18 @@ impl Checkpoint {
     pub fn model_path(&self) -> anyhow::Result<PathBuf> {
         self.verified(MODEL_FILE, &self.state.model_sha256)?;
         Ok(self.dir.join(MODEL_FILE))
+    }
+
+    /// The best validation epoch's weights file, checked against its digest
+    /// (`None` for a run without early stopping).
+    pub fn best_path(&self) -> anyhow::Result<Option<PathBuf>> {
+        match &self.state.best_sha256 {
+            Some(digest) => {
+                self.verified(BEST_FILE, digest)?;
+                Ok(Some(self.dir.join(BEST_FILE)))
+            }
+            None => Ok(None),
+        }
     }
 
     /// Adam's state, checked against the digest.

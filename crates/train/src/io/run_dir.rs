@@ -31,6 +31,8 @@ use crate::user_error;
 
 /// The weights, loadable by PyTorch's `load_state_dict`.
 pub const MODEL_FILE: &str = "model.safetensors";
+/// The best validation epoch's weights, with `training.early_stop`.
+pub const BEST_FILE: &str = "best.safetensors";
 /// Adam's state (only inside generations).
 pub const OPTIMIZER_FILE: &str = "optimizer.bpk";
 /// Where training stands and the digests of the files beside it.

@@ -26,7 +26,11 @@ pub fn clip_global_norm(grads: &mut GradientsParams, model: &Mlp, max_norm: f64)
         return;
     }
     let norm = Tensor::cat(squares, 0).sum().sqrt();
-    let scale = norm.add_scalar(1e-6).recip().mul_scalar(max_norm).clamp_max(1.0);
+    let scale = norm
+        .add_scalar(1e-6)
+        .recip()
+        .mul_scalar(max_norm)
+        .clamp_max(1.0);
     for layer in &model.layers {
         if let Some(grad) = grads.remove::<2>(layer.weight.id) {
             grads.register(layer.weight.id, grad * scale.clone().reshape([1, 1]));
@@ -98,10 +102,17 @@ mod tests {
                 ours.extend(model::host_values::<f64, 2>(weight));
                 ours.extend(model::host_values::<f64, 1>(bias));
             }
-            let torch: Vec<f64> = rows.iter().filter(|r| r.0 == max_norm).map(|r| r.3).collect();
+            let torch: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.0 == max_norm)
+                .map(|r| r.3)
+                .collect();
             assert_eq!(ours.len(), torch.len());
             for (a, b) in ours.iter().zip(&torch) {
-                assert!((a - b).abs() <= 1e-6 * b.abs() + 1e-7, "{max_norm}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() <= 1e-6 * b.abs() + 1e-7,
+                    "{max_norm}: {a} vs {b}"
+                );
             }
             let norm = ours.iter().map(|v| v * v).sum::<f64>().sqrt();
             assert!(norm <= max_norm * (1.0 + 1e-6), "norm {norm} > {max_norm}");

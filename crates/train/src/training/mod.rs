@@ -5,6 +5,7 @@
 pub mod clipping;
 pub mod diagnostics;
 pub mod divergence;
+pub mod early_stop;
 pub mod init;
 pub mod metric;
 pub mod optimizer;

@@ -18,9 +18,10 @@ use crate::backend::Backend;
 use crate::config::{LossKind, RunConfig};
 use crate::data::{Dataset, Split};
 use crate::stats;
+use crate::training::clipping::clip_global_norm;
 use crate::training::diagnostics::{GradNormAccumulator, LayerDiagnostics, combine, unit_health};
 use crate::training::divergence::{Diverged, Suspects};
-use crate::training::clipping::clip_global_norm;
+use crate::training::early_stop::EarlyStopState;
 use crate::training::schedule::Schedule;
 
 /// One epoch's measurements.
@@ -61,6 +62,10 @@ pub struct Trainer {
     schedule: Schedule,
     /// The largest global gradient norm, when clipping.
     clip_grad_norm: Option<f64>,
+    /// Early stopping's state, when on.
+    early_stop: Option<EarlyStopState>,
+    /// The network of the best validation epoch, when early stopping is on.
+    best_model: Option<Mlp>,
     dtype: DType,
     position: Position,
     started: Instant,
@@ -88,6 +93,8 @@ pub enum FitEnd {
     Finished,
     /// The stop flag was set; training stopped after a step, maybe mid-epoch.
     Stopped,
+    /// The validation loss stopped improving (`training.early_stop`).
+    EarlyStopped,
 }
 
 /// What a training run leaves behind.
@@ -172,6 +179,11 @@ impl Trainer {
                 .then(|| config.training.loss.threshold()),
             schedule: Schedule::new(config, batches_per_epoch, 0)?,
             clip_grad_norm: config.training.clip_grad_norm,
+            early_stop: config
+                .training
+                .early_stop
+                .map(|early_stop| EarlyStopState::new(early_stop.patience)),
+            best_model: None,
             dtype,
             position: Position::default(),
             started: Instant::now(),
@@ -261,10 +273,16 @@ impl Trainer {
     ) -> anyhow::Result<FitEnd> {
         self.start_clock();
         while self.position.epoch < epochs {
+            if self.stopped_early() {
+                return Ok(FitEnd::EarlyStopped);
+            }
             let Some(record) = self.run_epoch_until(stop)? else {
                 return Ok(FitEnd::Stopped);
             };
             on_epoch(self, record)?;
+            if self.stopped_early() {
+                return Ok(FitEnd::EarlyStopped);
+            }
             if stop.load(Ordering::Relaxed) && self.position.epoch < epochs {
                 return Ok(FitEnd::Stopped);
             }
@@ -314,6 +332,11 @@ impl Trainer {
             return Err(Diverged::loss(self.position.epoch, loss, &self.suspects));
         }
         let validation = self.validation.as_ref().map(|data| self.score(data));
+        if let (Some(state), Some((val_loss, _))) = (self.early_stop.as_mut(), validation)
+            && state.observe(self.position.epoch, val_loss)
+        {
+            self.best_model = Some(self.model.clone());
+        }
         let train = self.full_train.as_ref().map(|data| self.score(data));
         let layers = self.epoch_diagnostics();
         Ok(Some(EpochRecord {
@@ -363,6 +386,46 @@ impl Trainer {
         let accuracy = stats::accuracy(output, y.clone(), threshold);
         let values = model::host_values::<f64, 1>(Tensor::cat(vec![loss, accuracy], 0));
         (values[0], Some(values[1]))
+    }
+
+    /// Whether early stopping has ended the run.
+    pub fn stopped_early(&self) -> bool {
+        self.early_stop.is_some_and(|state| state.should_stop())
+    }
+
+    /// Early stopping's state, when on.
+    pub fn early_stop(&self) -> Option<EarlyStopState> {
+        self.early_stop
+    }
+
+    /// The network of the best validation epoch so far, when early stopping is on.
+    pub fn best_model(&self) -> Option<&Mlp> {
+        self.best_model.as_ref()
+    }
+
+    /// Continues early stopping from a checkpoint: its state and the best
+    /// epoch's weights.
+    pub fn restore_early_stop(
+        mut self,
+        state: EarlyStopState,
+        best: Option<&[LayerWeights]>,
+        config: &RunConfig,
+        backend: &Backend,
+    ) -> anyhow::Result<Self> {
+        self.early_stop = Some(state);
+        self.best_model = match best {
+            Some(weights) => Some(
+                Mlp::from_weights_as(
+                    weights,
+                    config.model.activation,
+                    &backend.autodiff_device(),
+                    self.dtype,
+                )
+                .context("cannot build the best epoch's network")?,
+            ),
+            None => None,
+        };
+        Ok(self)
     }
 
     /// The network as it stands.

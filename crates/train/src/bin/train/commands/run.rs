@@ -9,7 +9,7 @@ use train::backend::Backend;
 use train::config::{InitKind, Overrides, Precision, ResolvedConfig, ScheduleKind};
 use train::io::checkpoint::{self, Checkpoint, Checkpointer};
 use train::io::result::{RunResult, remove_result, write_result};
-use train::io::run_dir::{CONFIG_FILE, RunDir, STATE_FILE};
+use train::io::run_dir::{BEST_FILE, CONFIG_FILE, RunDir, STATE_FILE};
 use train::io::weights::read_layer_weights;
 use train::training::divergence::Diverged;
 use train::training::init::initial_weights_for;
@@ -165,6 +165,17 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
     let config = &resolved.config;
     let state = &checkpoint.state;
     let planned = config.training.epochs;
+    if let Some(early) = state.early_stop.filter(|early| early.should_stop()) {
+        return Err(user_error!(
+            "{} stopped early at epoch {} (no better validation loss than epoch {}'s for {} \
+             epochs); it is finished: its best weights are in {}",
+            dir.display(),
+            state.epoch,
+            early.best_epoch,
+            early.epochs_without_improvement,
+            dir.join(BEST_FILE).display()
+        ));
+    }
     if state.epoch >= planned {
         let place = if state.batch > 0 {
             format!(
@@ -202,6 +213,21 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
             state.elapsed_s,
         )
         .with_context(|| format!("{}", checkpoint.dir.join(STATE_FILE).display()))?;
+    let trainer = match state.early_stop {
+        Some(early) => {
+            let best = match checkpoint.best_path()? {
+                Some(path) => Some(read_layer_weights(
+                    &path,
+                    &config.layer_sizes(),
+                    config.model.activation,
+                    &backend.device,
+                )?),
+                None => None,
+            };
+            trainer.restore_early_stop(early, best.as_deref(), config, &backend)?
+        }
+        None => trainer,
+    };
     let records = checkpoint.records()?;
     // Trained further, a finished run is not done until it ends again.
     remove_result(run_dir.path())?;
@@ -259,6 +285,11 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
         }
         Ok(())
     });
+    let early = fitted
+        .as_ref()
+        .is_ok_and(|end| *end == FitEnd::EarlyStopped)
+        .then(|| trainer.early_stop())
+        .flatten();
     let interrupted = match fitted {
         Ok(end) => end == FitEnd::Stopped,
         Err(error) => {
@@ -311,7 +342,21 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
 
     let steps = trainer.steps() - first_step;
     let last = records.last().expect("at least one epoch");
-    println!("Training complete.");
+    match early {
+        Some(early) => println!(
+            "Stopped early at epoch {}: the validation loss has not improved for {} epochs \
+             (best {:.6} at epoch {}{}).",
+            last.epoch,
+            early.epochs_without_improvement,
+            early.best_loss,
+            early.best_epoch,
+            out.map_or(String::new(), |out| format!(
+                "; its weights are in {}",
+                out.join(BEST_FILE).display()
+            ))
+        ),
+        None => println!("Training complete."),
+    }
     println!("  final loss     {:.6} (epoch {})", last.loss, last.epoch);
     if let Some(val_loss) = last.val_loss {
         println!("  val loss       {val_loss:.6}");
