@@ -47,7 +47,7 @@ fn a_run_prints_the_seed_lines_and_writes_repeatable_outputs() {
     let metrics = fs::read_to_string(out.join("metrics.csv")).unwrap();
     let lines: Vec<&str> = metrics.lines().collect();
     assert!(
-        lines[0].starts_with("epoch,loss,elapsed_s,train_loss,grad_norm_l1,"),
+        lines[0].starts_with("epoch,loss,elapsed_s,train_loss,lr,grad_norm_l1,"),
         "{}",
         lines[0]
     );
@@ -108,7 +108,7 @@ fn config_error(text: &str) -> String {
 fn an_unknown_key_is_named_with_its_line() {
     assert_eq!(
         config_error("[training]\nepoch = 3\n"),
-        "FILE:2: key `training.epoch`: unknown field `epoch`, expected one of `epochs`, `batch_size`, `lr`, `diagnostics`, `checkpoint_every`, `precision`, `loss`"
+        "FILE:2: key `training.epoch`: unknown field `epoch`, expected one of `epochs`, `batch_size`, `lr`, `diagnostics`, `checkpoint_every`, `precision`, `loss`, `clip_grad_norm`, `schedule`, `early_stop`"
     );
 }
 
