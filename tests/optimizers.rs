@@ -188,4 +188,10 @@ fn early_stopping_keeps_the_best_weights_and_survives_a_crash() {
     );
     let error = crate::common::user_error(&["--resume", path_str(&crashed)]);
     assert!(error.contains("stopped early at epoch 6"), "{error}");
+    let error =
+        crate::common::user_error(&["--config", path_str(&config), "--out", path_str(&crashed)]);
+    assert!(
+        error.contains("holds a finished run (stopped early at epoch 6)"),
+        "{error}"
+    );
 }

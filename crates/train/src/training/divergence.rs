@@ -14,8 +14,8 @@ use crate::data::Split;
 pub struct Suspects {
     /// `training.lr`.
     pub lr: f64,
-    /// `optimizer.epsilon`.
-    pub epsilon: f64,
+    /// `optimizer.epsilon`, when the optimiser uses one (not SGD).
+    pub epsilon: Option<f64>,
     /// The largest `|value|` among the training inputs and targets.
     pub data_scale: f64,
 }
@@ -31,7 +31,8 @@ impl Suspects {
             .fold(0.0f64, |max, value| max.max(f64::from(value.abs())));
         Self {
             lr: config.training.lr,
-            epsilon: config.optimizer.epsilon,
+            epsilon: (config.optimizer.kind != crate::config::OptimizerKind::Sgd)
+                .then_some(config.optimizer.epsilon),
             data_scale,
         }
     }
@@ -52,17 +53,19 @@ impl Suspects {
                 self.lr
             ));
         }
-        if self.epsilon < 1e-10 {
+        if let Some(epsilon) = self.epsilon.filter(|&epsilon| epsilon < 1e-10) {
             causes.push(format!(
-                "a tiny optimizer.epsilon ({:e}; PyTorch's default is 1e-8)",
-                self.epsilon
+                "a tiny optimizer.epsilon ({epsilon:e}; PyTorch's default is 1e-8)"
             ));
         }
         if causes.is_empty() {
+            let epsilon = self.epsilon.map_or(String::new(), |epsilon| {
+                format!(", optimizer.epsilon ({epsilon:e})")
+            });
             causes.push(format!(
-                "the learning rate (training.lr = {}), optimizer.epsilon ({:e}) or the scale of \
-                 the data (largest |value| {:.3e})",
-                self.lr, self.epsilon, self.data_scale
+                "the learning rate (training.lr = {}){epsilon} or the scale of the data (largest \
+                 |value| {:.3e})",
+                self.lr, self.data_scale
             ));
         }
         causes.join("; or ")
@@ -175,7 +178,7 @@ mod tests {
     fn suspects(lr: f64, epsilon: f64, data_scale: f64) -> Suspects {
         Suspects {
             lr,
-            epsilon,
+            epsilon: Some(epsilon),
             data_scale,
         }
     }
@@ -191,6 +194,17 @@ mod tests {
         let message = Diverged::loss(1, f64::INFINITY, &suspects(1e-3, 1e-8, 1e30)).to_string();
         assert!(message.contains("the loss is inf"), "{message}");
         assert!(message.contains("largest |value| 1.000e30"), "{message}");
+        // SGD has no epsilon to blame.
+        let sgd = Suspects {
+            epsilon: None,
+            ..suspects(1e-3, 1e-8, 1.0)
+        };
+        let message = Diverged::loss(2, f64::NAN, &sgd).to_string();
+        assert!(!message.contains("epsilon"), "{message}");
+        assert!(
+            message.contains("the learning rate (training.lr = 0.001) or the scale"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -120,6 +120,15 @@ fn refuse_existing_run(run_dir: &RunDir) -> anyhow::Result<()> {
         ));
     };
     let (done, planned) = (previous.state.epoch, previous.config.training.epochs);
+    if previous
+        .state
+        .early_stop
+        .is_some_and(|early| early.should_stop())
+    {
+        return Err(user_error!(
+            "{shown} holds a finished run (stopped early at epoch {done}); choose another --out"
+        ));
+    }
     if done < planned || previous.state.batch > 0 {
         return Err(user_error!(
             "{shown} holds an unfinished run (epoch {done} of {planned}); continue it with \
