@@ -5,6 +5,7 @@
 mod common;
 
 mod bench;
+mod browser;
 mod cli;
 mod diagnostics;
 mod experiments;
@@ -12,6 +13,7 @@ mod optimizers;
 mod parity;
 mod playground;
 mod reliability;
+mod serve;
 mod sweep;
 mod training;
 mod weights;

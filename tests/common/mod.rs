@@ -5,6 +5,8 @@ use std::process::Command;
 
 use train::backend::{Backend, BackendKind};
 
+pub mod lab;
+
 /// The repository root (where `config/` lives).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -36,6 +36,20 @@ pub enum DataKind {
 }
 
 impl DataKind {
+    /// Every kind, in the order menus list them.
+    pub const ALL: [DataKind; 10] = [
+        DataKind::Circle,
+        DataKind::Xor,
+        DataKind::Gauss,
+        DataKind::Spiral,
+        DataKind::Moons,
+        DataKind::Function,
+        DataKind::Noise,
+        DataKind::Friedman1,
+        DataKind::Linear,
+        DataKind::Csv,
+    ];
+
     /// The TF-Playground-style 2-D classification sets.
     pub const PLANE: [DataKind; 5] = [
         DataKind::Circle,
@@ -111,6 +125,15 @@ pub enum FunctionKind {
 }
 
 impl FunctionKind {
+    /// Every function, in the order menus list them.
+    pub const ALL: [FunctionKind; 5] = [
+        FunctionKind::Sin,
+        FunctionKind::Abs,
+        FunctionKind::Square,
+        FunctionKind::Step,
+        FunctionKind::Sawtooth,
+    ];
+
     /// The function's value at `x`.
     pub fn eval(self, x: f64) -> f64 {
         match self {
@@ -170,6 +193,17 @@ pub enum InputFeature {
 }
 
 impl InputFeature {
+    /// Every input, in the order menus list them.
+    pub const ALL: [InputFeature; 7] = [
+        InputFeature::X1,
+        InputFeature::X2,
+        InputFeature::X1Squared,
+        InputFeature::X2Squared,
+        InputFeature::Product,
+        InputFeature::SinX1,
+        InputFeature::SinX2,
+    ];
+
     /// The inputs a 2-D run gets when `data.inputs` is not set.
     pub const DEFAULT: [InputFeature; 2] = [InputFeature::X1, InputFeature::X2];
 

@@ -172,6 +172,9 @@ pub enum LossKind {
 }
 
 impl LossKind {
+    /// Every loss.
+    pub const ALL: [LossKind; 2] = [LossKind::Mse, LossKind::Bce];
+
     /// Its name in configs and tables.
     pub fn name(self) -> &'static str {
         match self {
@@ -425,8 +428,21 @@ impl RunConfig {
     /// This config with the dotted `key`s set to `value`s (a sweep's point),
     /// not yet validated; an error is `(key, message)`.
     pub fn with_values(&self, values: &[(String, toml::Value)]) -> Result<Self, (String, String)> {
+        self.with_changes(values, &[])
+    }
+
+    /// As [`RunConfig::with_values`], after taking the dotted keys `unset`
+    /// out (back to their defaults: an optional key becomes absent).
+    pub fn with_changes(
+        &self,
+        values: &[(String, toml::Value)],
+        unset: &[String],
+    ) -> Result<Self, (String, String)> {
         let mut table = toml::Table::try_from(self)
             .map_err(|error| (String::new(), format!("cannot be written as TOML: {error}")))?;
+        for key in unset {
+            unset_key(&mut table, key);
+        }
         for (key, value) in values {
             set_key(&mut table, key, value.clone()).map_err(|message| (key.clone(), message))?;
         }
@@ -605,6 +621,20 @@ fn set_key(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(),
     }
     section.insert(leaf.to_string(), value);
     Ok(())
+}
+
+/// Removes the dotted `key` from a config table, if it is there.
+fn unset_key(table: &mut toml::Table, key: &str) {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let leaf = parts.pop().unwrap_or_default();
+    let mut section = table;
+    for part in parts {
+        match section.get_mut(part).and_then(toml::Value::as_table_mut) {
+            Some(inner) => section = inner,
+            None => return,
+        }
+    }
+    section.remove(leaf);
 }
 
 /// A number as a person writes it: 1e-50 rather than fifty digits.

@@ -31,9 +31,13 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Number of rows.
+    /// Number of rows, counted on the features: rows read for prediction
+    /// have no targets.
     pub fn rows(&self) -> usize {
-        self.y.len()
+        match self.features {
+            0 => self.y.len(),
+            features => self.x.len() / features,
+        }
     }
 
     /// Row `index`'s features.

@@ -94,6 +94,19 @@ impl Schedule {
     pub fn last_rate(&self) -> f64 {
         self.last
     }
+
+    /// Replaces a constant rate from the next step on (the live lab's
+    /// learning-rate change while paused); a scheduled rate has a shape to
+    /// keep, so it refuses.
+    pub fn set_constant_rate(&mut self, lr: f64) -> Result<(), crate::error::UserError> {
+        if self.scheduler.is_some() {
+            return Err(crate::error::UserError::new(
+                "the learning rate follows training.schedule; only a constant rate can be changed",
+            ));
+        }
+        self.last = lr;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -68,8 +68,10 @@ pub struct Trainer {
     best_model: Option<Mlp>,
     dtype: DType,
     position: Position,
-    started: Instant,
-    /// Training seconds before this process (a resumed run's past).
+    /// When the running [`Trainer::fit`] call started; `None` between calls.
+    started: Option<Instant>,
+    /// Training seconds before the running call: a resumed run's past and
+    /// earlier calls (the live lab trains in many calls).
     earlier_seconds: f64,
     /// What a divergence message blames.
     suspects: Suspects,
@@ -186,7 +188,7 @@ impl Trainer {
             best_model: None,
             dtype,
             position: Position::default(),
-            started: Instant::now(),
+            started: None,
             earlier_seconds: 0.0,
             suspects: Suspects::of(config, data),
         };
@@ -217,9 +219,15 @@ impl Trainer {
         self
     }
 
-    /// Restarts the wall clock (right before the first epoch).
+    /// Starts the wall clock (right before an epoch loop).
     fn start_clock(&mut self) {
-        self.started = Instant::now();
+        self.started = Some(Instant::now());
+    }
+
+    /// Stops the wall clock, banking the loop's seconds.
+    fn stop_clock(&mut self) {
+        self.earlier_seconds = self.seconds();
+        self.started = None;
     }
 
     /// Continues from a checkpoint: Adam's saved state, the position and the
@@ -272,6 +280,17 @@ impl Trainer {
         mut on_epoch: impl FnMut(&Self, EpochRecord) -> anyhow::Result<()>,
     ) -> anyhow::Result<FitEnd> {
         self.start_clock();
+        let end = self.fit_epochs(epochs, stop, &mut on_epoch);
+        self.stop_clock();
+        end
+    }
+
+    fn fit_epochs(
+        &mut self,
+        epochs: usize,
+        stop: &AtomicBool,
+        on_epoch: &mut impl FnMut(&Self, EpochRecord) -> anyhow::Result<()>,
+    ) -> anyhow::Result<FitEnd> {
         while self.position.epoch < epochs {
             if self.stopped_early() {
                 return Ok(FitEnd::EarlyStopped);
@@ -443,10 +462,19 @@ impl Trainer {
         self.position
     }
 
-    /// Seconds of training: this process's since the clock started, plus a
-    /// resumed run's earlier ones.
+    /// Seconds of training: the running loop's, plus earlier loops' and a
+    /// resumed run's.
     pub fn seconds(&self) -> f64 {
-        self.earlier_seconds + self.started.elapsed().as_secs_f64()
+        self.earlier_seconds
+            + self
+                .started
+                .map_or(0.0, |started| started.elapsed().as_secs_f64())
+    }
+
+    /// Trains on at a new constant learning rate (see
+    /// [`Schedule::set_constant_rate`]); between [`Trainer::fit`] calls.
+    pub fn set_learning_rate(&mut self, lr: f64) -> Result<(), crate::error::UserError> {
+        self.schedule.set_constant_rate(lr)
     }
 }
 

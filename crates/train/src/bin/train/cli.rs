@@ -70,6 +70,28 @@ pub enum Command {
     /// Run a grid of configs (a sweep file's axes), resumably, sharded over machines; report it.
     #[command(subcommand)]
     Sweep(SweepCommand),
+    /// The live lab: a browser page that trains two networks side by side while you watch.
+    Serve(ServeArgs),
+}
+
+/// Options of `train serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but a loopback address lets other machines start runs.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub listen: std::net::IpAddr,
+    /// Port to listen on; 0 picks a free one (the address printed is the real one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Open the page in the default browser.
+    #[arg(long)]
+    pub open: bool,
+    /// Training runs the server holds at once, over all pages (each page holds two).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_runs: u16,
+    /// Seconds a lab lives on after its last page went away (closed, reloaded, lost).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub idle_timeout: u64,
 }
 
 /// `train plot ...`.

@@ -7,6 +7,7 @@ pub mod diagnose;
 pub mod plot;
 pub mod predict;
 pub mod run;
+pub mod serve;
 pub mod sweep;
 
 use crate::cli::{Cli, Command};
@@ -21,6 +22,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Diagnose(args)) => diagnose::run(&args),
         Some(Command::Plot(command)) => plot::run(&command),
         Some(Command::Sweep(command)) => sweep::run(&command),
+        Some(Command::Serve(args)) => serve::run(&args),
         Some(Command::Predict(args)) => predict::predict(&args),
         Some(Command::Eval(args)) => predict::eval(&args),
         Some(Command::Bench(args)) => bench::run(&args),

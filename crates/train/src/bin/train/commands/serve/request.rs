@@ -1,0 +1,272 @@
+//! What a page asks for, turned into validated run configs: the same keys,
+//! the same parsing and the same range checks as a config file, so a bad
+//! value gets the CLI's message; then the lab's own limits.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use train::backend::BackendKind;
+use train::config::{ConfigError, DataKind, Precision, RunConfig};
+
+/// The lab's starting settings, shown in the page before anything is changed.
+const LAB_CONFIG: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../config/lab.toml"
+));
+
+/// The run names, in the order of `runs`.
+pub const RUN_NAMES: [&str; 2] = ["A", "B"];
+
+/// `POST /api/labs`: the settings both runs share, and each run's own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabRequest {
+    /// Dotted config keys (`data.kind`, `training.lr`, ...) for both runs;
+    /// `null` takes a key back to its default (absent).
+    #[serde(default)]
+    pub shared: BTreeMap<String, serde_json::Value>,
+    /// Each run's own keys, layered over `shared`: one or two runs.
+    pub runs: Vec<BTreeMap<String, serde_json::Value>>,
+    /// A backend name (default: the build's first).
+    #[serde(default)]
+    pub backend: Option<String>,
+    /// Epochs per second to show (0: as fast as the backend trains).
+    #[serde(default)]
+    pub speed: Option<f64>,
+}
+
+/// What one server lets one page do (README, "The live lab").
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Limits {
+    /// `data.samples` at most.
+    pub max_samples: usize,
+    /// A hidden layer's width at most.
+    pub max_width: usize,
+    /// Hidden layers at most.
+    pub max_hidden_layers: usize,
+    /// `training.epochs` at most.
+    pub max_epochs: usize,
+    /// Runs held by the server at once, over all pages.
+    pub max_runs: usize,
+    /// Epochs per second at most (0 = unlimited is always allowed).
+    pub max_speed: f64,
+}
+
+impl Limits {
+    /// The documented limits, with `max_runs` from `--max-runs`.
+    pub fn with_max_runs(max_runs: usize) -> Self {
+        Self {
+            max_samples: 10_000,
+            max_width: 128,
+            max_hidden_layers: 8,
+            max_epochs: 10_000,
+            max_runs,
+            max_speed: 1_000.0,
+        }
+    }
+
+    /// The first limit `config` breaks, as `(key, message)`.
+    fn check(&self, config: &RunConfig) -> Result<(), (String, String)> {
+        let fail = |key: &str, message: String| Err((key.to_string(), message));
+        if config.data.kind == DataKind::Csv {
+            return fail(
+                "data.kind",
+                "\"csv\" reads a file on the server; the lab trains on generated data only".into(),
+            );
+        }
+        if config.training.precision == Precision::Float64 {
+            return fail(
+                "training.precision",
+                "the lab keeps resumable float32 checkpoints; use float64 from the command line"
+                    .into(),
+            );
+        }
+        if config.data.samples > self.max_samples {
+            return fail(
+                "data.samples",
+                format!(
+                    "the lab takes at most {} samples (got {})",
+                    self.max_samples, config.data.samples
+                ),
+            );
+        }
+        if config.model.hidden.len() > self.max_hidden_layers {
+            return fail(
+                "model.hidden",
+                format!(
+                    "the lab takes at most {} hidden layers (got {})",
+                    self.max_hidden_layers,
+                    config.model.hidden.len()
+                ),
+            );
+        }
+        if let Some(width) = config.model.hidden.iter().find(|&&w| w > self.max_width) {
+            return fail(
+                "model.hidden",
+                format!(
+                    "the lab takes layers of at most {} units (got {width})",
+                    self.max_width
+                ),
+            );
+        }
+        if config.training.epochs > self.max_epochs {
+            return fail(
+                "training.epochs",
+                format!(
+                    "the lab trains at most {} epochs (got {})",
+                    self.max_epochs, config.training.epochs
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// `speed` checked against the limit: epochs per second, 0 for unlimited.
+    pub fn speed(&self, speed: f64) -> Result<f64, String> {
+        if !speed.is_finite() || speed < 0.0 || speed > self.max_speed {
+            return Err(format!(
+                "speed must be from 0 (unlimited) to {} epochs per second (got {speed})",
+                self.max_speed
+            ));
+        }
+        Ok(speed)
+    }
+}
+
+/// A lab request that passed every check.
+#[derive(Debug)]
+pub struct LabPlan {
+    /// One validated config per run, named by [`RUN_NAMES`].
+    pub configs: Vec<RunConfig>,
+    /// The backend both runs train on.
+    pub backend: BackendKind,
+    /// Epochs per second to show, 0 for unlimited.
+    pub speed: f64,
+}
+
+/// The lab's default config (`config/lab.toml`).
+pub fn lab_config() -> RunConfig {
+    RunConfig::from_toml(LAB_CONFIG, "config/lab.toml").expect("config/lab.toml is valid")
+}
+
+/// The page's starting pair: identity and relu on the lab's default config.
+pub fn default_runs() -> Vec<BTreeMap<String, serde_json::Value>> {
+    ["identity", "relu"]
+        .into_iter()
+        .map(|activation| BTreeMap::from([("model.activation".to_string(), activation.into())]))
+        .collect()
+}
+
+impl LabRequest {
+    /// Every check a config file gets, then the pair's and the lab's own.
+    /// The error is one line that names the run and the key.
+    pub fn plan(&self, limits: &Limits) -> Result<LabPlan, String> {
+        if self.runs.is_empty() || self.runs.len() > RUN_NAMES.len() {
+            return Err(format!(
+                "runs: give one or two runs (got {})",
+                self.runs.len()
+            ));
+        }
+        let base = lab_config();
+        let configs = self
+            .runs
+            .iter()
+            .zip(RUN_NAMES)
+            .map(|(own, name)| {
+                let keys = self.shared.iter().chain(own);
+                resolve(&base, keys, limits).map_err(|(key, message)| match key.is_empty() {
+                    true => format!("run {name}: {message}"),
+                    false => format!("run {name}: key `{key}`: {message}"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        check_pair(&configs)?;
+        let backend = match &self.backend {
+            Some(name) => name
+                .parse::<BackendKind>()
+                .map_err(|e| format!("backend: {e}"))?,
+            None => {
+                BackendKind::default_for_build().ok_or("this build has no backend compiled in")?
+            }
+        };
+        if !backend.is_compiled() {
+            return Err(format!(
+                "backend: {backend} is not compiled into this build"
+            ));
+        }
+        let speed = limits.speed(self.speed.unwrap_or(30.0))?;
+        Ok(LabPlan {
+            configs,
+            backend,
+            speed,
+        })
+    }
+}
+
+/// `base` with the dotted `keys` set, validated and within `limits`.
+fn resolve<'a>(
+    base: &RunConfig,
+    keys: impl Iterator<Item = (&'a String, &'a serde_json::Value)>,
+    limits: &Limits,
+) -> Result<RunConfig, (String, String)> {
+    // A later key wins (a run's own over the shared ones); null unsets a key.
+    let mut changes: BTreeMap<&String, &serde_json::Value> = BTreeMap::new();
+    for (key, value) in keys {
+        changes.insert(key, value);
+    }
+    let unset: Vec<String> = changes
+        .iter()
+        .filter(|(_, value)| value.is_null())
+        .map(|(key, _)| (*key).clone())
+        .collect();
+    let values = changes
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| Ok(((*key).clone(), toml_value(key, value)?)))
+        .collect::<Result<Vec<_>, (String, String)>>()?;
+    let config = base.with_changes(&values, &unset)?;
+    // The lab's limits first: "no csv here" says more than csv's own keys.
+    limits.check(&config)?;
+    config
+        .validate()
+        .map_err(|ConfigError { key, message }| (key.to_string(), message))?;
+    Ok(config)
+}
+
+/// A JSON value as the TOML value a config file would hold.
+pub fn toml_value(key: &str, value: &serde_json::Value) -> Result<toml::Value, (String, String)> {
+    toml::Value::try_from(value).map_err(|_| {
+        (
+            key.to_string(),
+            format!("{value} is not a value a config file can hold"),
+        )
+    })
+}
+
+/// The pair shares its data and its network's shape, so that both start
+/// from the same points and (with the same init) the same weights.
+fn check_pair(configs: &[RunConfig]) -> Result<(), String> {
+    let [a, b] = configs else {
+        return Ok(());
+    };
+    let differs = [
+        ("seed", a.seed != b.seed),
+        ("data", a.data != b.data),
+        (
+            "model.input/hidden/output",
+            a.layer_sizes() != b.layer_sizes(),
+        ),
+        ("training.epochs", a.training.epochs != b.training.epochs),
+        (
+            "training.batch_size",
+            a.training.batch_size != b.training.batch_size,
+        ),
+    ];
+    match differs.iter().find(|(_, differs)| *differs) {
+        Some((key, _)) => Err(format!(
+            "runs A and B differ in `{key}`: a pair trains on the same data from the same start; \
+             set it for both"
+        )),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,557 @@
+// Activation Lab, live: the page. It sends the form as config keys (the same
+// keys as a config file), listens to the lab's Server-Sent Events and draws
+// what they carry. No library, no network beyond this server.
+'use strict';
+
+const RUNS = ['A', 'B'];
+const COLORS = { A: '#d9730d', B: '#2a6fdb' };
+const $ = (selector, root = document) => root.querySelector(selector);
+
+const page = {
+  options: null,   // GET /api/options
+  lab: null,       // the lab's info (id, points, runs)
+  events: null,    // EventSource
+  runs: {},        // name -> { view, records, picture }
+  applied: '',     // the settings the lab was made with (JSON)
+  drawing: false,
+};
+
+// ---- talking to the server ---------------------------------------------
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try { message = (await response.json()).error || message; } catch (_) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return response;
+}
+
+function showError(error) {
+  const box = $('#error');
+  if (error) {
+    box.textContent = String(error.message || error);
+    box.hidden = false;
+  } else {
+    box.hidden = true;
+  }
+}
+
+async function control(action, extra = {}) {
+  if (!page.lab) return;
+  try {
+    await api('POST', `/api/labs/${page.lab.id}/control`, { action, ...extra });
+    showError(null);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// ---- the form ------------------------------------------------------------
+
+function fillSelect(select, names, chosen) {
+  select.innerHTML = '';
+  for (const name of names) {
+    const option = document.createElement('option');
+    option.value = option.textContent = name;
+    select.appendChild(option);
+  }
+  if (chosen !== undefined) select.value = chosen;
+}
+
+function isPlane(kind) {
+  return ['circle', 'xor', 'gauss', 'spiral', 'moons'].includes(kind);
+}
+
+function hiddenInput(width) {
+  const input = document.createElement('input');
+  input.type = 'number';
+  input.min = '1';
+  input.value = width;
+  input.addEventListener('input', markChanged);
+  $('#hidden').appendChild(input);
+}
+
+function fillForm(options) {
+  const config = options.defaults.config;
+  const runs = options.defaults.runs;
+  fillSelect($('#data-kind'), options.data_kinds, config.data.kind);
+  fillSelect($('#data-function'), options.functions, config.data.function || 'sin');
+  $('#data-noise').value = config.data.noise_std ?? '';
+  $('#data-samples').value = config.data.samples;
+  $('#data-validation').value = config.data.validation_fraction;
+  const inputs = $('#data-inputs');
+  const chosen = config.data.inputs || ['x1', 'x2'];
+  for (const name of options.inputs) {
+    const label = document.createElement('label');
+    label.innerHTML = `<input type="checkbox" value="${name}"> ${name}`;
+    $('input', label).checked = chosen.includes(name);
+    inputs.appendChild(label);
+  }
+  for (const width of config.model.hidden) hiddenInput(width);
+  fillSelect($('#loss'), options.losses, config.training.loss);
+  $('#batch').value = config.training.batch_size;
+  $('#epochs').value = config.training.epochs;
+  $('#seed').value = config.seed;
+  fillSelect($('#backend'), options.backends, options.default_backend);
+  RUNS.forEach((name, index) => {
+    fillSelect($(`#activation-${name}`), options.activations, runs[index]['model.activation']);
+    $(`#lr-${name}`).value = config.training.lr;
+  });
+  $('#speed').value = String(options.defaults.speed);
+  showKindRows();
+}
+
+function showKindRows() {
+  const kind = $('#data-kind').value;
+  $('#function-row').hidden = kind !== 'function';
+  $('#inputs-row').hidden = !isPlane(kind);
+}
+
+function number(selector) {
+  return Number($(selector).value);
+}
+
+/// The form as a lab request: config keys shared by the pair, each run's own.
+function request() {
+  const kind = $('#data-kind').value;
+  const noise = $('#data-noise').value.trim();
+  const shared = {
+    seed: number('#seed'),
+    'data.kind': kind,
+    'data.samples': number('#data-samples'),
+    'data.validation_fraction': number('#data-validation'),
+    'data.noise_std': noise === '' ? null : Number(noise),
+    'data.function': kind === 'function' ? $('#data-function').value : null,
+    'data.inputs': null,
+    'data.features': null,
+    'model.hidden': [...$('#hidden').querySelectorAll('input')].map((input) => Number(input.value)),
+    'training.loss': $('#loss').value,
+    'training.batch_size': number('#batch'),
+    'training.epochs': number('#epochs'),
+  };
+  if (isPlane(kind)) {
+    const inputs = [...$('#data-inputs').querySelectorAll('input:checked')].map((box) => box.value);
+    shared['data.inputs'] = inputs;
+    shared['model.input'] = inputs.length;
+  } else if (kind === 'function') {
+    shared['model.input'] = 1;
+  } else {
+    shared['model.input'] = 10;
+  }
+  const runs = RUNS.map((name) => ({
+    'model.activation': $(`#activation-${name}`).value,
+    'training.lr': number(`#lr-${name}`),
+  }));
+  return { shared, runs, backend: $('#backend').value, speed: Number($('#speed').value) };
+}
+
+/// The settings that a Reset applies (not the speed, which applies at once).
+function settingsKey(wanted = request()) {
+  const { speed, ...settings } = wanted;
+  return JSON.stringify(settings);
+}
+
+function markChanged() {
+  const changed = page.lab !== null && settingsKey() !== page.applied;
+  const hint = $('#settings-hint');
+  hint.classList.toggle('changed', changed);
+  hint.textContent = changed
+    ? 'Settings changed: press Reset to train with them.'
+    : 'Changed settings take effect on Reset.';
+}
+
+// ---- the lab -------------------------------------------------------------
+
+async function newLab() {
+  const wanted = request();
+  let created;
+  try {
+    created = await (await api('POST', '/api/labs', wanted)).json();
+  } catch (error) {
+    showError(error);
+    return false;
+  }
+  showError(null);
+  closeLab();
+  page.applied = settingsKey(wanted);
+  applySnapshot(created);
+  listen(created.lab.id);
+  markChanged();
+  return true;
+}
+
+function closeLab() {
+  if (page.events) page.events.close();
+  if (page.lab) {
+    fetch(`/api/labs/${page.lab.id}`, { method: 'DELETE', keepalive: true }).catch(() => {});
+  }
+  page.events = null;
+  page.lab = null;
+}
+
+function listen(id) {
+  const events = new EventSource(`/api/labs/${id}/events`);
+  events.onmessage = (message) => {
+    const data = JSON.parse(message.data);
+    if (data.type === 'snapshot') applySnapshot(data);
+    else if (data.type === 'frame') applyFrame(data);
+    scheduleDraw();
+  };
+  events.onopen = () => setStatus();
+  events.onerror = () => { $('#status').textContent = 'connection lost; retrying…'; };
+  page.events = events;
+}
+
+function applySnapshot(snapshot) {
+  page.lab = snapshot.lab;
+  page.runs = {};
+  snapshot.lab.runs.forEach((info, index) => {
+    const view = snapshot.runs[index];
+    page.runs[info.name] = { info, view, records: view.records.slice(), picture: view.picture };
+  });
+  buildPanels();
+  scheduleDraw();
+}
+
+function applyFrame(frame) {
+  const name = page.lab && page.lab.runs[frame.run] ? page.lab.runs[frame.run].name : null;
+  const run = name && page.runs[name];
+  if (!run) return;
+  if (frame.generation !== run.view.generation) run.records = [];
+  const last = run.records.length ? run.records[run.records.length - 1].epoch : 0;
+  for (const record of frame.records) {
+    if (record.epoch > last) run.records.push(record);
+  }
+  if (frame.picture) run.picture = frame.picture;
+  run.view = frame;
+}
+
+// ---- panels --------------------------------------------------------------
+
+function buildPanels() {
+  for (const name of RUNS) {
+    const panel = $(`#run-${name}`);
+    panel.innerHTML = '';
+    const run = page.runs[name];
+    panel.hidden = !run;
+    if (!run) continue;
+    panel.appendChild($('#run-template').content.cloneNode(true));
+    $('.name', panel).textContent = name;
+    $('.activation', panel).textContent = run.info.activation;
+    $('.lr', panel).value = run.view.lr;
+    $('.set-lr', panel).addEventListener('click', () => {
+      control('lr', { run: name, lr: Number($('.lr', panel).value) });
+    });
+    $('.download', panel).addEventListener('click', () => download(name));
+  }
+}
+
+async function download(name) {
+  try {
+    const response = await api('GET', `/api/labs/${page.lab.id}/runs/${name}/archive`);
+    const folder = response.headers.get('x-archive-folder');
+    const blob = await response.blob();
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = `${folder}.tar.gz`;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    page.runs[name].folder = folder;
+    scheduleDraw();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function formatNumber(value) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e4)) return value.toExponential(2);
+  return value.toPrecision(4);
+}
+
+function shownAccuracy(record) {
+  if (!record) return null;
+  return record.val_accuracy ?? record.train_accuracy ?? null;
+}
+
+function setStatus() {
+  const states = RUNS.filter((name) => page.runs[name]).map((name) => page.runs[name].view.state);
+  const running = states.includes('running');
+  $('#status').textContent = page.lab ? (running ? 'training…' : states.join(' / ')) : '';
+  $('#pause').disabled = !running;
+  $('#start').disabled = running || states.every((state) => state !== 'paused');
+  $('#step').disabled = running || states.every((state) => state !== 'paused');
+}
+
+/// The commands that take a downloaded run to the command line.
+function commandText(run) {
+  const dir = run.folder || 'DIR';
+  const changes = run.view.lr_changes || [];
+  const replayed = changes.length ? changes[0].after_epoch : run.view.epoch;
+  const lines = [
+    `tar xzf ${dir}.tar.gz`,
+    `train --config ${dir}/config.toml --backend ${run.info.backend_name} --epochs ${Math.max(replayed, 1)}`,
+    `train --resume ${dir} --backend ${run.info.backend_name}`,
+    `train predict --model ${dir} --input points.csv`,
+  ];
+  return lines.join('\n');
+}
+
+function drawPanel(name) {
+  const run = page.runs[name];
+  const panel = $(`#run-${name}`);
+  if (!run || !panel.firstElementChild) return;
+  const view = run.view;
+  const last = run.records[run.records.length - 1];
+  $('.state', panel).textContent = `(${view.state}, ${view.epoch}/${view.epochs})`;
+  $('.epoch', panel).textContent = view.epoch;
+  $('.loss', panel).textContent = formatNumber(last && (last.train_loss ?? last.loss));
+  $('.val-loss', panel).textContent = formatNumber(last && last.val_loss);
+  const accuracy = shownAccuracy(last);
+  const shown = $('.accuracy', panel);
+  shown.textContent = accuracy === null ? '–' : `${(accuracy * 100).toFixed(1)}%`;
+  shown.dataset.value = accuracy === null ? '' : String(accuracy);
+  const lrInput = $('.lr', panel);
+  if (document.activeElement !== lrInput) lrInput.value = view.lr;
+  const paused = view.state === 'paused';
+  lrInput.disabled = !paused;
+  $('.set-lr', panel).disabled = !paused;
+  $('.message', panel).textContent = view.message || '';
+  $('.command', panel).textContent = commandText(run);
+  const changes = view.lr_changes || [];
+  $('.lr-note', panel).textContent = changes.length
+    ? `The learning rate changed after epoch ${changes[0].after_epoch}: config.toml replays only its start ` +
+      `(epochs 1–${changes[0].after_epoch}); metrics.csv's lr column has every epoch's rate, and ` +
+      '--resume continues at the config\'s rate.'
+    : '';
+  drawLayers(panel, last);
+  drawPicture($('.surface', panel), run, $('.picture-note', panel));
+}
+
+function drawLayers(panel, record) {
+  const body = $('.layers tbody', panel);
+  body.innerHTML = '';
+  if (!record || !record.grad_norm.length) return;
+  const largest = Math.max(...record.grad_norm, 1e-12);
+  record.grad_norm.forEach((norm, index) => {
+    const row = document.createElement('tr');
+    const share = (value) => (value === null || value === undefined ? '–' : `${(value * 100).toFixed(0)}%`);
+    const width = Math.max(1, Math.round((60 * norm) / largest));
+    row.innerHTML = `<td>${index + 1}</td><td><span class="bar" style="width:${width}px"></span>${formatNumber(norm)}</td>` +
+      `<td>${share(record.dead[index])}</td><td>${share(record.saturated[index])}</td>`;
+    body.appendChild(row);
+  });
+}
+
+// ---- the picture: decision surface or fitted curve -------------------------
+
+/// Orange (0) through white (0.5) to blue (1), as TF Playground; `pale`
+/// mixes in white, so that the points stand out on the surface.
+function shade(value, pale = 0) {
+  const t = Math.min(1, Math.max(0, value));
+  const orange = [232, 113, 10];
+  const blue = [8, 100, 175];
+  const white = [240, 241, 242];
+  const [from, to, s] = t < 0.5 ? [orange, white, t * 2] : [white, blue, (t - 0.5) * 2];
+  return from.map((c, i) => {
+    const mixed = c + (to[i] - c) * s;
+    return Math.round(mixed + (255 - mixed) * pale);
+  });
+}
+
+function drawPicture(canvas, run, note) {
+  const context = canvas.getContext('2d');
+  const { width, height } = canvas;
+  context.clearRect(0, 0, width, height);
+  const points = page.lab.points;
+  const picture = run.picture;
+  if (!points) {
+    note.textContent = 'This data has more than two inputs: no picture, see the curves below.';
+    return;
+  }
+  note.textContent = '';
+  if (points.bounds) drawSurface(context, width, height, picture, points);
+  else drawCurve(context, width, height, picture, points);
+}
+
+function drawSurface(context, width, height, picture, points) {
+  const [[x1lo, x1hi], [x2lo, x2hi]] = points.bounds;
+  if (picture && picture.kind === 'surface') {
+    const n = picture.resolution;
+    const image = context.createImageData(n, n);
+    for (let j = 0; j < n; j++) {
+      for (let i = 0; i < n; i++) {
+        const value = picture.values[j * n + i];
+        const [r, g, b] = shade(value, 0.45);
+        const at = ((n - 1 - j) * n + i) * 4;   // x2 grows upwards
+        image.data[at] = r;
+        image.data[at + 1] = g;
+        image.data[at + 2] = b;
+        image.data[at + 3] = 255;
+      }
+    }
+    const scratch = document.createElement('canvas');
+    scratch.width = scratch.height = n;
+    scratch.getContext('2d').putImageData(image, 0, 0);
+    context.imageSmoothingEnabled = true;
+    context.drawImage(scratch, 0, 0, width, height);
+  }
+  for (const [x1, x2, label] of points.rows) {
+    const x = ((x1 - x1lo) / (x1hi - x1lo)) * width;
+    const y = height - ((x2 - x2lo) / (x2hi - x2lo)) * height;
+    context.beginPath();
+    context.arc(x, y, 3, 0, 2 * Math.PI);
+    const [r, g, b] = shade(label);
+    context.fillStyle = `rgb(${r},${g},${b})`;
+    context.fill();
+    context.strokeStyle = '#fff';
+    context.lineWidth = 1;
+    context.stroke();
+  }
+}
+
+function drawCurve(context, width, height, picture, points) {
+  context.fillStyle = '#fff';
+  context.fillRect(0, 0, width, height);
+  const xs = points.rows.map((row) => row[0]);
+  const ys = points.rows.map((row) => row[1]);
+  const curve = picture && picture.kind === 'curve' ? picture.points : [];
+  const allY = ys.concat(curve.map((p) => p[1]));
+  const [xlo, xhi] = [Math.min(...xs), Math.max(...xs)];
+  let [ylo, yhi] = [Math.min(...allY), Math.max(...allY)];
+  const pad = (yhi - ylo) * 0.1 || 1;
+  ylo -= pad;
+  yhi += pad;
+  const px = (x) => ((x - xlo) / (xhi - xlo || 1)) * width;
+  const py = (y) => height - ((y - ylo) / (yhi - ylo)) * height;
+  context.fillStyle = '#999';
+  for (let i = 0; i < xs.length; i++) {
+    context.fillRect(px(xs[i]) - 1.5, py(ys[i]) - 1.5, 3, 3);
+  }
+  context.strokeStyle = '#2a6fdb';
+  context.lineWidth = 2;
+  context.beginPath();
+  curve.forEach(([x, y], index) => (index ? context.lineTo(px(x), py(y)) : context.moveTo(px(x), py(y))));
+  context.stroke();
+}
+
+// ---- curves over epochs ----------------------------------------------------
+
+function drawChart(canvas, series, { log, min, max }) {
+  const context = canvas.getContext('2d');
+  const { width, height } = canvas;
+  const margin = { left: 48, right: 8, top: 8, bottom: 20 };
+  context.clearRect(0, 0, width, height);
+  const transform = (v) => (log ? Math.log10(v) : v);
+  const values = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => Number.isFinite(v) && (!log || v > 0));
+  const epochs = series.flatMap((s) => s.points.map((p) => p[0]));
+  if (!values.length) return;
+  let lo = min ?? Math.min(...values.map(transform));
+  let hi = max ?? Math.max(...values.map(transform));
+  if (hi - lo < 1e-9) { lo -= 0.5; hi += 0.5; }
+  const lastEpoch = Math.max(...epochs, 1);
+  const px = (epoch) => margin.left + ((epoch - 1) / Math.max(lastEpoch - 1, 1)) * (width - margin.left - margin.right);
+  const py = (v) => margin.top + (1 - (transform(v) - lo) / (hi - lo)) * (height - margin.top - margin.bottom);
+  context.strokeStyle = '#ccc';
+  context.fillStyle = '#666';
+  context.font = '11px sans-serif';
+  context.lineWidth = 1;
+  for (let k = 0; k <= 4; k++) {
+    const t = lo + ((hi - lo) * k) / 4;
+    const y = margin.top + (1 - k / 4) * (height - margin.top - margin.bottom);
+    context.beginPath();
+    context.moveTo(margin.left, y);
+    context.lineTo(width - margin.right, y);
+    context.stroke();
+    context.fillText(formatNumber(log ? 10 ** t : t), 2, y + 4);
+  }
+  context.fillText(`epoch ${lastEpoch}`, width - margin.right - 70, height - 4);
+  for (const s of series) {
+    context.strokeStyle = s.color;
+    context.lineWidth = 1.6;
+    context.setLineDash(s.dashed ? [5, 4] : []);
+    context.beginPath();
+    let started = false;
+    for (const [epoch, v] of s.points) {
+      if (!Number.isFinite(v) || (log && v <= 0)) continue;
+      if (started) context.lineTo(px(epoch), py(v));
+      else context.moveTo(px(epoch), py(v));
+      started = true;
+    }
+    context.stroke();
+  }
+  context.setLineDash([]);
+}
+
+function drawCharts() {
+  const loss = [];
+  const accuracy = [];
+  for (const name of RUNS) {
+    const run = page.runs[name];
+    if (!run) continue;
+    const pick = (key) => run.records.filter((r) => r[key] !== null && r[key] !== undefined).map((r) => [r.epoch, r[key]]);
+    const color = COLORS[name];
+    loss.push({ color, points: pick('train_loss').length ? pick('train_loss') : pick('loss') });
+    loss.push({ color, dashed: true, points: pick('val_loss') });
+    accuracy.push({ color, points: pick('train_accuracy') });
+    accuracy.push({ color, dashed: true, points: pick('val_accuracy') });
+  }
+  drawChart($('#loss-chart'), loss, { log: true });
+  drawChart($('#accuracy-chart'), accuracy, { log: false, min: 0, max: 1 });
+}
+
+function scheduleDraw() {
+  if (page.drawing) return;
+  page.drawing = true;
+  requestAnimationFrame(() => {
+    page.drawing = false;
+    if (!page.lab) return;
+    RUNS.forEach(drawPanel);
+    drawCharts();
+    setStatus();
+  });
+}
+
+// ---- wiring ---------------------------------------------------------------
+
+async function main() {
+  page.options = await (await api('GET', '/api/options')).json();
+  fillForm(page.options);
+  $('#settings').addEventListener('input', markChanged);
+  $('#settings').addEventListener('submit', (event) => event.preventDefault());
+  $('#data-kind').addEventListener('change', () => {
+    const kind = $('#data-kind').value;
+    $('#loss').value = isPlane(kind) ? 'bce' : 'mse';
+    showKindRows();
+    markChanged();
+  });
+  $('#add-layer').addEventListener('click', () => {
+    const widths = $('#hidden').querySelectorAll('input');
+    hiddenInput(widths.length ? widths[widths.length - 1].value : 8);
+    markChanged();
+  });
+  $('#remove-layer').addEventListener('click', () => {
+    const widths = $('#hidden').querySelectorAll('input');
+    if (widths.length) widths[widths.length - 1].remove();
+    markChanged();
+  });
+  $('#start').addEventListener('click', () => control('start'));
+  $('#pause').addEventListener('click', () => control('pause'));
+  $('#step').addEventListener('click', () => control('step'));
+  $('#reset').addEventListener('click', () => {
+    if (settingsKey() === page.applied) control('reset');
+    else newLab();
+  });
+  $('#speed').addEventListener('change', () => control('speed', { speed: Number($('#speed').value) }));
+  window.addEventListener('pagehide', closeLab);
+  if (await newLab() && new URLSearchParams(location.search).has('start')) control('start');
+}
+
+main().catch(showError);

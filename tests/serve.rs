@@ -1,0 +1,442 @@
+//! `train serve`, the live lab, over HTTP: a server on a free port, driven
+//! as the page drives it.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::lab::{LabServer, all_in, quick_pair, summary};
+use crate::common::{csv_column_text, train_bin, train_ok};
+
+fn lab_id(snapshot: &Value) -> String {
+    snapshot["lab"]["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn the_pair_starts_from_the_same_weights_and_streams_until_relu_wins() {
+    let server = LabServer::start(&[]);
+    let page = server.get("/");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("<canvas"), "the page is served");
+    assert!(server.get("/app.js").text().contains("EventSource"));
+
+    let snapshot = server.create(&quick_pair(60, 0.0));
+    let runs = snapshot["lab"]["runs"].as_array().unwrap();
+    assert_eq!(runs[0]["activation"], "identity");
+    assert_eq!(runs[1]["activation"], "relu");
+    let weights = |run: &Value| run["initial_weights_sha256"].as_str().unwrap().to_string();
+    assert_eq!(
+        weights(&runs[0]),
+        weights(&runs[1]),
+        "the pair shares its start"
+    );
+    let mut other = quick_pair(60, 0.0);
+    other["shared"]["seed"] = json!(7);
+    let reseeded = server.create(&other);
+    assert_ne!(
+        weights(&reseeded["lab"]["runs"][0]),
+        weights(&runs[0]),
+        "another seed, other weights: the hash means something"
+    );
+    assert_eq!(
+        server
+            .delete(&format!("/api/labs/{}", lab_id(&reseeded)))
+            .status,
+        204
+    );
+
+    let id = lab_id(&snapshot);
+    let mut events = server.events(&id);
+    let first = events.next().unwrap();
+    assert_eq!(first["type"], "snapshot");
+    assert!(first["lab"]["points"]["rows"].as_array().unwrap().len() == 200);
+    server.control(&id, json!({ "action": "start" }));
+
+    let mut losses: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut accuracy = [0.0; 2];
+    let mut finished = [false; 2];
+    let mut surfaces = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for event in events.by_ref() {
+        assert!(Instant::now() < deadline, "the runs did not finish in time");
+        if event["type"] != "frame" {
+            continue;
+        }
+        let run = event["run"].as_u64().unwrap() as usize;
+        for record in event["records"].as_array().unwrap() {
+            losses[run].push(record["train_loss"].as_f64().unwrap());
+            accuracy[run] = record["val_accuracy"].as_f64().unwrap();
+            assert_eq!(
+                record["grad_norm"].as_array().unwrap().len(),
+                3,
+                "per-layer norms"
+            );
+        }
+        if let Some(values) = event["picture"]["values"].as_array() {
+            let n = event["picture"]["resolution"].as_u64().unwrap() as usize;
+            assert_eq!(values.len(), n * n);
+            surfaces += 1;
+        }
+        finished[run] |= event["state"] == "finished";
+        if finished == [true, true] {
+            break;
+        }
+    }
+    assert_eq!(finished, [true, true]);
+    for (run, losses) in losses.iter().enumerate() {
+        assert_eq!(losses.len(), 60, "run {run} streamed every epoch once");
+        assert!(
+            losses[59] < losses[0],
+            "run {run}'s loss fell: {} -> {}",
+            losses[0],
+            losses[59]
+        );
+    }
+    assert!(surfaces >= 2, "the surface is streamed");
+    assert!(
+        accuracy[1] > accuracy[0] + 0.15,
+        "relu beats identity on the circle: {accuracy:?}"
+    );
+}
+
+#[test]
+fn pause_step_learning_rate_and_reset() {
+    let server = LabServer::start(&[]);
+    let id = lab_id(&server.create(&quick_pair(2000, 40.0)));
+    server.control(&id, json!({ "action": "start" }));
+    server.wait_for(&id, "a few epochs", |s| {
+        s["runs"][0]["epoch"].as_u64() >= Some(3) && s["runs"][1]["epoch"].as_u64() >= Some(3)
+    });
+    // While running, the learning rate stays.
+    let refused = server.post(
+        &format!("/api/labs/{id}/control"),
+        &json!({ "action": "lr", "run": "B", "lr": 0.05 }),
+    );
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    assert!(refused.json()["error"].as_str().unwrap().contains("pause"));
+
+    server.control(&id, json!({ "action": "pause" }));
+    let paused = server.wait_for(&id, "paused", |s| all_in(s, "paused"));
+    let epoch = paused["runs"][1]["epoch"].as_u64().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let still = server.get(&format!("/api/labs/{id}")).json();
+    assert_eq!(
+        still["runs"][1]["epoch"].as_u64(),
+        Some(epoch),
+        "paused means paused"
+    );
+
+    server.control(&id, json!({ "action": "step" }));
+    let stepped = server.wait_for(&id, "one step", |s| {
+        all_in(s, "paused") && s["runs"][1]["epoch"].as_u64() == Some(epoch + 1)
+    });
+    assert_eq!(
+        stepped["runs"][1]["records"].as_array().unwrap().len() as u64,
+        epoch + 1
+    );
+
+    server.control(&id, json!({ "action": "lr", "run": "B", "lr": 0.05 }));
+    let changed = server.get(&format!("/api/labs/{id}")).json();
+    assert_eq!(changed["runs"][1]["lr"], 0.05);
+    assert_eq!(changed["runs"][0]["lr"], 0.01, "run A keeps its rate");
+    assert_eq!(
+        changed["runs"][1]["lr_changes"][0]["after_epoch"].as_u64(),
+        Some(epoch + 1)
+    );
+    server.control(&id, json!({ "action": "step", "run": "B" }));
+    let after = server.wait_for(&id, "B's step at the new rate", |s| {
+        s["runs"][1]["epoch"].as_u64() == Some(epoch + 2) && all_in(s, "paused")
+    });
+    let records = after["runs"][1]["records"].as_array().unwrap();
+    assert_eq!(records.last().unwrap()["lr"], 0.05, "the new rate trains");
+    assert_eq!(records[0]["lr"], 0.01);
+    assert_eq!(
+        after["runs"][0]["epoch"].as_u64(),
+        Some(epoch + 1),
+        "A did not step"
+    );
+
+    server.control(&id, json!({ "action": "reset" }));
+    let reset = server.wait_for(&id, "the reset", |s| {
+        s["runs"][1]["generation"] == 1 && s["runs"][0]["generation"] == 1
+    });
+    for run in reset["runs"].as_array().unwrap() {
+        assert_eq!(run["epoch"], 0, "{}", summary(&reset));
+        assert_eq!(run["records"].as_array().unwrap().len(), 0);
+        assert_eq!(run["lr"], 0.01, "a reset starts from the settings");
+    }
+}
+
+/// The one-line message the CLI gives for `args`, without its origin.
+fn cli_message(args: &[&str]) -> String {
+    let output = train_bin().args(args).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+    stderr
+        .split_once("): ")
+        .map(|(_, message)| message.to_string())
+        .unwrap_or_else(|| panic!("unexpected CLI error: {stderr}"))
+}
+
+#[test]
+fn bad_settings_and_limits_are_400s_with_the_clis_message() {
+    let server = LabServer::start(&["--max-runs", "2"]);
+    let refuse = |request: Value| {
+        let reply = server.post("/api/labs", &request);
+        assert_eq!(reply.status, 400, "{request}: {}", reply.text());
+        let message = reply.json()["error"].as_str().unwrap().to_string();
+        assert!(!message.contains('\n'), "one line: {message}");
+        message
+    };
+    let mut bad_lr = quick_pair(10, 0.0);
+    bad_lr["runs"][1]["training.lr"] = json!(-1.0);
+    let message = refuse(bad_lr);
+    let cli = cli_message(&["--lr=-1", "--epochs", "1"]);
+    assert_eq!(message, format!("run B: key `training.lr`: {cli}"));
+
+    let mut unknown = quick_pair(10, 0.0);
+    unknown["shared"]["training.lrr"] = json!(0.1);
+    assert!(refuse(unknown).contains("training.lrr"));
+    let mut too_many = quick_pair(10, 0.0);
+    too_many["shared"]["data.samples"] = json!(1_000_000);
+    assert!(refuse(too_many).contains("at most 10000 samples"));
+    let mut too_wide = quick_pair(10, 0.0);
+    too_wide["shared"]["model.hidden"] = json!([4096]);
+    assert!(refuse(too_wide).contains("model.hidden"));
+    let mut a_file = quick_pair(10, 0.0);
+    a_file["shared"]["data.kind"] = json!("csv");
+    a_file["shared"]["data.path"] = json!("/etc/passwd");
+    assert!(refuse(a_file).contains("generated data only"));
+    let mut apart = quick_pair(10, 0.0);
+    apart["runs"][1]["model.hidden"] = json!([4]);
+    assert!(refuse(apart).contains("differ"));
+    let mut slow = quick_pair(10, 0.0);
+    slow["speed"] = json!(-3);
+    assert!(refuse(slow).contains("speed"));
+    assert!(
+        server.post_raw("/api/labs", "{not json").json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("request body:")
+    );
+
+    // Two runs fit, a third does not.
+    let id = lab_id(&server.create(&quick_pair(10, 0.0)));
+    assert!(refuse(quick_pair(10, 0.0)).contains("holds 2 of its 2 runs"));
+    let unknown_action = server.post(
+        &format!("/api/labs/{id}/control"),
+        &json!({ "action": "fly" }),
+    );
+    assert_eq!(unknown_action.status, 400);
+    let missing = server.get("/api/labs/nope");
+    assert_eq!(missing.status, 404);
+    assert!(missing.json()["error"].as_str().unwrap().contains("no lab"));
+    assert_eq!(
+        server.get(&format!("/api/labs/{id}/runs/C/archive")).status,
+        404
+    );
+    // Ending it frees its runs.
+    assert_eq!(server.delete(&format!("/api/labs/{id}")).status, 204);
+    server.create(&quick_pair(10, 0.0));
+}
+
+#[test]
+fn a_downloaded_run_replays_resumes_and_predicts_on_the_command_line() {
+    let server = LabServer::start(&[]);
+    let id = lab_id(&server.create(&quick_pair(25, 0.0)));
+    server.control(&id, json!({ "action": "start" }));
+    server.wait_for(&id, "the end", |s| all_in(s, "finished"));
+    let archive = server.get(&format!("/api/labs/{id}/runs/B/archive"));
+    assert_eq!(archive.status, 200, "{}", archive.text());
+    let folder = archive.header("x-archive-folder").unwrap().to_string();
+    assert!(
+        folder.contains("relu") && folder.ends_with("epoch25"),
+        "{folder}"
+    );
+
+    let work = tempfile::tempdir().unwrap();
+    tar::Archive::new(flate2::read::GzDecoder::new(&archive.body[..]))
+        .unpack(work.path())
+        .unwrap();
+    let dir = work.path().join(&folder);
+    for file in [
+        "config.toml",
+        "metrics.csv",
+        "model.safetensors",
+        "checkpoint.toml",
+        "result.json",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} is in the archive");
+    }
+    assert!(
+        !dir.join(".lock").exists(),
+        "the server's lock stays behind"
+    );
+    let dir_arg = dir.to_str().unwrap();
+
+    // The config replays the run exactly on the same backend.
+    let replay = work.path().join("replay");
+    train_ok([
+        "--config",
+        &format!("{dir_arg}/config.toml"),
+        "--backend",
+        "flex",
+        "--out",
+        replay.to_str().unwrap(),
+        "--quiet",
+    ]);
+    for column in [
+        "loss",
+        "train_loss",
+        "val_loss",
+        "train_accuracy",
+        "val_accuracy",
+    ] {
+        assert_eq!(
+            csv_column_text(&dir.join("metrics.csv"), column),
+            csv_column_text(&replay.join("metrics.csv"), column),
+            "{column} replays exactly"
+        );
+    }
+    // It resumes and it predicts.
+    train_ok(["--resume", dir_arg, "--epochs", "27", "--quiet"]);
+    assert_eq!(csv_column_text(&dir.join("metrics.csv"), "loss").len(), 27);
+    let points = work.path().join("points.csv");
+    std::fs::write(&points, "x1,x2\n0,0\n3,3\n").unwrap();
+    let predicted = train_ok([
+        "predict",
+        "--model",
+        dir_arg,
+        "--input",
+        points.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&predicted.stdout);
+    assert_eq!(text.lines().count(), 3, "{text}");
+}
+
+#[test]
+fn a_paused_download_resumes_where_the_page_left_it() {
+    let server = LabServer::start(&[]);
+    let id = lab_id(&server.create(&quick_pair(500, 50.0)));
+    server.control(&id, json!({ "action": "start" }));
+    server.wait_for(&id, "some epochs", |s| {
+        s["runs"][0]["epoch"].as_u64() >= Some(4)
+    });
+    // Packed while training: checkpointed at that instant, and it trains on.
+    let archive = server.get(&format!("/api/labs/{id}/runs/A/archive"));
+    assert_eq!(archive.status, 200);
+    let folder = archive.header("x-archive-folder").unwrap().to_string();
+    let epoch: u64 = folder.rsplit("epoch").next().unwrap().parse().unwrap();
+    server.wait_for(&id, "training on", |s| {
+        s["runs"][0]["epoch"].as_u64() > Some(epoch) && s["runs"][0]["state"] == "running"
+    });
+    let work = tempfile::tempdir().unwrap();
+    tar::Archive::new(flate2::read::GzDecoder::new(&archive.body[..]))
+        .unpack(work.path())
+        .unwrap();
+    let dir = work.path().join(&folder);
+    let metrics = csv_column_text(&dir.join("metrics.csv"), "loss");
+    assert_eq!(metrics.len() as u64, epoch);
+    train_ok([
+        "--resume",
+        dir.to_str().unwrap(),
+        "--epochs",
+        &(epoch + 2).to_string(),
+        "--quiet",
+    ]);
+    assert_eq!(
+        csv_column_text(&dir.join("metrics.csv"), "loss").len() as u64,
+        epoch + 2
+    );
+}
+
+#[test]
+fn a_lab_ends_when_its_page_goes_away() {
+    let server = LabServer::start(&["--idle-timeout", "1"]);
+    let id = lab_id(&server.create(&quick_pair(10_000, 20.0)));
+    let runs = std::path::Path::new(&server.runs_dir).join(format!("{id}-A"));
+    assert!(
+        runs.join("checkpoint.toml").is_file(),
+        "runs write their directories"
+    );
+    {
+        let mut events = server.events(&id);
+        assert_eq!(events.next().unwrap()["type"], "snapshot");
+        server.control(&id, json!({ "action": "start" }));
+        std::thread::sleep(Duration::from_millis(2500));
+        assert_eq!(
+            server.get(&format!("/api/labs/{id}")).status,
+            200,
+            "watched, it lives"
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.get(&format!("/api/labs/{id}")).status != 404 {
+        assert!(Instant::now() < deadline, "the lab outlived its page");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    while runs.exists() {
+        assert!(Instant::now() < deadline, "its runs' directories stayed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_server_says_where_it_listens_and_refuses_a_taken_port() {
+    let server = LabServer::start(&[]);
+    assert!(
+        server.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let port = server.url.rsplit(':').next().unwrap();
+    let output = train_bin()
+        .args(["serve", "--port", port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: cannot listen on 127.0.0.1:") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    let options = server.get("/api/options").json();
+    assert_eq!(options["limits"]["max_samples"], 10_000);
+    assert!(
+        options["backends"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b == "flex")
+    );
+
+    // Any other address is allowed, with a warning.
+    let mut open = train_bin()
+        .args(["serve", "--listen", "0.0.0.0", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut warning = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(open.stderr.take().unwrap()),
+        &mut warning,
+    )
+    .unwrap();
+    let mut address = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(open.stdout.take().unwrap()),
+        &mut address,
+    )
+    .unwrap();
+    crate::common::send_signal(&open, "-TERM");
+    assert!(open.wait().unwrap().success(), "a stopped server exits 0");
+    assert!(
+        warning.starts_with("warning: listening on 0.0.0.0:"),
+        "{warning}"
+    );
+    assert!(
+        address.starts_with("Activation Lab on http://0.0.0.0:"),
+        "{address}"
+    );
+}
