@@ -117,18 +117,19 @@ fn pause_step_learning_rate_and_reset() {
 
     server.control(&id, json!({ "action": "pause" }));
     let paused = server.wait_for(&id, "paused", |s| all_in(s, "paused"));
+    // Each run pauses where the request found it.
+    let epoch_a = paused["runs"][0]["epoch"].as_u64().unwrap();
     let epoch = paused["runs"][1]["epoch"].as_u64().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let still = server.get(&format!("/api/labs/{id}")).json();
-    assert_eq!(
-        still["runs"][1]["epoch"].as_u64(),
-        Some(epoch),
-        "paused means paused"
-    );
+    assert_eq!(still["runs"][0]["epoch"].as_u64(), Some(epoch_a), "paused");
+    assert_eq!(still["runs"][1]["epoch"].as_u64(), Some(epoch), "paused");
 
     server.control(&id, json!({ "action": "step" }));
     let stepped = server.wait_for(&id, "one step", |s| {
-        all_in(s, "paused") && s["runs"][1]["epoch"].as_u64() == Some(epoch + 1)
+        all_in(s, "paused")
+            && s["runs"][0]["epoch"].as_u64() == Some(epoch_a + 1)
+            && s["runs"][1]["epoch"].as_u64() == Some(epoch + 1)
     });
     assert_eq!(
         stepped["runs"][1]["records"].as_array().unwrap().len() as u64,
@@ -152,7 +153,7 @@ fn pause_step_learning_rate_and_reset() {
     assert_eq!(records[0]["lr"], 0.01);
     assert_eq!(
         after["runs"][0]["epoch"].as_u64(),
-        Some(epoch + 1),
+        Some(epoch_a + 1),
         "A did not step"
     );
 
@@ -438,5 +439,40 @@ fn the_server_says_where_it_listens_and_refuses_a_taken_port() {
     assert!(
         address.starts_with("Activation Lab on http://0.0.0.0:"),
         "{address}"
+    );
+}
+
+#[test]
+fn a_lab_trains_on_every_compiled_backend_from_the_same_weights() {
+    let server = LabServer::start(&[]);
+    let options = server.get("/api/options").json();
+    let mut starts = Vec::new();
+    for backend in options["backends"].as_array().unwrap() {
+        let backend = backend.as_str().unwrap();
+        if backend == "wgpu" && crate::common::wgpu_or_skip("lab on wgpu").is_none() {
+            continue;
+        }
+        let mut request = quick_pair(3, 0.0);
+        request["backend"] = json!(backend);
+        let snapshot = server.create(&request);
+        let id = lab_id(&snapshot);
+        assert!(
+            snapshot["lab"]["runs"][0]["backend"]
+                .as_str()
+                .unwrap()
+                .starts_with(backend)
+        );
+        server.control(&id, json!({ "action": "start" }));
+        let done = server.wait_for(&id, backend, |s| all_in(s, "finished"));
+        for run in done["runs"].as_array().unwrap() {
+            assert_eq!(run["records"].as_array().unwrap().len(), 3, "{backend}");
+        }
+        starts.push(snapshot["lab"]["runs"][0]["initial_weights_sha256"].clone());
+        assert_eq!(server.delete(&format!("/api/labs/{id}")).status, 204);
+    }
+    assert!(starts.len() >= 2, "at least two backends ran");
+    assert!(
+        starts.windows(2).all(|w| w[0] == w[1]),
+        "one seeded CPU generator gives every backend the same start: {starts:?}"
     );
 }

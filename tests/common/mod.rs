@@ -6,6 +6,7 @@ use std::process::Command;
 use train::backend::{Backend, BackendKind};
 
 pub mod lab;
+pub mod webdriver;
 
 /// The repository root (where `config/` lives).
 pub fn repo_root() -> PathBuf {

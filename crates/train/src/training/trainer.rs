@@ -523,6 +523,74 @@ mod tests {
     use crate::config::{DataKind, InputFeature, LossKind};
     use crate::training::init::initial_weights;
 
+    fn seed_run(epochs: usize) -> (RunConfig, Backend, Split, Vec<LayerWeights>) {
+        let mut config = RunConfig::default();
+        config.training.epochs = epochs;
+        let backend = Backend::open_or_default(BackendKind::default_for_build()).unwrap();
+        let data = crate::data::load_for(&config).unwrap();
+        let weights = initial_weights(&config.layer_sizes(), config.seed);
+        (config, backend, data, weights)
+    }
+
+    #[test]
+    fn fitting_in_pieces_trains_the_same_numbers_and_banks_the_time() {
+        let (config, backend, data, weights) = seed_run(6);
+        let whole = train(&config, &backend, &data, &weights).unwrap();
+        let mut trainer = Trainer::new(&config, &backend, &data, &weights).unwrap();
+        let never = AtomicBool::new(false);
+        let mut records = Vec::new();
+        let mut seconds = Vec::new();
+        for until in [1, 2, 4, 6] {
+            trainer
+                .fit(until, &never, |_, record| {
+                    records.push(record);
+                    Ok(())
+                })
+                .unwrap();
+            seconds.push(trainer.seconds());
+        }
+        let losses = |records: &[EpochRecord]| records.iter().map(|r| r.loss).collect::<Vec<_>>();
+        assert_eq!(losses(&records), losses(&whole.records));
+        assert!(seconds.windows(2).all(|w| w[1] > w[0]), "{seconds:?}");
+        let elapsed: Vec<f64> = records.iter().map(|r| r.elapsed_s).collect();
+        assert!(elapsed.windows(2).all(|w| w[1] > w[0]), "{elapsed:?}");
+        // Between calls the clock stands still.
+        let paused = trainer.seconds();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(trainer.seconds(), paused);
+    }
+
+    #[test]
+    fn a_constant_rate_changes_between_fits_and_a_schedule_refuses() {
+        let (config, backend, data, weights) = seed_run(2);
+        let mut trainer = Trainer::new(&config, &backend, &data, &weights).unwrap();
+        let never = AtomicBool::new(false);
+        let mut rates = Vec::new();
+        trainer
+            .fit(1, &never, |_, record| {
+                rates.push(record.lr);
+                Ok(())
+            })
+            .unwrap();
+        trainer.set_learning_rate(0.5).unwrap();
+        trainer
+            .fit(2, &never, |_, record| {
+                rates.push(record.lr);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(rates, [Some(0.001), Some(0.5)]);
+
+        let mut scheduled = config.clone();
+        scheduled.training.schedule.kind = crate::config::ScheduleKind::Cosine;
+        let mut trainer = Trainer::new(&scheduled, &backend, &data, &weights).unwrap();
+        let refused = trainer.set_learning_rate(0.5).unwrap_err();
+        assert!(
+            refused.to_string().contains("training.schedule"),
+            "{refused}"
+        );
+    }
+
     /// Final validation accuracy of a small bce network on `circle`.
     fn circle_accuracy(activation: model::Activation, inputs: &[InputFeature]) -> f64 {
         let mut config = RunConfig::default();
