@@ -113,6 +113,22 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
         std::fs::write(&path, session.screenshot()).unwrap();
         eprintln!("wrote {}", path.display());
     }
+    // A bad setting: the page shows the server's one-line message.
+    session.execute(
+        "const lr = document.querySelector('#lr-B'); lr.value = '-1';
+         lr.dispatchEvent(new Event('input', { bubbles: true }));",
+    );
+    session.click("#reset");
+    let error = wait_for(
+        &session,
+        "the error message",
+        "const box = document.querySelector('#error'); return box.hidden ? '' : box.textContent;",
+        |text| text.as_str().is_some_and(|t| !t.is_empty()),
+    );
+    assert_eq!(
+        error,
+        "run B: key `training.lr`: must be > 0 and finite in float32 (got -1)"
+    );
     drop(session);
     drop(driver);
     drop(server);

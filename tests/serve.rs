@@ -316,7 +316,7 @@ fn a_downloaded_run_replays_resumes_and_predicts_on_the_command_line() {
 }
 
 #[test]
-fn a_paused_download_resumes_where_the_page_left_it() {
+fn a_download_mid_run_resumes_where_the_page_left_it() {
     let server = LabServer::start(&[]);
     let id = lab_id(&server.create(&quick_pair(500, 50.0)));
     server.control(&id, json!({ "action": "start" }));

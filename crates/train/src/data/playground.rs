@@ -264,16 +264,7 @@ mod tests {
             x: vec![2.0, -3.0],
             y: vec![1.0],
         };
-        let all = [
-            InputFeature::X1,
-            InputFeature::X2,
-            InputFeature::X1Squared,
-            InputFeature::X2Squared,
-            InputFeature::Product,
-            InputFeature::SinX1,
-            InputFeature::SinX2,
-        ];
-        let data = engineer(&points, &all);
+        let data = engineer(&points, &InputFeature::ALL);
         let expected = [2.0, -3.0, 4.0, 9.0, -6.0, 2f32.sin(), (-3f32).sin()];
         for (got, want) in data.x.iter().zip(expected) {
             assert!((got - want).abs() < 1e-6);

@@ -81,42 +81,35 @@ impl Limits {
                     .into(),
             );
         }
-        if config.data.samples > self.max_samples {
-            return fail(
+        let widest = config.model.hidden.iter().copied().max().unwrap_or(0);
+        let sizes = [
+            (
                 "data.samples",
-                format!(
-                    "the lab takes at most {} samples (got {})",
-                    self.max_samples, config.data.samples
-                ),
-            );
-        }
-        if config.model.hidden.len() > self.max_hidden_layers {
-            return fail(
+                config.data.samples,
+                self.max_samples,
+                "samples",
+            ),
+            (
                 "model.hidden",
-                format!(
-                    "the lab takes at most {} hidden layers (got {})",
-                    self.max_hidden_layers,
-                    config.model.hidden.len()
-                ),
-            );
-        }
-        if let Some(width) = config.model.hidden.iter().find(|&&w| w > self.max_width) {
-            return fail(
-                "model.hidden",
-                format!(
-                    "the lab takes layers of at most {} units (got {width})",
-                    self.max_width
-                ),
-            );
-        }
-        if config.training.epochs > self.max_epochs {
-            return fail(
+                config.model.hidden.len(),
+                self.max_hidden_layers,
+                "hidden layers",
+            ),
+            ("model.hidden", widest, self.max_width, "units in a layer"),
+            (
                 "training.epochs",
-                format!(
-                    "the lab trains at most {} epochs (got {})",
-                    self.max_epochs, config.training.epochs
-                ),
-            );
+                config.training.epochs,
+                self.max_epochs,
+                "epochs",
+            ),
+        ];
+        for (key, got, most, what) in sizes {
+            if got > most {
+                return fail(
+                    key,
+                    format!("the lab takes at most {most} {what} (got {got})"),
+                );
+            }
         }
         Ok(())
     }

@@ -304,7 +304,7 @@ impl Worker {
                     self.pause();
                 }
             }
-            Command::Reset => self.reset(),
+            Command::Reset => return self.reset(),
             Command::Speed(speed) => self.spec.speed = speed,
             Command::SetLr(lr, reply) => {
                 let changed = self.set_lr(lr);
@@ -337,7 +337,9 @@ impl Worker {
         self.publish();
     }
 
-    fn reset(&mut self) {
+    /// A fresh run from the initial weights; false (the run ends, its view
+    /// saying why) if it cannot be built again.
+    fn reset(&mut self) -> bool {
         self.target = None;
         let generation = self.live().generation + 1;
         // The old run's lock is released before its directory is replaced.
@@ -352,11 +354,13 @@ impl Worker {
                 live.generation = generation;
                 self.live = Some(live);
                 self.publish();
+                true
             }
             Err(error) => {
                 let mut view = self.view.lock().expect("view lock");
                 view.state = RunState::Failed;
                 view.message = Some(one_line(&error));
+                false
             }
         }
     }
