@@ -48,6 +48,8 @@ pub struct RecordView {
     train_accuracy: Option<f64>,
     val_accuracy: Option<f64>,
     lr: Option<f64>,
+    /// Seconds of training so far.
+    elapsed_s: f64,
     /// Per layer, input side first.
     grad_norm: Vec<f64>,
     dead: Vec<Option<f64>>,
@@ -64,6 +66,7 @@ impl From<&EpochRecord> for RecordView {
             train_accuracy: record.train_accuracy,
             val_accuracy: record.val_accuracy,
             lr: record.lr,
+            elapsed_s: record.elapsed_s,
             grad_norm: record.layers.iter().map(|l| l.grad_norm).collect(),
             dead: record.layers.iter().map(|l| l.dead_fraction).collect(),
             saturated: record.layers.iter().map(|l| l.saturated_fraction).collect(),
