@@ -14,6 +14,9 @@ const LAB_CONFIG: &str = include_str!(concat!(
     "/../../config/lab.toml"
 ));
 
+/// Epochs per second a page is shown unless it asks for another pace.
+pub const DEFAULT_SPEED: f64 = 30.0;
+
 /// The run names, in the order of `runs`.
 pub const RUN_NAMES: [&str; 2] = ["A", "B"];
 
@@ -187,7 +190,7 @@ impl LabRequest {
                 "backend: {backend} is not compiled into this build"
             ));
         }
-        let speed = limits.speed(self.speed.unwrap_or(30.0))?;
+        let speed = limits.speed(self.speed.unwrap_or(DEFAULT_SPEED))?;
         Ok(LabPlan {
             configs,
             backend,

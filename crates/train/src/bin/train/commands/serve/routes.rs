@@ -22,7 +22,7 @@ use train::config::{DataKind, FunctionKind, InputFeature, LossKind, OptimizerKin
 
 use super::assets;
 use super::lab::{LabError, Labs};
-use super::request::{LabRequest, default_runs, lab_config};
+use super::request::{DEFAULT_SPEED, LabRequest, default_runs, lab_config};
 use super::view::RunState;
 use super::worker::Command;
 
@@ -71,7 +71,7 @@ async fn options(State(labs): State<Arc<Labs>>) -> Json<serde_json::Value> {
         "limits": labs.limits,
         "runs_in_use": labs.runs_in_use(),
         "idle_timeout_s": labs.idle.as_secs(),
-        "defaults": { "config": lab_config(), "runs": default_runs(), "speed": 30.0 },
+        "defaults": { "config": lab_config(), "runs": default_runs(), "speed": DEFAULT_SPEED },
     }))
 }
 
