@@ -216,7 +216,8 @@ fn one_writer_per_run_directory_and_sigterm_checkpoints() {
         vec!["diagnose", "--epochs", "1", "--out", shown],
         vec!["compare", "--epochs", "1", "--out", shown],
     ] {
-        let message = user_error(&args);
+        // Its own exit code: a sweep's parent tells "left to another process" by it.
+        let message = train_fails(4, &args, &[]);
         assert!(message.starts_with(&holder), "{args:?}: {message}");
         assert!(
             message.ends_with("; wait for it to finish or choose another directory"),
@@ -319,9 +320,20 @@ fn divergence_stops_the_run_keeping_the_last_finite_checkpoint() {
             assert!(!has_non_finite(&text), "{path:?}: {text}");
         }
     }
-    // What was kept resumes (and diverges again the same way), rather than
-    // failing to read its own files.
-    let again = train_fails(3, &["--resume", path_str(&out), "-q"], &[]);
+    // A diverged run is finished: a plain resume refuses to train it again;
+    // asked for more epochs, what was kept resumes (and diverges again the
+    // same way), rather than failing to read its own files.
+    let refused = user_error(&["--resume", path_str(&out), "-q"]);
+    assert_eq!(
+        refused,
+        format!(
+            "{} diverged in epoch {epoch} and is finished (its last finite checkpoint is epoch \
+             {}); to train it again anyway pass --epochs N with N > 5",
+            out.display(),
+            epoch - 1
+        )
+    );
+    let again = train_fails(3, &["--resume", path_str(&out), "--epochs", "6", "-q"], &[]);
     assert_eq!(again, message);
 }
 
@@ -629,4 +641,290 @@ fn predict_into_a_directory_is_a_user_error() {
             target.join("predictions.csv").display()
         )
     );
+}
+
+#[test]
+fn a_lock_planted_as_a_link_is_refused_and_its_target_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let out = dir.path().join("run");
+    std::fs::create_dir(&out).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join(".lock")).unwrap();
+    let message = user_error(&["--epochs", "2", "-q", "--out", path_str(&out)]);
+    assert!(
+        message.ends_with(".lock is a symbolic link; refusing to write through it (remove it)"),
+        "{message}"
+    );
+    // A finished run whose lock is swapped for a link, then a hard link.
+    std::fs::remove_file(out.join(".lock")).unwrap();
+    train_ok(["--epochs", "2", "-q", "--out", path_str(&out)]);
+    std::fs::remove_file(out.join(".lock")).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join(".lock")).unwrap();
+    let resume = ["--resume", path_str(&out), "--epochs", "3", "-q"];
+    assert!(user_error(&resume).contains("is a symbolic link"));
+    std::fs::remove_file(out.join(".lock")).unwrap();
+    std::fs::hard_link(&victim, out.join(".lock")).unwrap();
+    assert!(user_error(&resume).contains("has other hard links"));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+}
+
+#[test]
+fn a_non_utf8_argument_is_a_path_like_any_other() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join(std::ffi::OsStr::from_bytes(b"run-\xff"));
+    let output = train_bin()
+        .args(["--epochs", "1", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let holder = std::fs::read_to_string(out.join(".lock")).unwrap();
+    assert!(holder.contains("run-\u{fffd}"), "{holder}");
+}
+
+#[test]
+fn overflowing_gradients_end_the_run_with_exit_3_and_nothing_infinite_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // The loss stays finite (1.9e36) while Adam's second moment overflows:
+    // this used to print "Training complete" and exit 0.
+    for (name, args) in [
+        ("adam", vec!["--lr", "1e4"]),
+        ("adam-1e3", vec!["--lr", "1e3"]),
+        ("rmsprop", vec!["--optimizer", "rmsprop", "--lr", "1e3"]),
+    ] {
+        let out = dir.path().join(name);
+        let mut command = vec!["--epochs", "3", "--checkpoint-every", "1", "-q", "--out"];
+        command.push(path_str(&out));
+        command.extend(args);
+        let message = train_fails(3, &command, &[]);
+        assert!(
+            message.starts_with("training diverged in epoch ")
+                && message.contains("the gradients overflowed"),
+            "{name}: {message}"
+        );
+        for (path, _) in digests(&out) {
+            let full = out.join(&path);
+            if path.extension().is_some_and(|e| e == "csv" || e == "toml") {
+                let text = std::fs::read_to_string(&full).unwrap();
+                assert!(!has_non_finite(&text), "{name}: {path:?}: {text}");
+            }
+        }
+        assert!(
+            std::fs::read_to_string(out.join("result.json"))
+                .unwrap()
+                .contains("\"diverged_epoch\": "),
+            "{name}"
+        );
+        // A diverged run is finished: resuming it does not train it again.
+        let again = user_error(&["--resume", path_str(&out), "-q"]);
+        assert!(again.contains(" and is finished"), "{again}");
+    }
+    let message = train_fails(3, &["diagnose", "--epochs", "3", "--lr", "1e4"], &[]);
+    assert!(message.contains("diverged"), "{message}");
+    let compare = dir.path().join("compare");
+    let output = train_bin()
+        .args([
+            "compare",
+            "--epochs",
+            "3",
+            "--lr",
+            "1e4",
+            "--activations",
+            "relu",
+        ])
+        .arg("--out")
+        .arg(&compare)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    for file in ["summary.csv", "compare.csv"] {
+        let text = std::fs::read_to_string(compare.join(file)).unwrap();
+        assert!(!has_non_finite(&text), "{file}: {text}");
+    }
+}
+
+#[test]
+fn a_device_as_data_file_is_refused_without_reading_it_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("zero.toml");
+    std::fs::write(&config, "[data]\nkind = \"csv\"\npath = \"/dev/zero\"\n").unwrap();
+    let message = user_error(&["--config", path_str(&config), "--epochs", "1", "-q"]);
+    assert!(
+        message.contains("/dev/zero") && message.contains("not a regular file"),
+        "{message}"
+    );
+}
+
+#[test]
+fn keys_that_do_not_apply_and_a_negative_column_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let circle = write(
+        "circle.toml",
+        "[data]\nkind = \"circle\"\npath = \"/etc/passwd\"\n[model]\ninput = 2\n[training]\nloss = \"bce\"\n",
+    );
+    let message = user_error(&["--config", path_str(&circle), "-q"]);
+    assert!(
+        message.contains("key `data.path`: does not apply to data.kind = \"circle\""),
+        "{message}"
+    );
+    let negative = write(
+        "negative.toml",
+        "[data]\nkind = \"csv\"\npath = \"x.csv\"\ntarget = -1\n",
+    );
+    let message = user_error(&["--config", path_str(&negative), "-q"]);
+    assert!(
+        message.contains("must be a column name or a 0-based column index (got -1)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn out_must_be_a_directory_that_no_other_command_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file.txt");
+    std::fs::write(&file, "x").unwrap();
+    let message = user_error(&["--epochs", "1", "-q", "--out", path_str(&file)]);
+    assert!(
+        message.ends_with("file.txt: exists and is not a directory (--out takes a directory)"),
+        "{message}"
+    );
+    let diagnosed = dir.path().join("diagnosed");
+    train_ok(["diagnose", "--epochs", "1", "--out", path_str(&diagnosed)]);
+    let before = std::fs::read(diagnosed.join("metrics.csv")).unwrap();
+    let message = user_error(&["--epochs", "1", "-q", "--out", path_str(&diagnosed)]);
+    assert!(
+        message.contains("holds another command's output"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read(diagnosed.join("metrics.csv")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn identical_runs_write_identical_weights_and_nan_weights_are_refused_by_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let [a, b] = ["a", "b"].map(|name| dir.path().join(name));
+    for out in [&a, &b] {
+        train_ok(["--epochs", "2", "-q", "--out", path_str(out)]);
+    }
+    let weights = |out: &Path| std::fs::read(out.join("model.safetensors")).unwrap();
+    assert_eq!(
+        weights(&a),
+        weights(&b),
+        "model.safetensors differs between identical runs"
+    );
+
+    // One NaN in the last tensor's data: predict and eval refuse, naming it.
+    let mut bytes = weights(&a);
+    let end = bytes.len();
+    bytes[end - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
+    std::fs::write(a.join("model.safetensors"), &bytes).unwrap();
+    for (command, row) in [
+        ("predict", "1,2,3,4,5,6,7,8,9,10\n"),
+        ("eval", "1,2,3,4,5,6,7,8,9,10,11\n"),
+    ] {
+        let rows = dir.path().join(format!("{command}.csv"));
+        std::fs::write(&rows, row).unwrap();
+        let args = [
+            command,
+            "--model",
+            path_str(&a),
+            "--input",
+            path_str(&rows),
+            "--no-header",
+        ];
+        let message = user_error(&args);
+        assert!(
+            message.contains("NaN or infinite values"),
+            "{command}: {message}"
+        );
+    }
+}
+
+#[test]
+fn diagnostics_resume_exactly_after_an_interrupt_mid_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    // A hundred steps an epoch: a Ctrl-C lands mid-epoch.
+    let config = dir.path().join("steps.toml");
+    std::fs::write(&config, "[training]\nbatch_size = 1\ndiagnostics = true\n").unwrap();
+    let out = dir.path().join("run");
+    let child = train_bin()
+        .args(["--config", path_str(&config), "--epochs", "100000", "-q"])
+        .args(["--checkpoint-every", "2", "--out", path_str(&out)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let state = out.join("checkpoint.toml");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&state).is_ok_and(|text| !text.contains("\nepoch = 0\n")) {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    send_signal(&child, "-INT");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let stopped = std::fs::read_to_string(&state).unwrap();
+    let epoch: usize = stopped
+        .lines()
+        .find_map(|line| line.strip_prefix("epoch = "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mid_epoch = !stopped.contains("\nbatch = 0\n");
+    assert_eq!(
+        mid_epoch,
+        stopped.contains("[partial_grad_norms]"),
+        "{stopped}"
+    );
+    let target = (epoch + 2).to_string();
+    let resume = ["--resume", path_str(&out), "--epochs", &target, "-q"];
+    train_ok(resume);
+    let straight = dir.path().join("straight");
+    train_ok([
+        "--config",
+        path_str(&config),
+        "--epochs",
+        &target,
+        "-q",
+        "--out",
+        path_str(&straight),
+    ]);
+    let text = |dir: &Path| std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let without_time = |csv: String| -> Vec<String> {
+        // elapsed_s is wall-clock time; every other column must match.
+        let header: Vec<String> = csv
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(String::from)
+            .collect();
+        let time = header.iter().position(|name| name == "elapsed_s");
+        csv.lines()
+            .map(|line| {
+                line.split(',')
+                    .enumerate()
+                    .filter(|(index, _)| Some(*index) != time)
+                    .map(|(_, cell)| cell)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect()
+    };
+    eprintln!("stopped at epoch {epoch}, mid-epoch: {mid_epoch}");
+    assert_eq!(without_time(text(&out)), without_time(text(&straight)));
 }

@@ -476,3 +476,178 @@ fn a_lab_trains_on_every_compiled_backend_from_the_same_weights() {
         "one seeded CPU generator gives every backend the same start: {starts:?}"
     );
 }
+
+/// A request with exactly these headers (and `Connection: close`).
+fn request(method: &str, path: &str, headers: &[&str], body: &str) -> String {
+    let mut text = format!("{method} {path} HTTP/1.1\r\n");
+    for header in headers {
+        text.push_str(header);
+        text.push_str("\r\n");
+    }
+    text.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    text
+}
+
+#[test]
+fn the_lab_refuses_other_sites_and_answers_every_error_in_json() {
+    let server = LabServer::start(&[]);
+    let host = server.url.trim_start_matches("http://").to_string();
+    let own = format!("Host: {host}");
+    let json = "Content-Type: application/json".to_string();
+    let pair = quick_pair(5, 0.0).to_string();
+    let error_of = |(status, body): (u16, String)| -> (u16, String) {
+        let value: Value =
+            serde_json::from_str(&body).unwrap_or_else(|_| panic!("{status}: not JSON: {body:?}"));
+        (
+            status,
+            value["error"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+
+    // DNS rebinding: a page of another name that resolves to 127.0.0.1.
+    let port = host.rsplit(':').next().unwrap();
+    let rebound = format!("Host: evil.example:{port}");
+    for path in ["/", "/api/options"] {
+        let (status, message) =
+            error_of(server.raw(&request("GET", path, &[rebound.as_str()], "")));
+        assert_eq!(status, 403, "{path}");
+        assert!(message.contains("is not this lab's address"), "{message}");
+    }
+    let (status, _) = server.raw(&request(
+        "GET",
+        "/api/options",
+        &[&format!("Host: localhost:{port}")],
+        "",
+    ));
+    assert_eq!(status, 200);
+
+    // A cross-site form or "simple" fetch: text/plain, or another Origin.
+    let plain = "Content-Type: text/plain".to_string();
+    let (status, message) = error_of(server.raw(&request(
+        "POST",
+        "/api/labs",
+        &[own.as_str(), plain.as_str()],
+        &pair,
+    )));
+    assert_eq!(status, 403);
+    assert!(message.contains("needs a JSON body"), "{message}");
+    let evil = "Origin: http://evil.example".to_string();
+    let (status, message) = error_of(server.raw(&request(
+        "POST",
+        "/api/labs",
+        &[own.as_str(), json.as_str(), evil.as_str()],
+        &pair,
+    )));
+    assert_eq!(status, 403);
+    assert!(message.contains("cross-site request refused"), "{message}");
+    assert_eq!(
+        server.get("/api/options").json()["runs_in_use"],
+        0,
+        "nothing was started"
+    );
+
+    // The page itself: its own Origin.
+    let same = format!("Origin: http://{host}");
+    let (status, body) = server.raw(&request(
+        "POST",
+        "/api/labs",
+        &[own.as_str(), json.as_str(), same.as_str()],
+        &pair,
+    ));
+    assert_eq!(status, 201, "{body}");
+    let id = lab_id(&serde_json::from_str(&body).unwrap());
+    let (status, _) = server.raw(&request(
+        "DELETE",
+        &format!("/api/labs/{id}"),
+        &[own.as_str(), evil.as_str()],
+        "",
+    ));
+    assert_eq!(status, 403);
+    let (status, _) = server.raw(&request(
+        "DELETE",
+        &format!("/api/labs/{id}"),
+        &[own.as_str(), same.as_str()],
+        "",
+    ));
+    assert_eq!(status, 204);
+
+    // axum's own answers come as JSON too.
+    let (status, message) = error_of(server.raw(&request(
+        "PUT",
+        "/api/options",
+        &[own.as_str(), json.as_str()],
+        "{}",
+    )));
+    assert_eq!(status, 405);
+    assert!(message.contains("method not allowed"), "{message}");
+    let (status, message) = error_of(server.raw(&request(
+        "GET",
+        "/api/nothing/here/at/all",
+        &[own.as_str()],
+        "",
+    )));
+    assert_eq!(status, 404, "{message}");
+    let huge = format!("{{\"speed\": 0, \"pad\": \"{}\"}}", "x".repeat(3 << 20));
+    let (status, message) = error_of(server.raw(&request(
+        "POST",
+        "/api/labs",
+        &[own.as_str(), json.as_str()],
+        &huge,
+    )));
+    assert_eq!(status, 413);
+    assert!(message.contains("larger than the lab reads"), "{message}");
+}
+
+#[test]
+fn off_loopback_every_api_request_needs_the_printed_token() {
+    let server = LabServer::start(&["--listen", "0.0.0.0"]);
+    let token = server
+        .token
+        .clone()
+        .expect("the printed URL carries a token");
+    assert_eq!(token.len(), 32, "{token}");
+    let host = server.url.trim_start_matches("http://").to_string();
+    let own = format!("Host: {host}");
+    let (status, body) = server.raw(&request("GET", "/api/options", &[own.as_str()], ""));
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("token"), "{body}");
+    let wrong = format!("x-lab-token: {}", "0".repeat(32));
+    assert_eq!(
+        server
+            .raw(&request(
+                "GET",
+                "/api/options",
+                &[own.as_str(), wrong.as_str()],
+                ""
+            ))
+            .0,
+        403
+    );
+    let right = format!("x-lab-token: {token}");
+    assert_eq!(
+        server
+            .raw(&request(
+                "GET",
+                "/api/options",
+                &[own.as_str(), right.as_str()],
+                ""
+            ))
+            .0,
+        200
+    );
+    let query = format!("/api/options?token={token}");
+    assert_eq!(
+        server.raw(&request("GET", &query, &[own.as_str()], "")).0,
+        200
+    );
+    // The page's files carry no secret: they load, and the page asks with the token.
+    assert_eq!(server.raw(&request("GET", "/", &[own.as_str()], "")).0, 200);
+    let snapshot = server.create(&quick_pair(3, 0.0));
+    let id = lab_id(&snapshot);
+    let first = server.events(&id).next().expect("a snapshot");
+    assert_eq!(first["type"], "snapshot");
+    assert_eq!(server.delete(&format!("/api/labs/{id}")).status, 204);
+}

@@ -398,3 +398,92 @@ fn a_diverged_point_is_recorded_once_and_a_failed_one_is_retried() {
         );
     }
 }
+
+#[test]
+fn concurrent_sweeps_of_diverging_points_log_each_completion_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // Eight points that diverge in their first epochs (as in the report of
+    // 16-22 completions for 16 points).
+    let sweep = dir.path().join("diverging.toml");
+    fs::write(
+        &sweep,
+        "[axes]\n\"training.lr\" = [1e5, 2e5, 3e5, 4e5]\nseed = [0, 1]\n\"training.epochs\" = [3]\n",
+    )
+    .unwrap();
+    for round in 0..20 {
+        let out = dir.path().join(format!("round-{round}"));
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                train_bin()
+                    .args(["sweep", "run", path_str(&sweep), "--out", path_str(&out)])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            child.wait().unwrap();
+        }
+        let counts = completions(&out);
+        assert_eq!(counts.len(), 8, "round {round}: {counts:?}");
+        assert!(
+            counts.values().all(|&n| n == 1),
+            "round {round}: a point completed twice: {counts:?}"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_result_is_reported_as_missing_and_retrained() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = sweep_file(dir.path());
+    let out = dir.path().join("out");
+    train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&out)]);
+    let reference = results(&out);
+    let (id, _) = reference.iter().next().unwrap();
+    let result = out.join("points").join(id).join("result.json");
+    let text = fs::read_to_string(&result).unwrap();
+    fs::write(&result, &text[..text.len() / 2]).unwrap();
+
+    let report = train_bin()
+        .args(["sweep", "report", path_str(&out)])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&report.stderr);
+    assert!(report.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("warning: point {id}: "))
+            && stderr.contains("counted as not done"),
+        "{stderr}"
+    );
+    assert!(out.join("sweep.csv").exists());
+
+    let rerun = train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&out)]);
+    let stdout = String::from_utf8_lossy(&rerun.stdout);
+    assert!(stdout.contains("7 done before"), "{stdout}");
+    assert_eq!(results(&out), reference);
+}
+
+#[test]
+fn a_completions_log_planted_as_a_link_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("one.toml");
+    fs::write(&sweep, "[axes]\nseed = [0]\n\"training.epochs\" = [1]\n").unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let victim = dir.path().join("victim.txt");
+    fs::write(&victim, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("completions.log")).unwrap();
+    let output = train_bin()
+        .args(["sweep", "run", path_str(&sweep), "--out", path_str(&out)])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("completions.log is a symbolic link"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+}

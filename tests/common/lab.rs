@@ -16,6 +16,8 @@ pub struct LabServer {
     pub url: String,
     /// The folder the server keeps its runs in, as it printed it.
     pub runs_dir: String,
+    /// The token of the printed URL (a server off loopback prints one).
+    pub token: Option<String>,
     agent: ureq::Agent,
 }
 
@@ -66,11 +68,16 @@ impl LabServer {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
-        let url = first
+        let printed = first
             .trim()
             .strip_prefix("Activation Lab on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
-            .to_string();
+            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"));
+        let (url, token) = match printed.split_once("/?token=") {
+            Some((url, token)) => (url.to_string(), Some(token.to_string())),
+            None => (printed.to_string(), None),
+        };
+        // A server on every address is reached here through loopback only.
+        let url = url.replace("//0.0.0.0:", "//127.0.0.1:");
         let mut second = String::new();
         stdout.read_line(&mut second).unwrap();
         let runs_dir = second
@@ -89,6 +96,7 @@ impl LabServer {
             child,
             url,
             runs_dir,
+            token,
             agent,
         }
     }
@@ -112,17 +120,22 @@ impl LabServer {
         }
     }
 
+    /// The token header's value, as the page sends it ("" without one).
+    fn token(&self) -> &str {
+        self.token.as_deref().unwrap_or_default()
+    }
+
     pub fn get(&self, path: &str) -> Reply {
-        Self::reply(self.agent.get(format!("{}{path}", self.url)).call())
+        Self::reply(
+            self.agent
+                .get(format!("{}{path}", self.url))
+                .header("x-lab-token", self.token())
+                .call(),
+        )
     }
 
     pub fn post(&self, path: &str, body: &Value) -> Reply {
-        Self::reply(
-            self.agent
-                .post(format!("{}{path}", self.url))
-                .header("content-type", "application/json")
-                .send(body.to_string()),
-        )
+        self.post_raw(path, &body.to_string())
     }
 
     pub fn post_raw(&self, path: &str, body: &str) -> Reply {
@@ -130,12 +143,50 @@ impl LabServer {
             self.agent
                 .post(format!("{}{path}", self.url))
                 .header("content-type", "application/json")
+                .header("x-lab-token", self.token())
                 .send(body),
         )
     }
 
     pub fn delete(&self, path: &str) -> Reply {
-        Self::reply(self.agent.delete(format!("{}{path}", self.url)).call())
+        Self::reply(
+            self.agent
+                .delete(format!("{}{path}", self.url))
+                .header("x-lab-token", self.token())
+                .call(),
+        )
+    }
+
+    /// Sends `request` (a whole HTTP/1.1 request, headers as given, so that
+    /// Host and Origin can be anything) and reads the status and body.
+    pub fn raw(&self, request: &str) -> (u16, String) {
+        use std::io::Write;
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("the lab accepts");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        // Written beside the read: a server may answer (413) before it has
+        // read a large body, and stop reading it.
+        let mut writer = stream.try_clone().unwrap();
+        let request = request.to_string();
+        let written = std::thread::spawn(move || {
+            let _ = writer.write_all(request.as_bytes());
+        });
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let _ = written.join();
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status line: {answer}"));
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_string())
+            .unwrap_or_default();
+        (status, body)
     }
 
     /// Creates a lab, asserting it was created; its snapshot.
@@ -172,7 +223,11 @@ impl LabServer {
     pub fn events(&self, id: &str) -> EventStream {
         let response = self
             .agent
-            .get(format!("{}/api/labs/{id}/events", self.url))
+            .get(format!(
+                "{}/api/labs/{id}/events?token={}",
+                self.url,
+                self.token()
+            ))
             .call()
             .expect("the event stream opens");
         assert_eq!(response.status().as_u16(), 200);

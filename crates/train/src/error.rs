@@ -6,7 +6,8 @@
 //! | 0 | success |
 //! | 1 | the environment failed us (disk full, read-only, permission) or an internal error |
 //! | 2 | the user's input: a config key, a flag, a file, a backend, a busy run directory |
-//! | 3 | training diverged (a non-finite loss or weights) |
+//! | 3 | training diverged (a non-finite loss, gradients or weights) |
+//! | 4 | the run directory is being written by another process |
 //! | 130 / 143 | stopped by Ctrl-C / SIGTERM after writing a checkpoint |
 
 use std::fmt;
@@ -44,6 +45,9 @@ pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit code for a run whose loss or weights stopped being finite.
 pub const EXIT_DIVERGED: i32 = 3;
+/// Exit code for a run directory another process holds: a sweep's parent
+/// reads it as "left to that process", never by matching the message.
+pub const EXIT_BUSY: i32 = 4;
 
 /// An I/O error's reason without Rust's `(os error N)` suffix.
 pub fn describe_io_error(error: &std::io::Error) -> String {

@@ -18,10 +18,29 @@ const page = {
 
 // ---- talking to the server ---------------------------------------------
 
+// Off loopback the server prints its URL with ?token=...: the page keeps the
+// token for this tab only and takes it out of the address bar, so a copied
+// link never carries it.
+const TOKEN = (() => {
+  const params = new URLSearchParams(location.search);
+  const given = params.get('token');
+  if (given) {
+    sessionStorage.setItem('lab-token', given);
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', location.pathname + (rest ? `?${rest}` : '') + location.hash);
+  }
+  return sessionStorage.getItem('lab-token');
+})();
+
+function authHeaders(headers = {}) {
+  return TOKEN ? { ...headers, 'x-lab-token': TOKEN } : headers;
+}
+
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: authHeaders(body === undefined ? {} : { 'content-type': 'application/json' }),
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) {
@@ -189,14 +208,15 @@ async function newLab() {
 function closeLab() {
   if (page.events) page.events.close();
   if (page.lab) {
-    fetch(`/api/labs/${page.lab.id}`, { method: 'DELETE', keepalive: true }).catch(() => {});
+    fetch(`/api/labs/${page.lab.id}`, { method: 'DELETE', keepalive: true, headers: authHeaders() }).catch(() => {});
   }
   page.events = null;
   page.lab = null;
 }
 
 function listen(id) {
-  const events = new EventSource(`/api/labs/${id}/events`);
+  const query = TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : '';
+  const events = new EventSource(`/api/labs/${id}/events${query}`);
   events.onmessage = (message) => {
     const data = JSON.parse(message.data);
     if (data.type === 'snapshot') applySnapshot(data);

@@ -235,13 +235,44 @@ impl InputFeature {
 }
 
 /// The target column of a CSV file: a header name or a 0-based index.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum TargetColumn {
     /// 0-based column index.
     Index(usize),
     /// Column name from the header row.
     Name(String),
+}
+
+/// By hand, for a message that says what is accepted (an untagged enum's
+/// says "did not match any variant").
+impl<'de> Deserialize<'de> for TargetColumn {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Column;
+        impl serde::de::Visitor<'_> for Column {
+            type Value = TargetColumn;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a column name or a 0-based column index")
+            }
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<TargetColumn, E> {
+                usize::try_from(value)
+                    .map(TargetColumn::Index)
+                    .map_err(|_| E::custom(format!("column index {value} is too large")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<TargetColumn, E> {
+                match u64::try_from(value) {
+                    Ok(value) => self.visit_u64(value),
+                    Err(_) => Err(E::custom(format!(
+                        "must be a column name or a 0-based column index (got {value})"
+                    ))),
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<TargetColumn, E> {
+                Ok(TargetColumn::Name(value.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Column)
+    }
 }
 
 impl fmt::Display for TargetColumn {
@@ -389,6 +420,14 @@ impl DataConfig {
                     "data.features",
                     format!("friedman1 needs at least 5 features (got {features})"),
                 ));
+            }
+        }
+        if kind != DataKind::Csv {
+            if self.path.is_some() {
+                return Err(not_for("data.path", "only `csv` reads a file"));
+            }
+            if self.target.is_some() {
+                return Err(not_for("data.target", "only `csv` has columns to choose"));
             }
         }
         if kind == DataKind::Csv && self.path.is_none() {

@@ -56,17 +56,18 @@ impl Table {
 /// column.
 pub fn read_table(path: &Path, header: bool) -> Result<Table, UserError> {
     let shown = path.display();
+    let file = std::fs::File::open(path).map_err(|error| {
+        UserError::new(format!(
+            "cannot read data file {shown}: {}",
+            crate::error::describe_io_error(&error)
+        ))
+    })?;
+    let limit = read_limit(path, &file, crate::memory::available())?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(header)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|error| {
-            UserError::new(format!(
-                "cannot read data file {shown}: {}",
-                csv_reason(&error)
-            ))
-        })?;
+        .from_reader(Bounded::new(file, limit));
     let names: Option<Vec<String>> = if header {
         let headers = reader
             .headers()
@@ -121,6 +122,69 @@ pub fn read_table(path: &Path, header: bool) -> Result<Table, UserError> {
         columns,
         values,
     })
+}
+
+/// The most a data file that is not a regular file (a pipe, `/dev/zero`)
+/// may give: its size cannot be checked before it is read.
+pub const STREAM_LIMIT: u64 = 256 << 20;
+
+/// How many bytes of `file` may be read: a regular file whole, once its
+/// size fits the memory `available` (its values as float32 take at most
+/// twice its bytes: a value is at least a digit and a comma); anything else
+/// up to [`STREAM_LIMIT`].
+fn read_limit(
+    path: &Path,
+    file: &std::fs::File,
+    available: Option<(u64, &str)>,
+) -> Result<u64, UserError> {
+    let metadata = file.metadata().map_err(|error| {
+        UserError::new(format!("cannot read data file {}: {error}", path.display()))
+    })?;
+    if !metadata.is_file() {
+        return Ok(STREAM_LIMIT);
+    }
+    let needed = metadata.len().saturating_mul(2);
+    match available {
+        Some((available, source)) if needed > available => Err(UserError::new(format!(
+            "{}: a file of {} MiB needs up to {} MiB as numbers but {} MiB is available ({source})",
+            path.display(),
+            metadata.len() >> 20,
+            needed >> 20,
+            available >> 20
+        ))),
+        _ => Ok(u64::MAX),
+    }
+}
+
+/// A reader that fails once more than `limit` bytes came through.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+}
+
+impl<R> Bounded<R> {
+    fn new(inner: R, limit: u64) -> Self {
+        Self {
+            inner,
+            left: limit,
+            limit,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(read as u64).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "not a regular file, and it gave more than {} MiB (the most read from a pipe or \
+                 device); save the data to a file",
+                self.limit >> 20
+            ))
+        })?;
+        Ok(read)
+    }
 }
 
 /// Reads a numeric CSV file; every column but the target is a feature.
@@ -192,6 +256,28 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+
+    #[test]
+    fn a_device_is_read_up_to_the_limit_and_a_file_too_large_for_memory_is_refused() {
+        use std::io::Read;
+        let mut bounded = Bounded::new(std::io::repeat(b'0'), 1000);
+        let error = std::io::copy(&mut bounded.by_ref(), &mut std::io::sink()).unwrap_err();
+        assert!(error.to_string().contains("not a regular file"), "{error}");
+        let zero = std::fs::File::open("/dev/zero").unwrap();
+        assert_eq!(
+            read_limit(Path::new("/dev/zero"), &zero, None).unwrap(),
+            STREAM_LIMIT
+        );
+
+        let file = write("1,2\n3,4\n");
+        let opened = std::fs::File::open(file.path()).unwrap();
+        assert_eq!(
+            read_limit(file.path(), &opened, Some((1 << 30, "test"))).unwrap(),
+            u64::MAX
+        );
+        let error = read_limit(file.path(), &opened, Some((10, "test"))).unwrap_err();
+        assert!(error.to_string().contains("is available (test)"), "{error}");
+    }
 
     fn write(contents: &str) -> tempfile::NamedTempFile {
         let mut file = tempfile::NamedTempFile::new().unwrap();

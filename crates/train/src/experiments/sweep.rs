@@ -60,6 +60,10 @@ pub struct Sweep {
     pub points: Vec<Point>,
 }
 
+/// The most points one sweep file may have: each is a run directory and a
+/// line of the report.
+pub const MAX_POINTS: usize = 100_000;
+
 /// Subdirectory of a sweep's `--out` that holds the points.
 pub const POINTS_DIR: &str = "points";
 /// The sweep's plan in its `--out`: axes and point ids.
@@ -107,6 +111,17 @@ impl Sweep {
                     )));
                 }
             };
+            if let Some(repeated) = values
+                .iter()
+                .enumerate()
+                .find_map(|(i, value)| values[..i].contains(value).then_some(value))
+            {
+                return Err(UserError::new(format!(
+                    "{shown}: axis `{key}` lists {} twice (a point is trained once; remove the \
+                     repeat)",
+                    shown_value(repeated)
+                )));
+            }
             axes.push(Axis {
                 key: key.clone(),
                 values,
@@ -118,7 +133,18 @@ impl Sweep {
             )));
         }
         let sizes: Vec<usize> = axes.iter().map(|axis| axis.values.len()).collect();
-        let count: usize = sizes.iter().product();
+        let count = sizes
+            .iter()
+            .try_fold(1usize, |count, &size| count.checked_mul(size))
+            .filter(|&count| count <= MAX_POINTS)
+            .ok_or_else(|| {
+                let shape: Vec<String> = sizes.iter().map(usize::to_string).collect();
+                UserError::new(format!(
+                    "{shown}: the grid has {} points, more than {MAX_POINTS}; split it into \
+                     several sweeps",
+                    shape.join(" x ")
+                ))
+            })?;
         let mut points = Vec::with_capacity(count);
         for index in 0..count {
             let mut rest = index;
@@ -165,9 +191,22 @@ impl Sweep {
             config
                 .validate()
                 .map_err(|error| blame(error.key, &error.message))?;
+            let id = point_id(&config);
+            if let Some(twin) = points.iter().find(|point: &&Point| point.id == id) {
+                let show = |values: &[toml::Value]| -> String {
+                    let shown: Vec<String> = values.iter().map(shown_value).collect();
+                    shown.join(", ")
+                };
+                return Err(UserError::new(format!(
+                    "{shown}: points ({}) and ({}) are the same run (the values differ only in \
+                     how they are written); remove one",
+                    show(&twin.values),
+                    show(&values)
+                )));
+            }
             points.push(Point {
                 index,
-                id: point_id(&config),
+                id,
                 values,
                 config,
             });
@@ -285,14 +324,18 @@ pub enum PointState {
     Done(RunResult),
     /// Not done (never started, interrupted, or failed).
     Pending,
+    /// Its `result.json` cannot be read (a truncated copy, a disk error):
+    /// not done; the reason, one line. A rerun trains or records it again.
+    Damaged(String),
 }
 
 /// Reads a point's state.
-pub fn point_state(out: &Path, id: &str) -> anyhow::Result<PointState> {
-    Ok(match read_result(&point_dir(out, id))? {
-        Some(result) => PointState::Done(result),
-        None => PointState::Pending,
-    })
+pub fn point_state(out: &Path, id: &str) -> PointState {
+    match read_result(&point_dir(out, id)) {
+        Ok(Some(result)) => PointState::Done(result),
+        Ok(None) => PointState::Pending,
+        Err(error) => PointState::Damaged(crate::error::one_line(&error)),
+    }
 }
 
 #[cfg(test)]
@@ -377,6 +420,41 @@ mod tests {
             assert!(error.contains(expected), "{text}: {error}");
             assert!(!error.contains('\n'), "{error}");
         }
+    }
+
+    #[test]
+    fn repeated_values_and_a_grid_beyond_the_limit_are_refused_before_allocating() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("[axes]\nseed = [0, 0, 1]\n", "axis `seed` lists 0 twice"),
+            (
+                "[axes]\n\"training.lr\" = [0.001, 1e-3]\n",
+                "axis `training.lr` lists 0.001 twice",
+            ),
+            (
+                "[axes]\n\"training.lr\" = [1, 1.0]\n",
+                "points (1) and (1.0) are the same run",
+            ),
+        ];
+        for (text, expected) in cases {
+            let path = write(dir.path(), "dup.toml", text);
+            let error = Sweep::load(&path).unwrap_err().to_string();
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+        // 1000 x 1000 x 1000 used to try to allocate 488 GB.
+        let values: Vec<String> = (0..1000).map(|v| v.to_string()).collect();
+        let axis = format!("[{}]", values.join(", "));
+        let text = format!(
+            "[axes]\nseed = {axis}\n\"training.epochs\" = {}\n\"data.samples\" = {}\n",
+            axis.replace("[0, ", "[1000, "),
+            axis.replace("[0, ", "[1001, ")
+        );
+        let path = write(dir.path(), "huge.toml", &text);
+        let error = Sweep::load(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("the grid has 1000 x 1000 x 1000 points, more than 100000"),
+            "{error}"
+        );
     }
 
     #[test]

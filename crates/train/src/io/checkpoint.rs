@@ -63,6 +63,20 @@ pub struct CheckpointState {
     /// SHA-256 of `best.safetensors` (the best validation epoch's weights).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_sha256: Option<String>,
+    /// Mid-epoch, with diagnostics: the epoch's gradient-norm sums so far,
+    /// so the resumed epoch's means are the uninterrupted ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial_grad_norms: Option<PartialGradNorms>,
+}
+
+/// An epoch's per-layer gradient-norm sums over its first `steps` steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialGradNorms {
+    /// Steps summed.
+    pub steps: usize,
+    /// One sum per layer, input side first.
+    pub sums: Vec<f64>,
 }
 
 impl CheckpointState {
@@ -168,6 +182,9 @@ impl Checkpointer {
             standardizer: self.standardizer.clone(),
             early_stop: trainer.early_stop(),
             best_sha256: best.as_deref().map(sha256_hex),
+            partial_grad_norms: trainer
+                .partial_grad_norms()
+                .map(|(steps, sums)| PartialGradNorms { steps, sums }),
         };
         let state = format!(
             "# Written by `train` after the files beside it; do not edit.\n{}",

@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod checkpoint;
 pub mod history;
+pub mod no_follow;
 pub mod result;
 pub mod run_dir;
 pub mod weights;

@@ -17,7 +17,7 @@
 //! are deleted only after a newer one is complete (the newest two are kept).
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -26,6 +26,7 @@ use crate::config::RunConfig;
 use crate::error::describe_io_error;
 use crate::io::atomic::write_atomic;
 use crate::io::history::write_metrics;
+use crate::io::no_follow::open_no_follow;
 use crate::training::trainer::EpochRecord;
 use crate::user_error;
 
@@ -80,6 +81,19 @@ fn fail_point(name: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Another process holds the run directory's lock.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{} is being written by {holder}; wait for it to finish or choose another directory",
+    path.display()
+)]
+pub struct RunDirBusy {
+    /// The directory.
+    pub path: PathBuf,
+    /// Who holds it, as its lock file names it.
+    pub holder: String,
+}
+
 /// A run directory this process writes; the lock lasts as long as the value.
 #[derive(Debug)]
 pub struct RunDir {
@@ -90,6 +104,12 @@ pub struct RunDir {
 impl RunDir {
     /// Creates `path` if needed and takes it for writing.
     pub fn create(path: &Path) -> anyhow::Result<Self> {
+        if path.exists() && !path.is_dir() {
+            return Err(user_error!(
+                "--out {}: exists and is not a directory (--out takes a directory)",
+                path.display()
+            ));
+        }
         std::fs::create_dir_all(path).map_err(|error| {
             anyhow::anyhow!(
                 "cannot create output directory {}: {}",
@@ -137,32 +157,30 @@ impl RunDir {
     /// earlier, killed writer left half-done.
     fn lock(path: &Path) -> anyhow::Result<Self> {
         let lock_path = path.join(LOCK_FILE);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(|error| {
-                anyhow::anyhow!(
-                    "cannot open {}: {}",
-                    lock_path.display(),
-                    describe_io_error(&error)
-                )
-            })?;
+        let mut file = open_no_follow(
+            &lock_path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+        )
+        .map_err(|message| user_error!("{message}"))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&lock_path).unwrap_or_default();
+                // From the file held open: the name may have been replaced since.
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
                 let holder = match holder.trim() {
                     "" => "another process".to_string(),
                     holder => holder.to_string(),
                 };
-                return Err(user_error!(
-                    "{} is being written by {holder}; wait for it to finish or choose another \
-                     directory",
-                    path.display()
-                ));
+                return Err(RunDirBusy {
+                    path: path.to_path_buf(),
+                    holder,
+                }
+                .into());
             }
             Err(TryLockError::Error(error)) => {
                 return Err(anyhow::anyhow!(
@@ -354,7 +372,10 @@ fn holder_description() -> String {
         .map(|name| name.trim().to_string())
         .unwrap_or_else(|_| "this host".into());
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
-    let command: Vec<String> = std::env::args().collect();
+    // Lossy: an argument need not be UTF-8 (a path), and the line only names the holder.
+    let command: Vec<String> = std::env::args_os()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
     format!(
         "pid {} on {host}, started {started} (`{}`)",
         std::process::id(),

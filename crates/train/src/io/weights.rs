@@ -50,9 +50,37 @@ pub fn to_safetensors(model: &Mlp) -> anyhow::Result<Vec<u8>> {
     model
         .save_into(&mut store)
         .map_err(|error| anyhow::anyhow!("cannot serialise the weights: {error}"))?;
-    store
+    let bytes = store
         .get_bytes()
-        .map_err(|error| anyhow::anyhow!("cannot serialise the weights: {error}"))
+        .map_err(|error| anyhow::anyhow!("cannot serialise the weights: {error}"))?;
+    canonical_header(&bytes)
+}
+
+/// The same safetensors file with its JSON header's keys sorted (Burn's
+/// store writes its metadata in hash order, so two identical runs gave
+/// different bytes), padded with spaces to 8 bytes as the format's own
+/// writer does. The tensors' offsets are relative to the data, so they hold.
+fn canonical_header(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let malformed =
+        || anyhow::anyhow!("cannot serialise the weights: malformed safetensors header");
+    let length = bytes
+        .get(..8)
+        .and_then(|prefix| prefix.try_into().ok())
+        .map(u64::from_le_bytes)
+        .and_then(|length| usize::try_from(length).ok())
+        .ok_or_else(malformed)?;
+    let header = bytes.get(8..8 + length).ok_or_else(malformed)?;
+    let mut value: serde_json::Value = serde_json::from_slice(header).map_err(|_| malformed())?;
+    value.sort_all_objects();
+    let mut text = serde_json::to_string(&value)?;
+    while (8 + text.len()) % 8 != 0 {
+        text.push(' ');
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 8);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(&bytes[8 + length..]);
+    Ok(out)
 }
 
 /// Writes [`to_safetensors`] to `path`, atomically.

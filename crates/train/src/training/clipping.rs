@@ -7,26 +7,39 @@ use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use model::Mlp;
 
-/// Scales every gradient of `model`'s parameters in `grads` by
-/// `min(1, max_norm / (norm + 1e-6))`, where `norm` is the L2 norm of all of
-/// them together.
-pub fn clip_global_norm(grads: &mut GradientsParams, model: &Mlp, max_norm: f64) {
-    let mut squares: Vec<Tensor<1>> = Vec::new();
+/// The squared L2 norm of all of `model`'s gradients in `grads` together,
+/// on the device (`None` when there are none). Non-finite when a gradient
+/// is, or when the gradients overflow the float type: the divergence check
+/// reads it once per epoch, and clipping scales by its root.
+pub fn squared_global_norm(grads: &GradientsParams, model: &Mlp) -> Option<Tensor<1>> {
+    let mut flat: Vec<Tensor<1>> = Vec::new();
     for layer in &model.layers {
         if let Some(grad) = grads.get::<2>(layer.weight.id) {
-            squares.push(grad.square().sum());
+            flat.push(grad.reshape([-1]));
         }
         if let Some(bias) = &layer.bias
             && let Some(grad) = grads.get::<1>(bias.id)
         {
-            squares.push(grad.square().sum());
+            flat.push(grad);
         }
     }
-    if squares.is_empty() {
-        return;
+    if flat.is_empty() {
+        return None;
     }
-    let norm = Tensor::cat(squares, 0).sum().sqrt();
-    let scale = norm
+    Some(Tensor::cat(flat, 0).square().sum())
+}
+
+/// Scales every gradient of `model`'s parameters in `grads` by
+/// `min(1, max_norm / (norm + 1e-6))`, where `norm` is the L2 norm of all of
+/// them together (the root of `squared`, from [`squared_global_norm`]).
+pub fn clip_global_norm(
+    grads: &mut GradientsParams,
+    model: &Mlp,
+    max_norm: f64,
+    squared: Tensor<1>,
+) {
+    let scale = squared
+        .sqrt()
         .add_scalar(1e-6)
         .recip()
         .mul_scalar(max_norm)
@@ -94,7 +107,8 @@ mod tests {
                 let id = layer.bias.as_ref().unwrap().id;
                 grads.register(id, Tensor::<1>::from_data(bias, &device));
             }
-            clip_global_norm(&mut grads, &model, max_norm);
+            let squared = squared_global_norm(&grads, &model).unwrap();
+            clip_global_norm(&mut grads, &model, max_norm, squared);
             let mut ours: Vec<f64> = Vec::new();
             for layer in &model.layers {
                 let weight = grads.get::<2>(layer.weight.id).unwrap();

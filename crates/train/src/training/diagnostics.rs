@@ -6,7 +6,7 @@
 //! epoch. Nothing here makes the training step wait on the host.
 
 use burn::optim::GradientsParams;
-use burn::tensor::Tensor;
+use burn::tensor::{DType, Device, Tensor, TensorData};
 use model::{Mlp, UnitBehaviour, host_values};
 
 /// Outputs this close to a bound count as saturated.
@@ -52,6 +52,29 @@ impl GradNormAccumulator {
             }
         }
         self.steps += 1;
+    }
+
+    /// The sums so far and their step count, read from the device (for a
+    /// checkpoint taken mid-epoch); `None` before the epoch's first step.
+    pub fn partial(&self) -> Option<(usize, Vec<f64>)> {
+        let sums: Vec<Tensor<1>> = self.sums.iter().flatten().cloned().collect();
+        if self.steps == 0 || sums.len() != self.sums.len() {
+            return None;
+        }
+        Some((self.steps, host_values::<f64, 1>(Tensor::cat(sums, 0))))
+    }
+
+    /// Continues an epoch from [`GradNormAccumulator::partial`]'s values, so
+    /// an interrupted epoch's means equal an uninterrupted one's.
+    pub fn restore(&mut self, steps: usize, sums: &[f64], device: &Device, dtype: DType) {
+        if sums.len() != self.sums.len() {
+            return;
+        }
+        for (slot, &sum) in self.sums.iter_mut().zip(sums) {
+            let value = TensorData::new(vec![sum as f32], [1]);
+            *slot = Some(Tensor::<1>::from_data(value, device).cast(dtype));
+        }
+        self.steps = steps;
     }
 
     /// Reads the epoch's mean norms (one host read) and resets.

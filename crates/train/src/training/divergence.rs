@@ -96,6 +96,22 @@ impl Diverged {
         }
     }
 
+    /// The optimiser's state holds `count` NaN or infinite values after
+    /// epoch `epoch`: a step's gradients were not finite, or too large for
+    /// the float type (their square overflowed into Adam's second moment),
+    /// while the loss and the weights may look finite (the weights freeze).
+    pub fn optimizer_state(epoch: usize, count: usize, suspects: &Suspects) -> Self {
+        Self {
+            epoch,
+            what: format!(
+                "the gradients overflowed: {count} values of the optimizer's state are NaN or \
+                 infinite (the loss and weights would freeze)"
+            ),
+            suspects: suspects.clone(),
+            note: String::new(),
+        }
+    }
+
     /// Checks that every weight and bias is finite after epoch `epoch`.
     pub fn check_weights(
         epoch: usize,

@@ -11,4 +11,5 @@ pub mod metric;
 pub mod optimizer;
 pub mod rng;
 pub mod schedule;
+pub mod state_check;
 pub mod trainer;

@@ -18,11 +18,12 @@ use crate::backend::Backend;
 use crate::config::{LossKind, RunConfig};
 use crate::data::{Dataset, Split};
 use crate::stats;
-use crate::training::clipping::clip_global_norm;
+use crate::training::clipping::{clip_global_norm, squared_global_norm};
 use crate::training::diagnostics::{GradNormAccumulator, LayerDiagnostics, combine, unit_health};
 use crate::training::divergence::{Diverged, Suspects};
 use crate::training::early_stop::EarlyStopState;
 use crate::training::schedule::Schedule;
+use crate::training::state_check::non_finite_state_values;
 
 /// One epoch's measurements.
 #[derive(Clone, Debug, PartialEq)]
@@ -260,6 +261,24 @@ impl Trainer {
         Ok(self)
     }
 
+    /// The diagnostics' gradient-norm sums of the epoch in progress (steps,
+    /// one sum per layer): a checkpoint taken mid-epoch carries them.
+    pub fn partial_grad_norms(&self) -> Option<(usize, Vec<f64>)> {
+        if self.position.batch == 0 {
+            return None;
+        }
+        self.grad_norms.as_ref()?.partial()
+    }
+
+    /// Continues the epoch in progress with the gradient-norm sums a
+    /// mid-epoch checkpoint carried.
+    pub fn restore_grad_norms(mut self, steps: usize, sums: &[f64]) -> Self {
+        if let (Some(accumulator), Some((x, _))) = (self.grad_norms.as_mut(), &self.full_train) {
+            accumulator.restore(steps, sums, &x.device(), self.dtype);
+        }
+        self
+    }
+
     /// Adam's state, serialised (Burn's burnpack format).
     pub fn optimizer_bytes(&self) -> anyhow::Result<Vec<u8>> {
         let bytes = self
@@ -329,8 +348,10 @@ impl Trainer {
             if let Some(accumulator) = self.grad_norms.as_mut() {
                 accumulator.add(&self.model, &grads);
             }
-            if let Some(max_norm) = self.clip_grad_norm {
-                clip_global_norm(&mut grads, &self.model, max_norm);
+            if let Some(max_norm) = self.clip_grad_norm
+                && let Some(squared) = squared_global_norm(&grads, &self.model)
+            {
+                clip_global_norm(&mut grads, &self.model, max_norm, squared);
             }
             let model = self.model.take();
             let lr = self.schedule.next_rate();
@@ -350,6 +371,7 @@ impl Trainer {
         if !loss.is_finite() {
             return Err(Diverged::loss(self.position.epoch, loss, &self.suspects));
         }
+        self.check_optimizer_state(self.position.epoch)?;
         let validation = self.validation.as_ref().map(|data| self.score(data));
         if let (Some(state), Some((val_loss, _))) = (self.early_stop.as_mut(), validation)
             && state.observe(self.position.epoch, val_loss)
@@ -374,9 +396,24 @@ impl Trainer {
     /// The weights on the host, checked to be finite (a checkpoint or a
     /// result is never made of NaNs).
     pub fn finite_weights(&self) -> Result<Vec<LayerWeights>, Diverged> {
+        // Mid-epoch (a pause, an interrupt): the steps since the epoch began.
+        if self.position.batch > 0 {
+            self.check_optimizer_state(self.position.epoch + 1)?;
+        }
         let weights = self.model.to_weights();
         Diverged::check_weights(self.position.epoch.max(1), &weights, &self.suspects)?;
         Ok(weights)
+    }
+
+    /// Ends the run (epoch `epoch`) if the optimiser's state holds NaN or
+    /// infinite values (see [`crate::training::state_check`]).
+    fn check_optimizer_state(&self, epoch: usize) -> Result<(), Diverged> {
+        match non_finite_state_values(&self.optimizer, self.dtype) {
+            Ok(0) => Ok(()),
+            Ok(count) => Err(Diverged::optimizer_state(epoch, count, &self.suspects)),
+            // The state is always readable; if not, the checkpoint says so.
+            Err(_) => Ok(()),
+        }
     }
 
     /// The loss over the validation rows with the current weights.
@@ -589,6 +626,30 @@ mod tests {
             refused.to_string().contains("training.schedule"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn an_overflowing_gradient_ends_the_epoch_it_happens_in() {
+        // At lr 1e4 the loss stays finite (about 1.9e36) and the weights
+        // freeze, but Adam's second moment overflows in the first epoch.
+        let (mut config, backend, data, weights) = seed_run(3);
+        config.training.lr = 1e4;
+        let mut trainer = Trainer::new(&config, &backend, &data, &weights).unwrap();
+        let diverged = trainer.run_epoch().unwrap_err();
+        assert_eq!(diverged.epoch, 1);
+        assert!(
+            diverged
+                .what
+                .contains("of the optimizer's state are NaN or infinite"),
+            "{}",
+            diverged.what
+        );
+        // The check itself: a healthy run's state is finite, every epoch.
+        let (config, backend, data, weights) = seed_run(3);
+        let outcome = train(&config, &backend, &data, &weights).unwrap();
+        assert!(outcome.diverged.is_none());
+        let trainer = Trainer::new(&config, &backend, &data, &weights).unwrap();
+        assert!(trainer.check_optimizer_state(1).is_ok());
     }
 
     /// Final validation accuracy of a small bce network on `circle`.

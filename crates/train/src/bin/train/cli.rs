@@ -92,6 +92,10 @@ pub struct ServeArgs {
     /// Seconds a lab lives on after its last page went away (closed, reloaded, lost).
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub idle_timeout: u64,
+    /// Another host name the page may be reached by (a reverse proxy, a DNS name of this
+    /// machine); repeatable. Requests naming any other host are refused.
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
 }
 
 /// `train plot ...`.

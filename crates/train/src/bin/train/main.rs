@@ -7,7 +7,8 @@ mod interrupt;
 mod progress;
 
 use clap::Parser;
-use train::error::{EXIT_DIVERGED, EXIT_FAILURE, EXIT_USAGE, UserError, one_line};
+use train::error::{EXIT_BUSY, EXIT_DIVERGED, EXIT_FAILURE, EXIT_USAGE, UserError, one_line};
+use train::io::run_dir::RunDirBusy;
 use train::training::divergence::{Diverged, DivergedRuns};
 
 use crate::cli::Cli;
@@ -38,6 +39,8 @@ fn exit_code(error: &anyhow::Error) -> i32 {
         interrupted.exit_code()
     } else if any(|cause| cause.is::<Diverged>() || cause.is::<DivergedRuns>()) {
         EXIT_DIVERGED
+    } else if any(|cause| cause.is::<RunDirBusy>()) {
+        EXIT_BUSY
     } else if any(|cause| cause.is::<UserError>()) {
         EXIT_USAGE
     } else {

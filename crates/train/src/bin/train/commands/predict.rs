@@ -11,7 +11,7 @@ use train::data::{Dataset, read_table, target_index};
 use train::io::atomic::write_atomic;
 use train::io::checkpoint::Checkpoint;
 use train::io::run_dir::MODEL_FILE;
-use train::io::weights::load_model;
+use train::io::weights::read_layer_weights;
 use train::stats::{accuracy_of, bce_of_logits, score};
 use train::user_error;
 
@@ -31,12 +31,15 @@ fn load(source: &ModelInputArgs) -> anyhow::Result<Loaded> {
     // Not checked against checkpoint.toml's digest: a model.safetensors
     // edited or fine-tuned elsewhere (e.g. in PyTorch) is a fair input here,
     // and a mismatched one is caught by its names and shapes.
-    let model = load_model(
+    // NaN or infinite weights are refused, naming the tensor: they would
+    // only print NaN predictions.
+    let weights = read_layer_weights(
         &source.model.join(MODEL_FILE),
         &config.layer_sizes(),
         config.model.activation,
         &backend.device,
     )?;
+    let model = Mlp::from_weights(&weights, config.model.activation, &backend.device)?;
     Ok(Loaded {
         checkpoint,
         model,

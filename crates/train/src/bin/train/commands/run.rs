@@ -8,8 +8,8 @@ use model::LayerWeights;
 use train::backend::Backend;
 use train::config::{InitKind, Overrides, Precision, ResolvedConfig, ScheduleKind};
 use train::io::checkpoint::{self, Checkpoint, Checkpointer};
-use train::io::result::{RunResult, remove_result, write_result};
-use train::io::run_dir::{BEST_FILE, CONFIG_FILE, RunDir, STATE_FILE};
+use train::io::result::{RunResult, read_result, remove_result, write_result};
+use train::io::run_dir::{BEST_FILE, CONFIG_FILE, METRICS_FILE, RunDir, STATE_FILE};
 use train::io::weights::read_layer_weights;
 use train::training::divergence::Diverged;
 use train::training::init::initial_weights_for;
@@ -110,10 +110,21 @@ fn plan_fresh(args: &RunArgs) -> anyhow::Result<Plan> {
 /// A fresh run never replaces a run's checkpoints, finished or not.
 fn refuse_existing_run(run_dir: &RunDir) -> anyhow::Result<()> {
     let out = run_dir.path();
+    let shown = out.display();
     if !RunDir::holds_run(out) {
+        // A run publishes metrics.csv only with its first checkpoint: one
+        // without checkpoints is another command's (`diagnose`, `compare`).
+        if let Some(file) = [METRICS_FILE, "summary.csv", "compare.csv"]
+            .into_iter()
+            .find(|file| out.join(file).exists())
+        {
+            return Err(user_error!(
+                "{shown} holds another command's output ({file} without checkpoints, as `train \
+                 diagnose` or `train compare` write); choose another --out"
+            ));
+        }
         return Ok(());
     }
-    let shown = out.display();
     let Ok((previous, _)) = Checkpoint::latest(run_dir) else {
         return Err(user_error!(
             "{shown} already holds a run's files; choose another --out (or remove it)"
@@ -174,6 +185,22 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
     let config = &resolved.config;
     let state = &checkpoint.state;
     let planned = config.training.epochs;
+    // A diverged run is finished: it would only diverge again, the same way.
+    if let Ok(Some(result)) = read_result(run_dir.path())
+        && let Some(diverged) = result.diverged_epoch
+        && args
+            .common
+            .epochs
+            .is_none_or(|epochs| epochs <= checkpoint.config.training.epochs)
+    {
+        return Err(user_error!(
+            "{} diverged in epoch {diverged} and is finished (its last finite checkpoint is \
+             epoch {}); to train it again anyway pass --epochs N with N > {}",
+            dir.display(),
+            state.epoch,
+            checkpoint.config.training.epochs
+        ));
+    }
     if let Some(early) = state.early_stop.filter(|early| early.should_stop()) {
         return Err(user_error!(
             "{} stopped early at epoch {} (no better validation loss than epoch {}'s for {} \
@@ -222,6 +249,10 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
             state.elapsed_s,
         )
         .with_context(|| format!("{}", checkpoint.dir.join(STATE_FILE).display()))?;
+    let trainer = match &state.partial_grad_norms {
+        Some(partial) => trainer.restore_grad_norms(partial.steps, &partial.sums),
+        None => trainer,
+    };
     let trainer = match state.early_stop {
         Some(early) => {
             let best = match checkpoint.best_path()? {

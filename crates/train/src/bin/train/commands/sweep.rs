@@ -11,14 +11,18 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use anyhow::Context;
+
+use train::error::{EXIT_BUSY, EXIT_DIVERGED};
 use train::experiments::sweep::{
     ERROR_FILE, PLAN_FILE, POINT_CONFIG, Point, PointState, Shard, Sweep, point_dir, point_state,
     shown_value,
 };
 use train::io::atomic::{ensure_dir, write_atomic};
 use train::io::checkpoint::Checkpoint;
-use train::io::result::{RunResult, write_result};
-use train::io::run_dir::RunDir;
+use train::io::no_follow::open_no_follow;
+use train::io::result::{RunResult, read_result, remove_result, write_result};
+use train::io::run_dir::{RunDir, RunDirBusy};
 use train::plot::svg_to_png;
 use train::user_error;
 
@@ -154,8 +158,22 @@ fn shown(outcome: &Outcome) -> String {
 /// writes its `result.json` last, which makes it done.
 fn run_point(exe: &Path, out: &Path, point: &Point, jobs: usize) -> anyhow::Result<Outcome> {
     let dir = point_dir(out, &point.id);
-    if let PointState::Done(_) = point_state(out, &point.id)? {
-        return Ok(Outcome::AlreadyDone);
+    match point_state(out, &point.id) {
+        PointState::Done(_) => return Ok(Outcome::AlreadyDone),
+        PointState::Pending => {}
+        PointState::Damaged(why) => {
+            // Not done: trained (or recorded) again, as if it had none;
+            // removed under the point's lock, never under a writer's feet.
+            let _lock = match RunDir::open(&dir) {
+                Ok(lock) => lock,
+                Err(error) if error.is::<RunDirBusy>() => return Ok(Outcome::Busy),
+                Err(error) => return Err(error),
+            };
+            if let PointState::Damaged(_) = point_state(out, &point.id) {
+                eprintln!("  {}: {why}; training it again", point.id);
+                remove_result(&dir)?;
+            }
+        }
     }
     let mut command = Command::new(exe);
     if RunDir::holds_run(&dir) {
@@ -191,9 +209,9 @@ fn run_point(exe: &Path, out: &Path, point: &Point, jobs: usize) -> anyhow::Resu
         .to_string();
     let outcome = match output.status.code() {
         Some(0) => Outcome::Finished,
-        Some(3) => Outcome::Diverged,
-        _ if stderr.contains("is being written by") => return Ok(Outcome::Busy),
-        _ if matches!(point_state(out, &point.id)?, PointState::Done(_)) => {
+        Some(EXIT_DIVERGED) => Outcome::Diverged,
+        Some(EXIT_BUSY) => return Ok(Outcome::Busy),
+        _ if matches!(point_state(out, &point.id), PointState::Done(_)) => {
             return Ok(Outcome::AlreadyDone);
         }
         code => Outcome::Failed(format!(
@@ -221,9 +239,15 @@ fn record_finished_run(dir: &Path) -> anyhow::Result<Option<Outcome>> {
     if state.epoch < checkpoint.config.training.epochs || state.batch > 0 {
         return Ok(None);
     }
-    let Ok(_lock) = RunDir::open(dir) else {
-        return Ok(Some(Outcome::Busy));
+    let _lock = match RunDir::open(dir) {
+        Ok(lock) => lock,
+        Err(error) if error.is::<RunDirBusy>() => return Ok(Some(Outcome::Busy)),
+        Err(error) => return Err(error),
     };
+    // Under the lock: another process may have recorded it meanwhile.
+    if matches!(read_result(dir), Ok(Some(_))) {
+        return Ok(Some(Outcome::AlreadyDone));
+    }
     let records = checkpoint.records()?;
     let result = RunResult::of(&checkpoint.config, &records, None, state.elapsed_s);
     write_result(dir, &result)?;
@@ -233,11 +257,11 @@ fn record_finished_run(dir: &Path) -> anyhow::Result<Option<Outcome>> {
 /// Appends a point's id to the completions log (one short write, so lines
 /// of concurrent processes do not mix).
 fn log_completion(out: &Path, id: &str) -> anyhow::Result<()> {
-    let mut log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(out.join(COMPLETIONS_LOG))?;
-    log.write_all(format!("{id}\n").as_bytes())?;
+    let path = out.join(COMPLETIONS_LOG);
+    let mut log = open_no_follow(&path, OpenOptions::new().create(true).append(true))
+        .map_err(|message| user_error!("{message}"))?;
+    log.write_all(format!("{id}\n").as_bytes())
+        .with_context(|| format!("cannot append to {}", path.display()))?;
     Ok(())
 }
 
@@ -245,9 +269,13 @@ fn report(args: &SweepReportArgs) -> anyhow::Result<()> {
     let plan = Sweep::read_plan(&args.dir)?;
     let mut results = Vec::with_capacity(plan.points.len());
     for point in &plan.points {
-        results.push(match point_state(&args.dir, &point.id)? {
+        results.push(match point_state(&args.dir, &point.id) {
             PointState::Done(result) => Some(result),
             PointState::Pending => None,
+            PointState::Damaged(why) => {
+                eprintln!("warning: point {}: {why}; counted as not done", point.id);
+                None
+            }
         });
     }
     let report = train::experiments::sweep_report::SweepReport::new(&plan, results);

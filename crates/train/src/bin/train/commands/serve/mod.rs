@@ -10,11 +10,13 @@
 //! view.rs     what the page is shown of a run (JSON)
 //! archive.rs  a run directory as .tar.gz
 //! routes.rs   HTTP: the page, JSON commands, Server-Sent Events
+//! guard.rs    who may drive the lab: Host, Origin, JSON bodies, the token
 //! assets.rs   the page's files, embedded (crates/train/web/)
 //! ```
 
 mod archive;
 mod assets;
+mod guard;
 mod lab;
 mod request;
 mod routes;
@@ -72,8 +74,18 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
              runs on it (the default, 127.0.0.1, is this machine only)"
         );
     }
+    // Off loopback, the printed URL carries a per-start secret the page keeps.
+    let token = if args.listen.is_loopback() {
+        None
+    } else {
+        Some(guard::new_token().context("cannot draw the lab's token")?)
+    };
+    let guard = guard::Guard::new(args.listen, local.port(), &args.allow_host, token);
     let stopped = stop_signal()?;
-    let url = format!("http://{local}");
+    let url = match guard.token() {
+        Some(token) => format!("http://{local}/?token={token}"),
+        None => format!("http://{local}"),
+    };
     // A closed standard output (`train serve | head -1`) is no reason to stop.
     let mut out = std::io::stdout();
     let _ = writeln!(out, "Activation Lab on {url}");
@@ -100,7 +112,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         })
     };
     let stopping = labs.clone();
-    axum::serve(listener, routes::router(labs))
+    axum::serve(listener, routes::router(labs, guard))
         .with_graceful_shutdown(async move {
             stopped.await;
             // Ends every run, which ends every event stream.

@@ -5,13 +5,13 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
+use axum::{Router, middleware};
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,10 +21,10 @@ use train::backend::BackendKind;
 use train::config::{DataKind, FunctionKind, InputFeature, LossKind, OptimizerKind};
 
 use super::assets;
+use super::guard::{Guard, guard_requests};
 use super::lab::{LabError, Labs};
 use super::request::{DEFAULT_SPEED, LabRequest, default_runs, lab_config};
-use super::view::RunState;
-use super::worker::Command;
+use super::worker::{Command, LrRefused};
 
 impl IntoResponse for LabError {
     fn into_response(self) -> Response {
@@ -33,8 +33,8 @@ impl IntoResponse for LabError {
     }
 }
 
-/// Every route of the lab.
-pub fn router(labs: Arc<Labs>) -> Router {
+/// Every route of the lab, behind the guard; every error JSON.
+pub fn router(labs: Arc<Labs>, guard: Guard) -> Router {
     Router::new()
         .route("/", get(|| async { assets::page("index.html") }))
         .route(
@@ -54,6 +54,60 @@ pub fn router(labs: Arc<Labs>) -> Router {
             }
         })
         .with_state(labs)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(guard),
+            guard_requests,
+        ))
+        .layer(middleware::map_response(json_errors))
+}
+
+/// Request bodies the lab reads at most (a lab's settings are a few KiB).
+const BODY_LIMIT: usize = 2 << 20;
+
+/// Turns axum's own error answers (405's empty body, 413's and a bad path's
+/// plain text) into the lab's `{"error": "..."}`, keeping their headers
+/// (`Allow`).
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 << 10)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+        .unwrap_or_default();
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "the request body is larger than the lab reads ({} MiB)",
+            BODY_LIMIT >> 20
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default();
+            format!("method not allowed here (allowed: {allowed})")
+        }
+        _ if text.is_empty() => status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_ascii_lowercase(),
+        _ => text.replace('\n', " "),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    let body = json!({ "error": message }).to_string();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// What the page's form offers, its defaults and the server's limits.
@@ -171,19 +225,18 @@ async fn control(
         }
         "lr" => {
             let lr = control.lr.ok_or_else(|| LabError::bad("lr: give `lr`"))?;
-            if let Some(run) = runs.iter().find(|run| run.state() == RunState::Running) {
-                return Err(LabError::conflict(format!(
-                    "run {}: pause the run before changing its learning rate",
-                    run.name
-                )));
-            }
+            // The workers decide: they see the commands in order, so a
+            // pause sent just before is already in effect.
             for run in runs {
                 let (reply, answer) = oneshot::channel();
                 send(Command::SetLr(lr, reply), run)?;
                 answer
                     .await
                     .map_err(|_| LabError::conflict(format!("run {} has ended", run.name)))?
-                    .map_err(LabError::bad)?;
+                    .map_err(|refused| match refused {
+                        LrRefused::Running(message) => LabError::conflict(message),
+                        LrRefused::Invalid(message) => LabError::bad(message),
+                    })?;
             }
         }
         other => {

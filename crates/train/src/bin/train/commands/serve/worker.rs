@@ -34,6 +34,15 @@ const FRAME_INTERVAL: Duration = Duration::from_millis(100);
 /// A reply to the page, or the one-line reason why not.
 pub type Reply<T> = oneshot::Sender<Result<T, String>>;
 
+/// Why a learning-rate change was not made.
+#[derive(Debug)]
+pub enum LrRefused {
+    /// The run is training (a 409: pause it first).
+    Running(String),
+    /// The rate itself is wrong (a 400), with the config key's message.
+    Invalid(String),
+}
+
 /// What the page can ask of a run.
 pub enum Command {
     /// Train until the last epoch.
@@ -45,7 +54,7 @@ pub enum Command {
     /// Back to the initial weights, a fresh run directory.
     Reset,
     /// A new constant learning rate, only while paused.
-    SetLr(f64, Reply<()>),
+    SetLr(f64, oneshot::Sender<Result<(), LrRefused>>),
     /// Epochs per second to show (0: unlimited).
     Speed(f64),
     /// The run directory as a `.tar.gz`, checkpointed at this instant.
@@ -92,11 +101,6 @@ impl RunHandle {
             .map_err(|_| format!("run {} has ended", self.name))?;
         self.interrupt.store(true, Ordering::Relaxed);
         Ok(())
-    }
-
-    /// The run's state now.
-    pub fn state(&self) -> RunState {
-        self.view.lock().expect("view lock").state
     }
 }
 
@@ -365,12 +369,14 @@ impl Worker {
         }
     }
 
-    fn set_lr(&mut self, lr: f64) -> Result<(), String> {
+    /// Commands come in order, so a rate sent right after a pause finds the
+    /// run paused (the view may still say running).
+    fn set_lr(&mut self, lr: f64) -> Result<(), LrRefused> {
         let name = self.spec.name;
         if self.target.is_some() {
-            return Err(format!(
+            return Err(LrRefused::Running(format!(
                 "run {name}: pause the run before changing its learning rate"
-            ));
+            )));
         }
         let checked = toml_value("training.lr", &serde_json::json!(lr))
             .and_then(|value| {
@@ -383,11 +389,13 @@ impl Worker {
                     .validate()
                     .map_err(|ConfigError { key, message }| (key.to_string(), message))
             });
-        checked.map_err(|(key, message)| format!("run {name}: key `{key}`: {message}"))?;
+        checked.map_err(|(key, message)| {
+            LrRefused::Invalid(format!("run {name}: key `{key}`: {message}"))
+        })?;
         let live = self.live();
         live.trainer
             .set_learning_rate(lr)
-            .map_err(|error| format!("run {name}: {error}"))?;
+            .map_err(|error| LrRefused::Invalid(format!("run {name}: {error}")))?;
         let after_epoch = live.trainer.position().epoch;
         live.lr_changes.push(LrChange { after_epoch, lr });
         Ok(())
