@@ -133,3 +133,44 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
     drop(driver);
     drop(server);
 }
+
+#[test]
+fn in_chromium_off_loopback_the_page_keeps_the_token_out_of_its_address() {
+    let (chromium, driver_path) = match browser() {
+        Ok(found) => found,
+        Err(why) => {
+            if std::env::var("ACTLAB_REQUIRE_BROWSER").as_deref() == Ok("1") {
+                panic!("ACTLAB_REQUIRE_BROWSER=1 but {why}");
+            }
+            eprintln!("skipping the browser test: {why}");
+            return;
+        }
+    };
+    let server = LabServer::start(&["--listen", "0.0.0.0"]);
+    let token = server.token.clone().expect("a token off loopback");
+    let driver = Driver::start(&driver_path);
+    let session = driver.session(&chromium, (1400, 1100));
+    session.goto(&format!("{}/?token={token}", server.url));
+    // The lab is made and its events stream only if every request carries the token.
+    wait_for(
+        &session,
+        "the two panels",
+        "return [...document.querySelectorAll('.run .activation')].map((e) => e.textContent);",
+        |names| names == &json!(["identity", "relu"]),
+    );
+    let address = session.execute("return location.href;");
+    assert!(
+        address.as_str().is_some_and(|href| !href.contains("token")),
+        "the token stays in the address bar: {address}"
+    );
+    session.click("#start");
+    wait_for(
+        &session,
+        "accuracies from the event stream",
+        ACCURACIES,
+        |a| a[0].as_f64().is_some() && a[1].as_f64().is_some(),
+    );
+    drop(session);
+    drop(driver);
+    drop(server);
+}
