@@ -4,7 +4,8 @@
 //! flags, the printing, the progress bars, the signals and the exit codes.
 //!
 //! Data flows one way: [`config`] -> [`data`] -> [`training`] (on a
-//! [`backend`]) -> [`io`] and [`experiments`].
+//! [`backend`]) -> [`io`] and [`experiments`]; [`session`] is a run's life in
+//! its directory.
 
 pub mod backend;
 pub mod config;
@@ -15,5 +16,6 @@ pub mod format;
 pub mod io;
 pub mod memory;
 pub mod plot;
+pub mod session;
 pub mod stats;
 pub mod training;

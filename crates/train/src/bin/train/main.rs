@@ -9,6 +9,7 @@ mod progress;
 use clap::Parser;
 use train::error::{EXIT_BUSY, EXIT_DIVERGED, EXIT_FAILURE, EXIT_USAGE, UserError, one_line};
 use train::io::run_dir::RunDirBusy;
+use train::session::RunError;
 use train::training::divergence::{Diverged, DivergedRuns};
 
 use crate::cli::Cli;
@@ -41,7 +42,7 @@ fn exit_code(error: &anyhow::Error) -> i32 {
         EXIT_DIVERGED
     } else if any(|cause| cause.is::<RunDirBusy>()) {
         EXIT_BUSY
-    } else if any(|cause| cause.is::<UserError>()) {
+    } else if any(|cause| cause.is::<UserError>() || cause.is::<RunError>()) {
         EXIT_USAGE
     } else {
         EXIT_FAILURE

@@ -19,11 +19,9 @@ use train::experiments::sweep::{
     shown_value,
 };
 use train::io::atomic::{ensure_dir, write_atomic};
-use train::io::checkpoint::Checkpoint;
 use train::io::no_follow::open_no_follow;
-use train::io::result::{RunResult, read_result, remove_result, write_result};
-use train::io::run_dir::{RunDir, RunDirBusy};
 use train::plot::svg_to_png;
+use train::session::{PointAction, point_action};
 use train::user_error;
 
 use crate::cli::{SweepCommand, SweepReportArgs, SweepRunArgs};
@@ -158,35 +156,29 @@ fn shown(outcome: &Outcome) -> String {
 /// writes its `result.json` last, which makes it done.
 fn run_point(exe: &Path, out: &Path, point: &Point, jobs: usize) -> anyhow::Result<Outcome> {
     let dir = point_dir(out, &point.id);
-    match point_state(out, &point.id) {
-        PointState::Done(_) => return Ok(Outcome::AlreadyDone),
-        PointState::Pending => {}
-        PointState::Damaged(why) => {
-            // Not done: trained (or recorded) again, as if it had none;
-            // removed under the point's lock, never under a writer's feet.
-            let _lock = match RunDir::open(&dir) {
-                Ok(lock) => lock,
-                Err(error) if error.is::<RunDirBusy>() => return Ok(Outcome::Busy),
-                Err(error) => return Err(error),
-            };
-            if let PointState::Damaged(_) = point_state(out, &point.id) {
-                eprintln!("  {}: {why}; training it again", point.id);
-                remove_result(&dir)?;
-            }
-        }
+    // Decided under the point's lock, by the same rules `train` applies.
+    let (action, damaged) = point_action(&dir)?;
+    if let Some(why) = damaged {
+        eprintln!("  {}: {why}; counted as not done", point.id);
     }
     let mut command = Command::new(exe);
-    if RunDir::holds_run(&dir) {
-        if let Some(outcome) = record_finished_run(&dir)? {
-            return Ok(outcome);
+    match action {
+        PointAction::Done => return Ok(Outcome::AlreadyDone),
+        PointAction::Busy => return Ok(Outcome::Busy),
+        PointAction::Recorded => {
+            log_completion(out, &point.id)?;
+            return Ok(Outcome::Finished);
         }
-        command.arg("--resume").arg(&dir);
-    } else {
-        command
-            .arg("--config")
-            .arg(dir.join(POINT_CONFIG))
-            .arg("--out")
-            .arg(&dir);
+        PointAction::Resume => {
+            command.arg("--resume").arg(&dir);
+        }
+        PointAction::Fresh => {
+            command
+                .arg("--config")
+                .arg(dir.join(POINT_CONFIG))
+                .arg("--out")
+                .arg(&dir);
+        }
     }
     command.arg("--quiet");
     if jobs > 1 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
@@ -227,31 +219,6 @@ fn run_point(exe: &Path, out: &Path, point: &Point, jobs: usize) -> anyhow::Resu
         }
     }
     Ok(outcome)
-}
-
-/// A run that finished but was stopped before writing its result: records
-/// it, under the run's own lock; `None` when the run is not finished.
-fn record_finished_run(dir: &Path) -> anyhow::Result<Option<Outcome>> {
-    let Ok(checkpoint) = Checkpoint::open(dir) else {
-        return Ok(None);
-    };
-    let state = &checkpoint.state;
-    if state.epoch < checkpoint.config.training.epochs || state.batch > 0 {
-        return Ok(None);
-    }
-    let _lock = match RunDir::open(dir) {
-        Ok(lock) => lock,
-        Err(error) if error.is::<RunDirBusy>() => return Ok(Some(Outcome::Busy)),
-        Err(error) => return Err(error),
-    };
-    // Under the lock: another process may have recorded it meanwhile.
-    if matches!(read_result(dir), Ok(Some(_))) {
-        return Ok(Some(Outcome::AlreadyDone));
-    }
-    let records = checkpoint.records()?;
-    let result = RunResult::of(&checkpoint.config, &records, None, state.elapsed_s);
-    write_result(dir, &result)?;
-    Ok(Some(Outcome::Finished))
 }
 
 /// Appends a point's id to the completions log (one short write, so lines

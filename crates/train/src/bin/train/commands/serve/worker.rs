@@ -17,12 +17,10 @@ use train::config::{ConfigError, RunConfig};
 use train::data::{self, Standardizer};
 use train::error::one_line;
 use train::experiments::surface::TrainedNetwork;
-use train::io::checkpoint::Checkpointer;
-use train::io::result::{RunResult, write_result};
-use train::io::run_dir::RunDir;
+use train::session::RunSession;
 use train::training::divergence::Diverged;
 use train::training::init::initial_weights_for;
-use train::training::trainer::{EpochRecord, FitEnd, Trainer};
+use train::training::trainer::{FitEnd, Trainer};
 
 use super::archive::{Archive, archive_run};
 use super::request::toml_value;
@@ -163,12 +161,10 @@ pub fn spawn(
 /// A run's network, optimiser, directory and records.
 struct LiveRun {
     trainer: Trainer,
-    checkpointer: Checkpointer,
-    records: Vec<EpochRecord>,
+    /// Its directory's life, as `train --out` lives it: records, checkpoints, result.
+    session: RunSession,
     backend: Backend,
     standardizer: Option<Standardizer>,
-    /// Steps at the newest checkpoint.
-    saved_steps: usize,
     /// The records the page has been sent.
     sent: usize,
     lr_changes: Vec<LrChange>,
@@ -185,21 +181,18 @@ impl LiveRun {
         let backend = Backend::open(spec.backend)?;
         let split = data::load_for(config)?;
         let weights = initial_weights_for(config);
-        let run_dir = RunDir::create(&spec.dir)?;
+        let mut session = RunSession::create(&spec.dir, config, &split)?;
         let trainer = Trainer::new(config, &backend, &split, &weights)?;
-        let mut checkpointer = Checkpointer::new(run_dir, config, &split);
-        checkpointer.save(&trainer, &[])?;
+        session.start(&trainer)?;
         let started = Started {
             initial_weights_sha256: weights_sha256(&weights),
             backend: format!("{}: {}", backend.kind, backend.description),
         };
         let live = Self {
             trainer,
-            checkpointer,
-            records: Vec::new(),
+            session,
             backend,
             standardizer: split.standardizer,
-            saved_steps: 0,
             sent: 0,
             lr_changes: Vec::new(),
             generation: 0,
@@ -211,11 +204,7 @@ impl LiveRun {
 
     /// Checkpoints the run unless its newest checkpoint is this step's.
     fn save(&mut self) -> anyhow::Result<()> {
-        if self.saved_steps != self.trainer.steps() {
-            self.checkpointer.save(&self.trainer, &self.records)?;
-            self.saved_steps = self.trainer.steps();
-        }
-        Ok(())
+        self.session.save(&self.trainer)
     }
 }
 
@@ -425,7 +414,6 @@ impl Worker {
             return true;
         };
         let epochs = self.spec.config.training.epochs;
-        let every = self.spec.config.training.checkpoint_every;
         let speed = self.spec.speed;
         let interrupt = self.interrupt.clone();
         let mut pending = None;
@@ -433,21 +421,13 @@ impl Worker {
         let paced_from = (Instant::now(), self.live().trainer.position().epoch);
         let live = self.live.as_mut().expect("a built run");
         let LiveRun {
-            trainer,
-            checkpointer,
-            records,
-            saved_steps,
-            ..
+            trainer, session, ..
         } = live;
         let commands = &self.commands;
         let last_frame = self.last_frame;
         let fitted = trainer.fit(target, &interrupt, |trainer, record| {
-            records.push(record);
             let epoch = trainer.position().epoch;
-            if every > 0 && epoch % every == 0 && epoch < epochs {
-                checkpointer.save(trainer, records)?;
-                *saved_steps = trainer.steps();
-            }
+            session.epoch_done(trainer, record)?;
             // Wait for the pace, listening for the page meanwhile.
             let wait = if speed > 0.0 {
                 let due =
@@ -495,12 +475,8 @@ impl Worker {
     /// which makes the run directory a finished run.
     fn finish(&mut self) {
         self.target = None;
-        let config = &self.spec.config;
         let live = self.live.as_mut().expect("a built run");
-        let written = live.save().and_then(|()| {
-            let result = RunResult::of(config, &live.records, None, live.trainer.seconds());
-            write_result(live.checkpointer.path(), &result)
-        });
+        let written = live.session.finish(&live.trainer);
         live.state = RunState::Finished;
         if let Err(error) = written {
             live.state = RunState::Failed;
@@ -511,21 +487,14 @@ impl Worker {
 
     fn fail(&mut self, error: anyhow::Error) {
         self.target = None;
-        let config = self.spec.config.clone();
         let live = self.live();
-        match error.downcast_ref::<Diverged>() {
-            Some(diverged) => {
-                let result = RunResult::of(
-                    &config,
-                    &live.records,
-                    Some(diverged.epoch),
-                    live.trainer.seconds(),
-                );
-                let _ = write_result(live.checkpointer.path(), &result);
-                live.state = RunState::Diverged;
-            }
-            None => live.state = RunState::Failed,
-        }
+        // A divergence ends the run: the session records it in result.json.
+        let error = live.session.diverged(&live.trainer, error);
+        live.state = if error.is::<Diverged>() {
+            RunState::Diverged
+        } else {
+            RunState::Failed
+        };
         live.message = Some(one_line(&error));
         self.publish();
     }
@@ -551,11 +520,11 @@ impl Worker {
             .ok()
             .map(|network| picture(&network, &points))
         });
-        let new: Vec<RecordView> = live.records[live.sent..]
+        let new: Vec<RecordView> = live.session.records()[live.sent..]
             .iter()
             .map(RecordView::from)
             .collect();
-        live.sent = live.records.len();
+        live.sent = live.session.records().len();
         let position = live.trainer.position();
         let frame_view = RunView {
             name,
