@@ -722,6 +722,31 @@ fn overflowing_gradients_end_the_run_with_exit_3_and_nothing_infinite_written() 
         let again = user_error(&["--resume", path_str(&out), "-q"]);
         assert!(again.contains(" and is finished"), "{again}");
     }
+    // Data near 1e18: the loss is finite in float32, its gradients' squares are not.
+    let loud = dir.path().join("loud.csv");
+    let rows: String = (0..40)
+        .map(|row| format!("{},{}\n", row as f64 * 1e17, (row % 7) as f64 * 1e18))
+        .collect();
+    std::fs::write(&loud, format!("x,y\n{rows}")).unwrap();
+    let config = dir.path().join("loud.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[data]\nkind = \"csv\"\npath = \"{}\"\n[model]\ninput = 1\n",
+            loud.display()
+        ),
+    )
+    .unwrap();
+    let message = train_fails(
+        3,
+        &["--config", path_str(&config), "--epochs", "3", "-q"],
+        &[],
+    );
+    assert!(
+        message.contains("the gradients overflowed")
+            && message.contains("inputs or targets of large scale"),
+        "{message}"
+    );
     let message = train_fails(3, &["diagnose", "--epochs", "3", "--lr", "1e4"], &[]);
     assert!(message.contains("diverged"), "{message}");
     let compare = dir.path().join("compare");

@@ -115,7 +115,10 @@ fn pause_step_learning_rate_and_reset() {
     assert_eq!(refused.status, 409, "{}", refused.text());
     assert!(refused.json()["error"].as_str().unwrap().contains("pause"));
 
+    // A rate sent right after a pause finds the run paused: commands are
+    // taken in order, whatever the view said a moment before.
     server.control(&id, json!({ "action": "pause" }));
+    server.control(&id, json!({ "action": "lr", "run": "A", "lr": 0.01 }));
     let paused = server.wait_for(&id, "paused", |s| all_in(s, "paused"));
     // Each run pauses where the request found it.
     let epoch_a = paused["runs"][0]["epoch"].as_u64().unwrap();
@@ -208,6 +211,10 @@ fn bad_settings_and_limits_are_400s_with_the_clis_message() {
     a_file["shared"]["data.kind"] = json!("csv");
     a_file["shared"]["data.path"] = json!("/etc/passwd");
     assert!(refuse(a_file).contains("generated data only"));
+    // A client-named path is refused for generated data too (it would land in the archive's config).
+    let mut a_path = quick_pair(10, 0.0);
+    a_path["shared"]["data.path"] = json!("/etc/passwd");
+    assert!(refuse(a_path).contains("key `data.path`: does not apply to data.kind = \"circle\""));
     let mut apart = quick_pair(10, 0.0);
     apart["runs"][1]["model.hidden"] = json!([4]);
     assert!(refuse(apart).contains("differ"));
