@@ -14,6 +14,7 @@ mod parity;
 mod playground;
 mod reliability;
 mod serve;
+mod slurm;
 mod sweep;
 mod training;
 mod weights;

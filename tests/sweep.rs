@@ -26,7 +26,7 @@ fn sweep_file(dir: &Path) -> PathBuf {
 }
 
 /// Every point's result and metrics, without the wall-clock values.
-fn results(out: &Path) -> BTreeMap<String, (serde_json::Value, String)> {
+pub fn results(out: &Path) -> BTreeMap<String, (serde_json::Value, String)> {
     let mut all = BTreeMap::new();
     for entry in fs::read_dir(out.join("points")).unwrap() {
         let dir = entry.unwrap().path();
@@ -50,7 +50,7 @@ fn results(out: &Path) -> BTreeMap<String, (serde_json::Value, String)> {
 }
 
 /// The ids in the completions log, each with how often it was completed.
-fn completions(out: &Path) -> BTreeMap<String, usize> {
+pub fn completions(out: &Path) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     let log = fs::read_to_string(out.join("completions.log")).unwrap_or_default();
     for id in log.lines() {
@@ -289,7 +289,7 @@ fn the_slurm_and_kubernetes_files_run_the_sweep_their_way() {
         let mut command = std::process::Command::new("bash");
         command
             .arg(deploy.join("slurm/sweep.sbatch"))
-            .args([path_str(&sweep), path_str(&slurm)])
+            .args([path_str(&sweep), path_str(&slurm), "3"])
             .env("TRAIN", train)
             .env("SLURM_ARRAY_TASK_ID", task.to_string())
             .env("SLURM_ARRAY_TASK_COUNT", "3");

@@ -507,7 +507,10 @@ pub fn point_action(dir: &Path) -> anyhow::Result<(PointAction, Option<String>)>
     let action = match RunStatus::read(&run_dir) {
         RunStatus::Empty => PointAction::Fresh,
         RunStatus::Finished { .. } | RunStatus::StoppedEarly { .. } => {
+            // Killed between its last generation and publishing it, the
+            // stable files may still be an older generation's.
             let (checkpoint, _) = Checkpoint::latest(&run_dir)?;
+            checkpoint::republish(&run_dir, &checkpoint)?;
             let records = checkpoint.records()?;
             let result = RunResult::of(
                 &checkpoint.config,
@@ -605,9 +608,13 @@ mod tests {
         ));
         assert_eq!(point_action(&path).unwrap(), (PointAction::Done, None));
 
-        // Without its result (killed in between), a sweep records it.
+        // Without its result (killed in between), a sweep records it, and
+        // publishes its last generation if the kill came before that.
         std::fs::remove_file(path.join(RESULT_FILE)).unwrap();
+        let metrics = std::fs::read(path.join(METRICS_FILE)).unwrap();
+        std::fs::write(path.join(METRICS_FILE), &metrics[..metrics.len() / 2]).unwrap();
         assert_eq!(point_action(&path).unwrap(), (PointAction::Recorded, None));
+        assert_eq!(std::fs::read(path.join(METRICS_FILE)).unwrap(), metrics);
         std::fs::write(path.join(RESULT_FILE), "{\"epochs\": ").unwrap();
         let (action, damaged) = point_action(&path).unwrap();
         assert_eq!(action, PointAction::Recorded);

@@ -267,9 +267,10 @@ impl Shard {
     /// The whole grid.
     pub const ALL: Shard = Shard { index: 0, count: 1 };
 
-    /// Parses `I/N` (0 <= I < N), or `auto`: Slurm's
-    /// `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`, else Kubernetes'
-    /// `JOB_COMPLETION_INDEX` with `completions` shards.
+    /// Parses `I/N` (0 <= I < N), or `auto`: Slurm's `SLURM_ARRAY_TASK_ID`
+    /// with `completions` shards (`--shard-count`), else its
+    /// `SLURM_ARRAY_TASK_COUNT`; or Kubernetes' `JOB_COMPLETION_INDEX` with
+    /// `completions` shards.
     pub fn parse(
         text: &str,
         env: impl Fn(&str) -> Option<String>,
@@ -281,13 +282,20 @@ impl Shard {
             })
         };
         let (index, count) = if text == "auto" {
-            if let (Some(id), Some(count)) =
-                (env("SLURM_ARRAY_TASK_ID"), env("SLURM_ARRAY_TASK_COUNT"))
-            {
-                (
-                    number("SLURM_ARRAY_TASK_ID", &id)?,
-                    number("SLURM_ARRAY_TASK_COUNT", &count)?,
-                )
+            if let Some(id) = env("SLURM_ARRAY_TASK_ID") {
+                // SLURM_ARRAY_TASK_COUNT is this submission's size: 1 for a
+                // task resubmitted alone, so an explicit count wins.
+                let count = match (completions, env("SLURM_ARRAY_TASK_COUNT")) {
+                    (Some(count), _) => count,
+                    (None, Some(count)) => number("SLURM_ARRAY_TASK_COUNT", &count)?,
+                    (None, None) => {
+                        return Err(UserError::new(
+                            "--shard auto under Slurm: SLURM_ARRAY_TASK_COUNT is not set; give \
+                             --shard-count N (the array's size)",
+                        ));
+                    }
+                };
+                (number("SLURM_ARRAY_TASK_ID", &id)?, count)
             } else if let Some(index) = env("JOB_COMPLETION_INDEX") {
                 let count = completions.ok_or_else(|| {
                     UserError::new(
@@ -475,6 +483,17 @@ mod tests {
             Shard::parse("auto", slurm, None).unwrap(),
             Shard { index: 3, count: 4 }
         );
+        // A task resubmitted alone (`sbatch --array=3`) keeps its shard with the count given.
+        let resubmitted = |name: &str| match name {
+            "SLURM_ARRAY_TASK_ID" => Some("3".to_string()),
+            "SLURM_ARRAY_TASK_COUNT" => Some("1".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            Shard::parse("auto", resubmitted, Some(8)).unwrap(),
+            Shard { index: 3, count: 8 }
+        );
+        assert!(Shard::parse("auto", resubmitted, None).is_err());
         let k8s = |name: &str| (name == "JOB_COMPLETION_INDEX").then(|| "1".to_string());
         assert_eq!(
             Shard::parse("auto", k8s, Some(3)).unwrap(),

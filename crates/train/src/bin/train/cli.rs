@@ -133,7 +133,8 @@ pub struct SweepRunArgs {
     /// (SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with --shard-count).
     #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<String>,
-    /// The number of shards for --shard auto under Kubernetes (the Indexed Job's completions).
+    /// The number of shards for --shard auto: the Slurm array's size (a task resubmitted alone
+    /// keeps its shard), or a Kubernetes Indexed Job's completions.
     #[arg(long, value_name = "N")]
     pub shard_count: Option<usize>,
 }
