@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::lab::LabServer;
-use crate::common::repo_root;
 use crate::common::webdriver::{Driver, Session};
+use crate::common::{needed_or_skip, repo_root};
 
 /// The first of `names` found on PATH.
 fn on_path(names: &[&str]) -> Option<PathBuf> {
@@ -65,15 +65,10 @@ const SURFACE: &str = "const canvas = document.querySelector('#run-B .surface');
 
 #[test]
 fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
-    let (chromium, driver_path) = match browser() {
-        Ok(found) => found,
-        Err(why) => {
-            if std::env::var("ACTLAB_REQUIRE_BROWSER").as_deref() == Ok("1") {
-                panic!("ACTLAB_REQUIRE_BROWSER=1 but {why}");
-            }
-            eprintln!("skipping the browser test: {why}");
-            return;
-        }
+    let Some((chromium, driver_path)) =
+        needed_or_skip("ACTLAB_REQUIRE_BROWSER", "the browser test", browser())
+    else {
+        return;
     };
     let server = LabServer::start(&[]);
     let driver = Driver::start(&driver_path);
@@ -136,15 +131,10 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
 
 #[test]
 fn in_chromium_off_loopback_the_page_keeps_the_token_out_of_its_address() {
-    let (chromium, driver_path) = match browser() {
-        Ok(found) => found,
-        Err(why) => {
-            if std::env::var("ACTLAB_REQUIRE_BROWSER").as_deref() == Ok("1") {
-                panic!("ACTLAB_REQUIRE_BROWSER=1 but {why}");
-            }
-            eprintln!("skipping the browser test: {why}");
-            return;
-        }
+    let Some((chromium, driver_path)) =
+        needed_or_skip("ACTLAB_REQUIRE_BROWSER", "the browser test", browser())
+    else {
+        return;
     };
     let server = LabServer::start(&["--listen", "0.0.0.0"]);
     let token = server.token.clone().expect("a token off loopback");

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{path_str, repo_root, send_signal, train_ok};
+use crate::common::{needed_or_skip, path_str, repo_root, send_signal, train_ok};
 use crate::sweep::{completions, results};
 
 /// The programs the cluster needs.
@@ -293,15 +293,9 @@ impl Drop for Cluster {
 
 #[test]
 fn a_sweep_as_a_real_slurm_array_with_a_task_cancelled_and_resubmitted() {
-    let cluster = match Cluster::start() {
-        Ok(cluster) => cluster,
-        Err(why) => {
-            if std::env::var("ACTLAB_REQUIRE_SLURM").as_deref() == Ok("1") {
-                panic!("ACTLAB_REQUIRE_SLURM=1 but {why}");
-            }
-            eprintln!("skipping the Slurm test: {why}");
-            return;
-        }
+    let Some(cluster) = needed_or_skip("ACTLAB_REQUIRE_SLURM", "the Slurm test", Cluster::start())
+    else {
+        return;
     };
     let work = tempfile::tempdir().unwrap();
     // 12 points on the circle, about half a second each: 4 per task.

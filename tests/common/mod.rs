@@ -34,19 +34,27 @@ pub fn send_signal(child: &std::process::Child, signal: &str) {
     assert!(status.success(), "kill {signal} failed");
 }
 
-/// Opens the wgpu backend, or explains why the test is skipped. With
-/// `ACTLAB_REQUIRE_WGPU=1` (CI) a missing adapter fails the test instead.
-pub fn wgpu_or_skip(test: &str) -> Option<Backend> {
-    match Backend::open(BackendKind::Wgpu) {
-        Ok(backend) => Some(backend),
-        Err(error) => {
-            if std::env::var("ACTLAB_REQUIRE_WGPU").as_deref() == Ok("1") {
-                panic!("{test}: ACTLAB_REQUIRE_WGPU=1 but wgpu is unavailable: {error}");
+/// What a test needs from the machine (wgpu, a browser, Slurm), or why it
+/// is skipped: with `{require}=1` (CI sets it) the lack fails the test.
+pub fn needed_or_skip<T>(require: &str, what: &str, found: Result<T, String>) -> Option<T> {
+    match found {
+        Ok(found) => Some(found),
+        Err(why) => {
+            if std::env::var(require).as_deref() == Ok("1") {
+                panic!("{require}=1 but {why}");
             }
-            eprintln!("{test}: skipping the wgpu case: {error}");
+            eprintln!("skipping {what}: {why}");
             None
         }
     }
+}
+
+/// Opens the wgpu backend, or explains why the test is skipped. With
+/// `ACTLAB_REQUIRE_WGPU=1` (CI) a missing adapter fails the test instead.
+pub fn wgpu_or_skip(test: &str) -> Option<Backend> {
+    let found =
+        Backend::open(BackendKind::Wgpu).map_err(|error| format!("wgpu is unavailable: {error}"));
+    needed_or_skip("ACTLAB_REQUIRE_WGPU", &format!("{test}'s wgpu case"), found)
 }
 
 /// Relative difference, safe around zero.
