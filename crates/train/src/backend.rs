@@ -74,7 +74,9 @@ impl std::str::FromStr for BackendKind {
     }
 }
 
-/// Points Burn's default device at a CPU backend, unless `BURN_DEVICE` is set.
+/// Points Burn's default device at a CPU backend, unless `BURN_DEVICE` names a
+/// backend this build has (the repository's `.cargo/config.toml` sets
+/// `flex` for what cargo runs; a flex-less build replaces it).
 ///
 /// Burn makes a few tensors on its default device, e.g. Adam's state restored
 /// from a checkpoint, and that default is wgpu whenever wgpu is compiled in:
@@ -85,7 +87,12 @@ impl std::str::FromStr for BackendKind {
 ///
 /// Sets an environment variable: call it before any other thread starts.
 pub unsafe fn pin_default_device_to_cpu() {
-    if std::env::var_os("BURN_DEVICE").is_some() {
+    let compiled = |name: &str| {
+        BackendKind::compiled()
+            .into_iter()
+            .any(|kind| kind.name().eq_ignore_ascii_case(name))
+    };
+    if std::env::var("BURN_DEVICE").is_ok_and(|name| compiled(&name)) {
         return;
     }
     let cpu = [BackendKind::Flex, BackendKind::Ndarray]
