@@ -80,7 +80,7 @@ fn quiet_prints_only_the_summary() {
     let (code, stdout, _) = run(&["--epochs", "2", "--quiet"]);
     assert_eq!(code, 0);
     assert!(!stdout.contains("Epoch "), "{stdout}");
-    assert!(stdout.contains("final loss"), "{stdout}");
+    assert!(stdout.contains("training loss"), "{stdout}");
 }
 
 #[test]
@@ -254,4 +254,82 @@ fn resume_refuses_the_flags_that_fix_a_run() {
     );
     assert!(lines.contains(&"  --lr <LR>"), "{stderr}");
     assert!(!lines.contains(&"  --epochs <EPOCHS>"), "{stderr}");
+}
+
+#[test]
+fn every_run_records_its_full_pass_training_loss() {
+    // The seed's own config: no validation part, no diagnostics, mse.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("seed");
+    let out_arg = out.display().to_string();
+    let (code, stdout, stderr) = run(&["--epochs", "5", "--out", &out_arg]);
+    assert_eq!(code, 0, "{stderr}");
+    let metrics = out.join("metrics.csv");
+    let train_loss = crate::common::csv_column(&metrics, "train_loss");
+    let last_batch = crate::common::csv_column(&metrics, "loss");
+    assert_eq!(train_loss.len(), 5);
+    assert!(
+        train_loss.iter().all(|v| v.is_finite() && *v > 0.0),
+        "{train_loss:?}"
+    );
+    // The summary names each loss for what it is; the seed's line is the last batch.
+    let summary = |label: &str| {
+        stdout
+            .lines()
+            .find(|line| line.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no `{label}` in {stdout}"))
+            .to_string()
+    };
+    assert!(
+        summary("training loss").contains(&format!("{:.6}", train_loss[4])),
+        "{stdout}"
+    );
+    assert!(
+        summary("last batch").contains(&format!("{:.6}", last_batch[4])),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("Epoch 5/5, Loss: {:.6}", last_batch[4])),
+        "{stdout}"
+    );
+    let result = fs::read_to_string(out.join("result.json")).unwrap();
+    assert!(
+        result.contains(&format!("\"train_loss\": {}", train_loss[4])),
+        "{result}"
+    );
+}
+
+#[test]
+fn a_flag_a_command_cannot_honour_is_an_error() {
+    for command in ["compare", "collapse"] {
+        let (code, _, stderr) = run(&[command, "--activation", "tanh"]);
+        assert_eq!(code, 2, "{command}: {stderr}");
+        assert!(
+            stderr.starts_with("error: unexpected argument '--activation' found"),
+            "{command}: {stderr}"
+        );
+        assert!(stderr.contains("'--activations'"), "{command}: {stderr}");
+    }
+    // The activation grammar: commas inside parentheses are parameters.
+    let (code, _, stderr) = run(&["compare", "--activations", "relu,,tanh"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("`relu,,tanh` has an empty item between `,`s"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["--activation", "relu/tanh", "--epochs", "1"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("one activation per hidden layer"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run(&[
+        "compare",
+        "--activations",
+        "relu,leaky_relu(0.2)",
+        "--epochs",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("leaky_relu(0.2)"), "{stdout}");
 }

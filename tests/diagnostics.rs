@@ -197,8 +197,8 @@ fn plot_run_draws_a_run_and_rejects_missing_columns() {
     let texts = svg_texts(&fs::read_to_string(run_dir.join("run.svg")).unwrap());
     for layer in 1..=4 {
         assert!(
-            texts.contains(&format!("layer {layer}")),
-            "layer {layer} series"
+            texts.contains(&format!("fc{layer}")),
+            "fc{layer} series, named as diagnose names the layers: {texts:?}"
         );
     }
     assert!(run_dir.join("run.png").exists());
@@ -210,8 +210,16 @@ fn plot_run_draws_a_run_and_rejects_missing_columns() {
     train_ok(["plot", "run", &plain_arg]);
     let texts = svg_texts(&fs::read_to_string(plain.join("run.svg")).unwrap());
     assert!(texts.contains(&"Loss".to_string()), "{texts:?}");
-    assert!(texts.contains(&"last-batch loss".to_string()), "{texts:?}");
-    assert!(!texts.iter().any(|t| t.starts_with("layer ")), "{texts:?}");
+    assert!(texts.contains(&"last mini-batch".to_string()), "{texts:?}");
+    assert!(
+        texts.contains(&"training (full pass)".to_string()),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"relu on noise, 3 epochs, adam lr 0.001".to_string()),
+        "the title names the run: {texts:?}"
+    );
+    assert!(!texts.iter().any(|t| t.starts_with("fc")), "{texts:?}");
     assert!(!texts.iter().any(|t| t.contains("gradient")), "{texts:?}");
 
     let bad = dir.path().join("bad");

@@ -83,7 +83,7 @@ fn compare_on_a_sine_counts_linear_pieces() {
     assert_eq!(pieces[2], 1.0, "least squares is a line");
     let titles = panel_titles(&out.join("fits.svg"), &["identity", "relu"]);
     assert_eq!(titles.len(), 2, "{titles:?}");
-    assert!(titles[0].ends_with("1 linear pieces"), "{titles:?}");
+    assert!(titles[0].ends_with("1 linear piece"), "{titles:?}");
     assert!(out.join("fits.png").exists());
 
     // One function run: `plot surface` draws its fit and counts its pieces.
@@ -101,7 +101,7 @@ fn compare_on_a_sine_counts_linear_pieces() {
     ]);
     let output = train_ok(["plot", "surface", path_str(&run)]);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("linear pieces of the fit: 1\n"), "{stdout}");
+    assert!(stdout.contains("the fit: 1 linear piece\n"), "{stdout}");
     let texts = svg_texts(&fs::read_to_string(run.join("fit.svg")).unwrap());
     assert!(texts.contains(&"true function".to_string()), "{texts:?}");
 }
@@ -129,7 +129,7 @@ fn a_circle_run_draws_its_surface_and_predicts_classes_from_points() {
     let svg = fs::read_to_string(run.join("surface.svg")).unwrap();
     let titles: Vec<String> = svg_texts(&svg)
         .into_iter()
-        .filter(|t| t.starts_with("relu, bce loss"))
+        .filter(|t| t.starts_with("relu on circle, epoch"))
         .collect();
     assert_eq!(titles.len(), 1, "one panel");
     assert!(run.join("surface.png").exists());
@@ -253,7 +253,130 @@ fn playground_mistakes_are_one_line_errors_naming_the_key() {
     train_ok(["--epochs", "1", "--quiet", "--out", path_str(&run)]);
     let error = user_error(&["plot", "surface", path_str(&run)]);
     assert!(
-        error.contains("data.kind = \"noise\" has no surface"),
+        error.contains(
+            "data.kind = \"noise\" has 10 inputs; pictures are drawn for networks that see 1 or 2"
+        ),
         "{error}"
+    );
+}
+
+/// A CSV file of two feature columns and 0/1 labels: one class inside the
+/// parabola `y > x^2 / 2`, the other outside.
+fn parabola_csv(path: &Path) {
+    let mut text = String::from("height,weight,label\n");
+    let mut state = 7u64;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for _ in 0..240 {
+        let (x, y) = (uniform() * 4.0 - 2.0, uniform() * 4.0 - 1.0);
+        let label = u8::from(y > x * x / 2.0);
+        text.push_str(&format!("{x:.4},{y:.4},{label}\n"));
+    }
+    fs::write(path, text).unwrap();
+}
+
+#[test]
+fn your_own_csv_data_gets_its_surface_and_its_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("parabola.csv");
+    parabola_csv(&csv);
+    let config = dir.path().join("parabola.toml");
+    fs::write(
+        &config,
+        format!(
+            "[data]\nkind = \"csv\"\npath = \"{}\"\nvalidation_fraction = 0.2\nstandardize = true\n\
+             [model]\ninput = 2\nhidden = [16, 16]\n[training]\nepochs = 40\nlr = 0.01\nloss = \"bce\"\n",
+            csv.display()
+        ),
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    train_ok([
+        "--config",
+        path_str(&config),
+        "--quiet",
+        "--out",
+        path_str(&run),
+    ]);
+    train_ok(["plot", "surface", path_str(&run)]);
+    let texts = svg_texts(&fs::read_to_string(run.join("surface.svg")).unwrap());
+    for expected in [
+        "relu on parabola.csv, epoch 40",
+        "height",
+        "weight",
+        "p(class 1)",
+        "class 0",
+        "class 1",
+        "0.5: boundary",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == expected),
+            "{expected} in {texts:?}"
+        );
+    }
+    assert_eq!(&fs::read(run.join("surface.png")).unwrap()[..4], b"\x89PNG");
+
+    // compare draws one panel per activation on the same data.
+    let out = dir.path().join("compare");
+    train_ok([
+        "compare",
+        "--config",
+        path_str(&config),
+        "--activations",
+        "identity,relu",
+        "--epochs",
+        "10",
+        "--out",
+        path_str(&out),
+    ]);
+    let titles = panel_titles(&out.join("surfaces.svg"), &["identity", "relu"]);
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(out.join("surfaces.png").exists());
+
+    // One feature column: a fit, its pieces counted (relu) over the data's range.
+    let line = dir.path().join("line.csv");
+    let rows: String = (0..120)
+        .map(|i| {
+            let x = f64::from(i) / 12.0;
+            format!("{x:.4},{:.4}\n", (x - 5.0).abs())
+        })
+        .collect();
+    fs::write(&line, format!("dose,response\n{rows}")).unwrap();
+    let line_config = dir.path().join("line.toml");
+    fs::write(
+        &line_config,
+        format!(
+            "[data]\nkind = \"csv\"\npath = \"{}\"\nstandardize = true\n[model]\ninput = 1\n\
+             hidden = [8, 8]\n[training]\nepochs = 20\nlr = 0.01\n",
+            line.display()
+        ),
+    )
+    .unwrap();
+    let fit_run = dir.path().join("fit-run");
+    train_ok([
+        "--config",
+        path_str(&line_config),
+        "--quiet",
+        "--out",
+        path_str(&fit_run),
+    ]);
+    let output = train_ok(["plot", "surface", path_str(&fit_run)]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("the fit: ") && stdout.contains("linear piece"),
+        "{stdout}"
+    );
+    let texts = svg_texts(&fs::read_to_string(fit_run.join("fit.svg")).unwrap());
+    assert!(
+        texts.iter().any(|t| t == "dose") && texts.iter().any(|t| t == "response"),
+        "{texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t == "true function"),
+        "a CSV has no known function: {texts:?}"
     );
 }

@@ -6,6 +6,8 @@ use std::str::FromStr;
 use burn::tensor::{Tensor, activation as act};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::grammar;
+
 /// PyTorch's and Burn's default slope for `LeakyReLU`.
 pub const DEFAULT_NEGATIVE_SLOPE: f64 = 0.01;
 /// PyTorch's default `alpha` for `ELU`.
@@ -15,7 +17,7 @@ pub const DEFAULT_ELU_ALPHA: f64 = 1.0;
 ///
 /// Written in configs and on the command line by its snake_case name
 /// (`relu`, `leaky_relu`, ...). A non-default parameter goes in brackets:
-/// `leaky_relu(0.2)`, `elu(0.5)`.
+/// `leaky_relu(0.2)`, `elu(0.5)`; the whole grammar is in [`crate::grammar`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Activation {
     /// No activation at all: the network is a stack of linear maps.
@@ -133,6 +135,16 @@ impl Activation {
         }
     }
 
+    /// Whether the function is made of straight pieces (identity, relu,
+    /// leaky_relu), so a network of it is one affine map on each of finitely
+    /// many regions; the others are smooth curves.
+    pub fn is_piecewise_linear(&self) -> bool {
+        matches!(
+            self,
+            Activation::Identity | Activation::Relu | Activation::LeakyRelu { .. }
+        )
+    }
+
     fn parameter(&self) -> Option<(f64, f64)> {
         match *self {
             Activation::LeakyRelu { negative_slope } => {
@@ -160,51 +172,70 @@ pub struct ParseActivationError {
     message: String,
 }
 
+impl ParseActivationError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
 impl FromStr for Activation {
     type Err = ParseActivationError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
-        let (name, argument) = match text.split_once('(') {
-            Some((name, rest)) => {
-                let inner = rest.strip_suffix(')').ok_or_else(|| ParseActivationError {
-                    message: format!("activation `{text}` is missing its closing `)`"),
-                })?;
-                (name.trim(), Some(inner.trim()))
-            }
-            None => (text, None),
-        };
+        if grammar::layers(text)?.len() > 1 {
+            return Err(ParseActivationError::new(format!(
+                "`{text}` gives one activation per hidden layer; this version trains one \
+                 activation for every layer: give a single name"
+            )));
+        }
+        let (name, parameters) = grammar::name_and_parameters(text)?;
         let base = Activation::ALL
             .into_iter()
             .find(|a| a.name() == name)
-            .ok_or_else(|| ParseActivationError {
-                message: format!(
+            .ok_or_else(|| {
+                ParseActivationError::new(format!(
                     "unknown activation `{name}`; expected one of: {}",
                     Activation::ALL.map(|a| a.name()).join(", ")
-                ),
+                ))
             })?;
-        let Some(argument) = argument else {
-            return Ok(base);
+        let argument = match parameters.as_slice() {
+            [] => return Ok(base),
+            [one] => *one,
+            _ if base.parameter().is_none() => {
+                return Err(ParseActivationError::new(format!(
+                    "activation `{}` takes no parameter",
+                    base.name()
+                )));
+            }
+            many => {
+                return Err(ParseActivationError::new(format!(
+                    "activation `{text}`: `{}` takes 1 parameter, got {}",
+                    base.name(),
+                    many.len()
+                )));
+            }
         };
-        let value: f64 = argument.parse().map_err(|_| ParseActivationError {
-            message: format!("activation `{text}`: `{argument}` is not a number"),
+        let value: f64 = argument.parse().map_err(|_| {
+            ParseActivationError::new(format!("activation `{text}`: `{argument}` is not a number"))
         })?;
         // The network computes in float32 (and casts the parameter to it).
         if !(value as f32).is_finite() {
-            return Err(ParseActivationError {
-                message: format!(
-                    "activation `{text}`: the parameter must be finite in float32 (|value| < 3.4e38)"
-                ),
-            });
+            return Err(ParseActivationError::new(format!(
+                "activation `{text}`: the parameter must be finite in float32 (|value| < 3.4e38)"
+            )));
         }
         match base {
             Activation::LeakyRelu { .. } => Ok(Activation::LeakyRelu {
                 negative_slope: value,
             }),
             Activation::Elu { .. } => Ok(Activation::Elu { alpha: value }),
-            other => Err(ParseActivationError {
-                message: format!("activation `{}` takes no parameter", other.name()),
-            }),
+            other => Err(ParseActivationError::new(format!(
+                "activation `{}` takes no parameter",
+                other.name()
+            ))),
         }
     }
 }

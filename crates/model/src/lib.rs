@@ -6,6 +6,7 @@
 //! and experiments can read the trained matrices back.
 
 mod activation;
+pub mod grammar;
 mod host;
 mod linear_map;
 mod mlp;

@@ -104,6 +104,44 @@ pub unsafe fn pin_default_device_to_cpu() {
     }
 }
 
+/// Gives the process a private `XDG_RUNTIME_DIR` when it has none (or one
+/// that is not a directory): Mesa's Vulkan and GL drivers, which wgpu loads,
+/// print `error: XDG_RUNTIME_DIR is invalid or not set` for every adapter
+/// they probe without one, though nothing is wrong. The directory is
+/// `$TMPDIR/activation-lab-runtime-UID`, mode 0700, as the XDG spec asks;
+/// if it cannot be made safely the variable is left alone.
+///
+/// # Safety
+///
+/// Sets an environment variable: call it before any other thread starts.
+#[cfg(all(unix, feature = "wgpu"))]
+pub unsafe fn give_mesa_a_runtime_dir() {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    let current = std::env::var_os("XDG_RUNTIME_DIR");
+    if current.is_some_and(|dir| std::path::Path::new(&dir).is_dir()) {
+        return;
+    }
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let dir = std::env::temp_dir().join(format!("activation-lab-runtime-{uid}"));
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let private = std::fs::symlink_metadata(&dir).is_ok_and(|meta| {
+        meta.is_dir() && meta.uid() == uid && meta.permissions().mode() & 0o777 == 0o700
+    });
+    if private {
+        // SAFETY: the caller guarantees no other thread reads the environment now.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}
+
+/// Without wgpu there is no Mesa to quiet.
+///
+/// # Safety
+///
+/// None needed; unsafe only to match the wgpu build's signature.
+#[cfg(not(all(unix, feature = "wgpu")))]
+pub unsafe fn give_mesa_a_runtime_dir() {}
+
 impl fmt::Display for BackendKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

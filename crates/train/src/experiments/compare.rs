@@ -6,10 +6,12 @@
 use model::{Activation, LayerWeights};
 
 use crate::backend::Backend;
-use crate::config::{DataKind, LossKind, RunConfig};
+use crate::config::{LossKind, RunConfig};
 use crate::data::Split;
 use crate::experiments::ols::OlsFit;
-use crate::experiments::surface::{CURVE_POINTS, TrainedNetwork, curve, linear_pieces};
+use crate::experiments::surface::{
+    CURVE_POINTS, InputSpace, Pieces, TrainedNetwork, curve, input_space,
+};
 use crate::format::{cell, fixed, percent, scientific};
 use crate::stats::r_squared;
 use crate::training::diagnostics::LayerDiagnostics;
@@ -35,9 +37,9 @@ pub struct CompareRow {
     pub train_accuracy: Option<f64>,
     /// Share of validation rows classified right (0/1 labels).
     pub val_accuracy: Option<f64>,
-    /// Linear pieces of the fitted curve (1-D function fits), see
-    /// [`linear_pieces`].
-    pub pieces: Option<usize>,
+    /// How the fitted curve bends (networks that see one input), see
+    /// [`Pieces`].
+    pub pieces: Option<Pieces>,
     /// Epoch with the lowest validation MSE (training MSE without validation).
     pub best_epoch: Option<usize>,
     /// Seconds of training.
@@ -98,6 +100,10 @@ pub fn compare(
     jobs: usize,
     on_done: &(dyn Fn(&ActivationRun) + Sync),
 ) -> anyhow::Result<Comparison> {
+    let line_range = match input_space(config)? {
+        InputSpace::Line { range, .. } => Some(range),
+        _ => None,
+    };
     let train_one = |activation: Activation| -> anyhow::Result<ActivationRun> {
         let mut run_config = config.clone();
         run_config.model.activation = activation;
@@ -117,7 +123,7 @@ pub fn compare(
             (Some(diverged), _) => CompareRow::diverged(&name, diverged.epoch, outcome.seconds),
             (None, Some(weights)) => {
                 let mut row = row_from_records(&name, &outcome.records, data, outcome.seconds);
-                if config.data.kind == DataKind::Function {
+                if let Some(range) = line_range {
                     let network = TrainedNetwork::new(
                         config,
                         activation,
@@ -125,7 +131,10 @@ pub fn compare(
                         data.standardizer.clone(),
                         &backend.device,
                     )?;
-                    row.pieces = Some(linear_pieces(&curve(&network, CURVE_POINTS)));
+                    row.pieces = Some(Pieces::of(
+                        activation,
+                        &curve(&network, range, CURVE_POINTS),
+                    ));
                 }
                 row
             }
@@ -185,7 +194,7 @@ pub fn compare(
             .as_ref()
             .filter(|_| classifies)
             .map(|v| fit.accuracy(v)),
-        pieces: (config.data.kind == DataKind::Function).then_some(1),
+        pieces: line_range.map(|_| Pieces::Linear(1)),
         best_epoch: None,
         seconds: 0.0,
         first_layer_grad: None,
@@ -302,8 +311,8 @@ fn columns(comparison: &Comparison) -> Vec<Column> {
             "pieces",
             "linear_pieces",
             6,
-            |r| cell(r.pieces),
-            |r| cell(r.pieces),
+            |r| r.pieces.map_or("-".into(), |p| p.cell()),
+            |r| r.pieces.map_or(String::new(), |p| p.cell()),
         ));
     }
     columns.extend([

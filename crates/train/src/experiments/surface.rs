@@ -10,8 +10,11 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use model::{Activation, LayerWeights, Mlp};
 
 use crate::backend::cpu_device;
-use crate::config::{DataKind, InputFeature, LossKind, RunConfig};
-use crate::data::{Dataset, Standardizer, playground::FUNCTION_RANGE};
+use crate::config::{DataKind, FunctionKind, InputFeature, LossKind, RunConfig};
+use crate::data::{
+    Dataset, Standardizer, playground::FUNCTION_RANGE, points, read_table, split, target_index,
+};
+use crate::error::UserError;
 
 /// Grid points per axis of a decision surface.
 pub const SURFACE_RESOLUTION: usize = 101;
@@ -133,9 +136,9 @@ pub fn surface(network: &TrainedNetwork, bounds: [(f64, f64); 2], resolution: us
     Surface { x1, x2, values }
 }
 
-/// The network's curve over a function's x range, as `(x, output)` points.
-pub fn curve(network: &TrainedNetwork, points: usize) -> Vec<(f64, f64)> {
-    let xs = linspace(FUNCTION_RANGE, points);
+/// The network's curve over `range` (its one input), as `(x, output)` points.
+pub fn curve(network: &TrainedNetwork, range: (f64, f64), points: usize) -> Vec<(f64, f64)> {
+    let xs = linspace(range, points);
     let outputs = network.outputs(&xs, 1);
     xs.into_iter().zip(outputs).collect()
 }
@@ -169,9 +172,154 @@ pub fn linear_pieces(curve: &[(f64, f64)]) -> usize {
     pieces
 }
 
-/// Whether `kind` gets a surface (2-D sets) or a curve (functions).
-pub fn has_picture(kind: DataKind) -> bool {
-    kind.is_plane() || kind == DataKind::Function
+/// How a 1-D fit bends: a count of straight pieces for a piecewise-linear
+/// activation, none for a smooth one (its curve has no pieces to count).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pieces {
+    /// This many straight pieces (see [`linear_pieces`]).
+    Linear(usize),
+    /// A smooth curve.
+    Smooth,
+}
+
+impl Pieces {
+    /// The pieces of `activation`'s network whose curve is `curve`.
+    pub fn of(activation: Activation, curve: &[(f64, f64)]) -> Self {
+        if activation.is_piecewise_linear() {
+            Self::Linear(linear_pieces(curve))
+        } else {
+            Self::Smooth
+        }
+    }
+
+    /// The table's cell: the count, or `smooth`.
+    pub fn cell(&self) -> String {
+        match self {
+            Self::Linear(count) => count.to_string(),
+            Self::Smooth => "smooth".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Pieces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Linear(1) => f.write_str("1 linear piece"),
+            Self::Linear(count) => write!(f, "{count} linear pieces"),
+            Self::Smooth => f.write_str("smooth (no linear pieces)"),
+        }
+    }
+}
+
+/// A run's training rows as its pictures draw them: the points before any
+/// engineered input or standardisation, with the names of their axes.
+#[derive(Clone, Debug)]
+pub struct DrawnData {
+    /// The training rows (1 or 2 features each) and their targets.
+    pub points: Dataset,
+    /// The axes' names: `x1, x2` (a plane) or `x, y` (a line), or the CSV
+    /// file's column names.
+    pub axis_names: [String; 2],
+    /// The targets are 0/1 classes.
+    pub classes: bool,
+}
+
+/// What the pictures can show of a run's input space.
+#[derive(Clone, Debug)]
+pub enum InputSpace {
+    /// Two inputs: a surface over the plane.
+    Plane(DrawnData),
+    /// One input: a curve over `range`, beside the true function if known.
+    Line {
+        /// The points.
+        data: DrawnData,
+        /// The x range drawn.
+        range: (f64, f64),
+        /// The noiseless function, for generated 1-D data.
+        truth: Option<FunctionKind>,
+    },
+    /// Neither: why, in a sentence.
+    Unseen(String),
+}
+
+/// What can be drawn of `config`'s data: the 2-D sets and 2-column CSV
+/// files as planes, functions and 1-column CSV files as lines.
+pub fn input_space(config: &RunConfig) -> Result<InputSpace, UserError> {
+    let data = &config.data;
+    let train_rows = |points: Dataset| -> Result<Dataset, UserError> {
+        Ok(split(points, data.validation_fraction)?.train)
+    };
+    if data.kind.is_plane() {
+        let points = points(data, config.seed).expect("a plane kind has points");
+        return Ok(InputSpace::Plane(DrawnData {
+            points: train_rows(points)?,
+            axis_names: ["x1".into(), "x2".into()],
+            classes: true,
+        }));
+    }
+    if data.kind == DataKind::Function {
+        let points = points(data, config.seed).expect("function data has points");
+        return Ok(InputSpace::Line {
+            data: DrawnData {
+                points: train_rows(points)?,
+                axis_names: ["x".into(), "y".into()],
+                classes: false,
+            },
+            range: FUNCTION_RANGE,
+            truth: data.function,
+        });
+    }
+    if data.kind != DataKind::Csv {
+        return Ok(InputSpace::Unseen(format!(
+            "data.kind = \"{}\" has {} inputs; pictures are drawn for networks that see 1 or 2",
+            data.kind, config.model.input
+        )));
+    }
+    let path = data
+        .path
+        .as_deref()
+        .ok_or_else(|| UserError::new("data.path is required when data.kind = \"csv\""))?;
+    let table = read_table(path, data.header)?;
+    let shown = path.display().to_string();
+    let target = target_index(&table, data.target.as_ref(), &shown)?;
+    let features = table.columns.saturating_sub(1);
+    if !(1..=2).contains(&features) {
+        return Ok(InputSpace::Unseen(format!(
+            "{shown} has {features} feature columns; pictures are drawn for networks that see 1 or 2"
+        )));
+    }
+    let mut names: Vec<String> = (0..table.columns)
+        .map(|column| match &table.names {
+            Some(names) => names[column].clone(),
+            None => format!("column {column}"),
+        })
+        .collect();
+    let target_name = names.remove(target);
+    let points = train_rows(table.into_dataset(target))?;
+    let classes = points.y.iter().all(|&y| y == 0.0 || y == 1.0);
+    if features == 2 {
+        return Ok(InputSpace::Plane(DrawnData {
+            points,
+            axis_names: [names[0].clone(), names[1].clone()],
+            classes,
+        }));
+    }
+    let (low, high) = points
+        .x
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(f64::from(x)), hi.max(f64::from(x)))
+        });
+    let margin = ((high - low) * 0.05).max(1e-3);
+    Ok(InputSpace::Line {
+        data: DrawnData {
+            points,
+            axis_names: [names[0].clone(), target_name],
+            classes,
+        },
+        range: (low - margin, high + margin),
+        truth: None,
+    })
 }
 
 #[cfg(test)]
@@ -219,7 +367,7 @@ mod tests {
         let pieces = |activation| {
             let network =
                 TrainedNetwork::new(&config, activation, &weights, None, &device).unwrap();
-            linear_pieces(&curve(&network, CURVE_POINTS))
+            linear_pieces(&curve(&network, FUNCTION_RANGE, CURVE_POINTS))
         };
         assert_eq!(pieces(Activation::Identity), 1);
         // Kinks at x = 0, 0.5 and 2: four pieces.

@@ -356,6 +356,19 @@ mod tests {
         path
     }
 
+    /// Point ids hash the config as written; a key added later must be
+    /// left out of it at its default (an `Option` skipped when `None`, or
+    /// `skip_serializing_if` its default), so these ids, made by the code of
+    /// 2026-12-01, never change and old sweeps find their points.
+    #[test]
+    fn point_ids_made_by_earlier_code_stay_the_same() {
+        let seed = RunConfig::default();
+        assert_eq!(point_id(&seed), "f1accd8f4b10ba00");
+        let circle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/circle.toml");
+        let circle = RunConfig::from_file(&circle).unwrap();
+        assert_eq!(point_id(&circle), "12a0b2a2ff084026");
+    }
+
     #[test]
     fn the_grid_is_the_product_of_the_axes_with_stable_ids() {
         let dir = tempfile::tempdir().unwrap();

@@ -2,12 +2,10 @@
 //! point (`sweep.csv`), a summary over the seed axis (`summary.csv`), and
 //! heatmaps of the mean final metric over two axes.
 
-use plotters::prelude::*;
-
 use crate::experiments::sweep::{Sweep, shown_value};
 use crate::format::{cell, mean_ci_cells};
 use crate::io::result::RunResult;
-use crate::plot::plot_error;
+use crate::plot::heatmap::{Heatmap, heatmap_svg};
 use crate::stats::MeanCi;
 use crate::user_error;
 
@@ -251,12 +249,6 @@ impl<'a> SweepReport<'a> {
             .iter()
             .map(|c| MeanCi::of(c).map(|m| m.mean))
             .collect();
-        let (low, high) = means
-            .iter()
-            .flatten()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
         let name = format!(
             "heatmap_{}_{}",
             xs.key.replace('.', "_"),
@@ -264,73 +256,16 @@ impl<'a> SweepReport<'a> {
         );
         let x_labels: Vec<String> = xs.values.iter().map(shown_value).collect();
         let y_labels: Vec<String> = ys.values.iter().map(shown_value).collect();
-        let (nx, ny) = (x_labels.len(), y_labels.len());
-        let mut svg = String::new();
-        {
-            let size = ((200 + 140 * nx as u32).max(640), 140 + 70 * ny as u32);
-            let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-            root.fill(&WHITE).map_err(plot_error)?;
-            let title = format!("mean final {} by {} and {}", self.metric(), xs.key, ys.key);
-            let mut chart = ChartBuilder::on(&root)
-                .caption(title, ("sans-serif", 16))
-                .margin(10)
-                .x_label_area_size(40)
-                .y_label_area_size(110)
-                .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)
-                .map_err(plot_error)?;
-            let label = |labels: &[String], v: f64| {
-                let index = (v - 0.5).round();
-                if (v - 0.5 - index).abs() < 1e-6 && index >= 0.0 {
-                    labels.get(index as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            };
-            chart
-                .configure_mesh()
-                .disable_mesh()
-                .x_desc(xs.key.as_str())
-                .y_desc(ys.key.as_str())
-                .x_labels(nx * 2 + 1)
-                .y_labels(ny * 2 + 1)
-                .x_label_formatter(&|v| label(&x_labels, *v))
-                .y_label_formatter(&|v| label(&y_labels, *v))
-                .draw()
-                .map_err(plot_error)?;
-            for j in 0..ny {
-                for i in 0..nx {
-                    let (x, y) = (i as f64, j as f64);
-                    let (fill, ink, text) = match means[j * nx + i] {
-                        Some(v) => {
-                            let t = if high > low {
-                                (v - low) / (high - low)
-                            } else {
-                                0.5
-                            };
-                            let c = colorous::VIRIDIS.eval_continuous(t);
-                            // Dark cells get white text.
-                            let ink = if t < 0.5 { WHITE } else { BLACK };
-                            (RGBColor(c.r, c.g, c.b), ink, format!("{v:.4}"))
-                        }
-                        None => (RGBColor(220, 220, 220), BLACK, "missing".into()),
-                    };
-                    chart
-                        .draw_series(std::iter::once(Rectangle::new(
-                            [(x, y), (x + 1.0, y + 1.0)],
-                            fill.filled(),
-                        )))
-                        .map_err(plot_error)?;
-                    chart
-                        .draw_series(std::iter::once(Text::new(
-                            text,
-                            (x + 0.3, y + 0.55),
-                            ("sans-serif", 14).into_font().color(&ink),
-                        )))
-                        .map_err(plot_error)?;
-                }
-            }
-            root.present().map_err(plot_error)?;
-        }
+        let metric = format!("mean final {}", self.metric());
+        let svg = heatmap_svg(&Heatmap {
+            title: format!("{metric} by {} and {}", xs.key, ys.key),
+            x_name: &xs.key,
+            y_name: &ys.key,
+            x_labels: &x_labels,
+            y_labels: &y_labels,
+            cells: &means,
+            metric: &metric,
+        })?;
         Ok((name, svg))
     }
 }

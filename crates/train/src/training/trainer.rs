@@ -32,8 +32,8 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// Loss of the epoch's last mini-batch, as the seed prints it.
     pub loss: f64,
-    /// Loss over all training rows after the epoch, when tracked
-    /// (diagnostics, or a classification run).
+    /// Loss over all training rows after the epoch (one forward pass; every
+    /// run records it, so "the training loss" means one thing everywhere).
     pub train_loss: Option<f64>,
     /// Loss over the validation rows after the epoch, if there are any.
     pub val_loss: Option<f64>,
@@ -193,11 +193,8 @@ impl Trainer {
             earlier_seconds: 0.0,
             suspects: Suspects::of(config, data),
         };
-        let trainer = if trainer.threshold.is_some() {
-            trainer.with_full_train(data, backend)
-        } else {
-            trainer
-        };
+        // Every run scores all its training rows after each epoch.
+        let trainer = trainer.with_full_train(data, backend);
         Ok(if config.training.diagnostics {
             trainer.with_diagnostics(data, backend)
         } else {

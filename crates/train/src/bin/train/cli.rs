@@ -1,6 +1,6 @@
 //! Command-line definitions (clap derive). No logic lives here.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Parser, Subcommand};
@@ -26,6 +26,63 @@ fn init_name() -> impl TypedValueParser<Value = InitKind> {
 /// `--precision`: one of the library's precision names, listed in `--help`.
 fn precision_name() -> impl TypedValueParser<Value = Precision> {
     PossibleValuesParser::new(Precision::NAMES).try_map(|name| name.parse::<Precision>())
+}
+
+/// `--backend`, declared once and flattened into every command that runs a
+/// network.
+#[derive(Debug, Clone, Args)]
+pub struct BackendArg {
+    /// Backend to run on; must be compiled in (cargo features ndarray, flex, wgpu).
+    #[arg(long, value_parser = backend_name())]
+    pub backend: Option<BackendKind>,
+}
+
+/// `--out DIR`, declared once and flattened into every command that writes
+/// files; each command's help says what it writes there (`mut_arg`).
+#[derive(Debug, Clone, Args)]
+pub struct OutArg {
+    /// Directory to write into (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+impl OutArg {
+    /// The directory, when one was given.
+    pub fn dir(&self) -> Option<&Path> {
+        self.out.as_deref()
+    }
+}
+
+/// A list of activations in the lab's grammar ([`model::grammar`]): commas
+/// separate alternatives, except inside parentheses, where they separate
+/// parameters.
+#[derive(Debug, Clone)]
+pub struct ActivationList(pub Vec<Activation>);
+
+impl std::str::FromStr for ActivationList {
+    type Err = model::ParseActivationError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        model::grammar::parse_list(text).map(Self)
+    }
+}
+
+impl std::ops::Deref for ActivationList {
+    type Target = [Activation];
+
+    fn deref(&self) -> &[Activation] {
+        &self.0
+    }
+}
+
+/// `--activation`, for the commands that train one network (compare and
+/// collapse take `--activations`).
+#[derive(Debug, Clone, Args)]
+pub struct ActivationArg {
+    /// Activation after each hidden layer: a name with optional parameters, e.g. relu, tanh,
+    /// leaky_relu(0.2), elu(0.5).
+    #[arg(group = "run_settings", long, value_name = "NAME")]
+    pub activation: Option<Activation>,
 }
 
 /// Activation Lab: train the tutorial's network on Burn and measure why
@@ -120,12 +177,12 @@ pub enum SweepCommand {
 
 /// Options of `train sweep run`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("out", |arg| arg.required(true).help("The sweep's directory (shared by every shard)")))]
 pub struct SweepRunArgs {
     /// The sweep file: `base = "CONFIG"` (optional) and `[axes]` of config keys and value lists.
     pub sweep: PathBuf,
-    /// The sweep's directory (shared by every shard).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub out: OutArg,
     /// Points trained at once, each in its own process.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: u16,
@@ -152,56 +209,53 @@ pub struct SweepReportArgs {
 
 /// Options of `train plot surface`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("out", |arg| arg.help("Where to write surface.svg/.png or fit.svg/.png (default: the run's directory)")))]
 pub struct PlotSurfaceArgs {
     /// A run's output directory (its --out).
     pub dir: PathBuf,
-    /// Where to write surface.svg/.png or fit.svg/.png (default: the run's directory).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Backend that reads the weights (the figure is evaluated in float64 on the CPU).
-    #[arg(long, value_parser = backend_name())]
-    pub backend: Option<BackendKind>,
+    #[command(flatten)]
+    pub out: OutArg,
+    #[command(flatten)]
+    pub backend: BackendArg,
 }
 
 /// Options of `train plot activations`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("out", |arg| arg.required(true).help("Directory for activations.svg and activations.png")))]
 pub struct PlotActivationsArgs {
-    /// Directory for activations.svg and activations.png.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-    /// Backend that evaluates the functions and their derivatives.
-    #[arg(long, value_parser = backend_name())]
-    pub backend: Option<BackendKind>,
+    #[command(flatten)]
+    pub out: OutArg,
+    #[command(flatten)]
+    pub backend: BackendArg,
 }
 
 /// Options of `train plot run`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("out", |arg| arg.help("Where to write run.svg and run.png (default: the run's directory)")))]
 pub struct PlotRunArgs {
     /// A run's output directory (holding metrics.csv).
     pub dir: PathBuf,
-    /// Where to write run.svg and run.png (default: the run's directory).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutArg,
 }
 
 /// Options of `train compare`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("out", |arg| arg.help("Directory for compare.csv (seeds.csv with --seeds), summary.csv, \
+    loss_curves.svg/.png and, for networks that see 1 or 2 inputs, surfaces.* or fits.*")))]
 pub struct CompareArgs {
-    /// Config, backend and overrides (`--activation` is ignored: see --activations).
+    /// Config, backend and overrides.
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Activations to compare, comma-separated.
+    /// Activations to compare, comma-separated; parameters in parentheses (relu,leaky_relu(0.2)).
     #[arg(
         long,
-        value_delimiter = ',',
         value_name = "NAMES",
         default_value = "identity,relu,leaky_relu,sigmoid,tanh"
     )]
-    pub activations: Vec<Activation>,
-    /// Directory for compare.csv (seeds.csv with --seeds), summary.csv, loss_curves.svg and,
-    /// for 2-D or 1-D data, surfaces.* or fits.*.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub activations: ActivationList,
+    #[command(flatten)]
+    pub out: OutArg,
     /// Activations trained at the same time (results do not depend on it).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: u16,
@@ -214,17 +268,12 @@ pub struct CompareArgs {
 /// Options of `train collapse`.
 #[derive(Debug, Clone, Args)]
 pub struct CollapseArgs {
-    /// Config, backend and overrides (`--activation` is ignored: see --activations).
+    /// Config, backend and overrides.
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Activations to fold, comma-separated.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "NAMES",
-        default_value = "identity,relu"
-    )]
-    pub activations: Vec<Activation>,
+    /// Activations to fold, comma-separated; parameters in parentheses.
+    #[arg(long, value_name = "NAMES", default_value = "identity,relu")]
+    pub activations: ActivationList,
     /// Print the measurements as JSON instead of prose.
     #[arg(long)]
     pub json: bool,
@@ -238,16 +287,12 @@ pub struct CommonArgs {
     /// TOML config to start from (default: the seed's settings, as in config/default.toml).
     #[arg(group = "run_settings", long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Backend to run on; must be compiled in (cargo features ndarray, flex, wgpu).
-    #[arg(long, value_parser = backend_name())]
-    pub backend: Option<BackendKind>,
-    /// Activation after each hidden layer, e.g. relu, tanh, leaky_relu(0.2).
-    #[arg(group = "run_settings", long, value_name = "NAME")]
-    pub activation: Option<Activation>,
+    #[command(flatten)]
+    pub backend: BackendArg,
     /// Number of epochs.
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Adam's learning rate.
+    /// Learning rate of the optimiser (--optimizer).
     #[arg(group = "run_settings", long)]
     pub lr: Option<f64>,
     /// Rows per mini-batch.
@@ -290,7 +335,6 @@ impl CommonArgs {
     pub fn overrides(&self) -> Overrides {
         let mut overrides = Overrides::default();
         overrides
-            .set("--activation", "model.activation", self.activation)
             .set("--epochs", "training.epochs", self.epochs)
             .set("--lr", "training.lr", self.lr)
             .set("--batch-size", "training.batch_size", self.batch_size)
@@ -311,14 +355,16 @@ impl CommonArgs {
 
 /// Options of `train` / `train run`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("out", |arg| arg.help("Directory for checkpoints (model.safetensors in PyTorch's \
+    names and layout, optimizer.bpk, checkpoint.toml), metrics.csv and config.toml")))]
 pub struct RunArgs {
     /// Config, backend and overrides.
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Directory for checkpoints (model.safetensors in PyTorch's names and
-    /// layout, optimizer.bpk, checkpoint.toml), metrics.csv and config.toml.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub activation: ActivationArg,
+    #[command(flatten)]
+    pub out: OutArg,
     /// With --out, checkpoint every N epochs as well as at the end (0: only at the end).
     #[arg(long, value_name = "N")]
     pub checkpoint_every: Option<usize>,
@@ -341,13 +387,15 @@ pub struct RunArgs {
 
 /// Options of `train diagnose`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("out", |arg| arg.help("Directory for metrics.csv and the resolved config.toml")))]
 pub struct DiagnoseArgs {
     /// Config, backend and overrides.
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Directory for metrics.csv and the resolved config.toml.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub activation: ActivationArg,
+    #[command(flatten)]
+    pub out: OutArg,
 }
 
 /// Options shared by `train predict` and `train eval`.
@@ -364,9 +412,8 @@ pub struct ModelInputArgs {
     /// The CSV file has no header row.
     #[arg(long)]
     pub no_header: bool,
-    /// Backend to run on.
-    #[arg(long, value_parser = backend_name())]
-    pub backend: Option<BackendKind>,
+    #[command(flatten)]
+    pub backend: BackendArg,
 }
 
 /// Options of `train predict`.
@@ -422,11 +469,11 @@ pub struct BenchArgs {
 
 /// Options of the hidden `train bench-worker`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("backend", |arg| arg.required(true)))]
 pub struct BenchWorkerArgs {
     /// Workload name.
     #[arg(long)]
     pub workload: String,
-    /// Backend to run on.
-    #[arg(long, value_parser = backend_name())]
-    pub backend: BackendKind,
+    #[command(flatten)]
+    pub backend: BackendArg,
 }

@@ -22,7 +22,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     // SAFETY: first thing in main, before any thread exists.
-    unsafe { train::backend::pin_default_device_to_cpu() };
+    unsafe {
+        train::backend::pin_default_device_to_cpu();
+        train::backend::give_mesa_a_runtime_dir();
+    }
     // Crash tests set FAILPOINTS; without the `failpoints` feature there are none.
     #[cfg(feature = "failpoints")]
     let _fail_points = fail::FailScenario::setup();

@@ -241,7 +241,11 @@ fn last_line(stderr: &[u8]) -> String {
 pub fn worker(args: &BenchWorkerArgs) -> anyhow::Result<()> {
     let workload = Workload::named(&args.workload)
         .ok_or_else(|| user_error!("unknown workload `{}`", args.workload))?;
-    let backend = Backend::open(args.backend)?;
+    let kind = args
+        .backend
+        .backend
+        .ok_or_else(|| user_error!("bench-worker needs --backend"))?;
+    let backend = Backend::open(kind)?;
     let measurement = measure(&workload, &backend)?;
     println!("{}", serde_json::to_string(&measurement)?);
     Ok(())

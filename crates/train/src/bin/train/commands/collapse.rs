@@ -8,7 +8,7 @@ use crate::commands::run::prepare;
 
 /// Trains the networks, folds them, prints the verdict.
 pub fn run(args: &CollapseArgs) -> anyhow::Result<()> {
-    let (resolved, backend) = prepare(&args.common)?;
+    let (resolved, backend) = prepare(&args.common, None)?;
     let config = &resolved.config;
     let split = train::data::load_for(config)?;
     let reports = collapse(config, &backend, &split, &args.activations)?;

@@ -7,7 +7,7 @@ use train::backend::Backend;
 use train::config::RunConfig;
 use train::data::Split;
 use train::experiments::seeds::{
-    SeedsComparison, compare_seeds, per_seed_csv, render_seeds_table, seeds_summary_csv,
+    compare_seeds, per_seed_csv, render_seeds_table, seeds_summary_csv,
 };
 use train::stats::MeanCi;
 use train::training::trainer::EpochRecord;
@@ -17,19 +17,20 @@ use train::experiments::compare::{
 };
 use train::io::atomic::write_atomic;
 use train::io::run_dir::CONFIG_FILE;
-use train::plot::{LineChart, Reference, Series, line_chart_svg};
+use train::plot::palette::run_colour;
+use train::plot::{LineChart, Reference, Series, titled_panels_svg, write_figure};
 use train::training::divergence::DivergedRuns;
 
 use crate::cli::CompareArgs;
-use crate::commands::plot::{Drawn, Picture, picture, write_figure};
+use crate::commands::plot::{Drawn, Picture, data_name, picture};
 use crate::commands::run::prepare;
 
 /// Trains every activation, prints the table, writes the files.
 pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
-    let (resolved, backend) = prepare(&args.common)?;
+    let (resolved, backend) = prepare(&args.common, None)?;
     let config = &resolved.config;
     let split = train::data::load_for(config)?;
-    let _out_dir = match &args.out {
+    let _out_dir = match args.out.dir() {
         Some(out) => Some(train::io::run_dir::RunDir::for_experiment(out, "compare")?),
         None => None,
     };
@@ -70,18 +71,16 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
         &on_done,
     )?;
     print!("{}", render_table(&comparison));
-    if let Some(out) = &args.out {
+    if let Some(out) = args.out.dir() {
         write_atomic(&out.join("compare.csv"), &curves_csv(&comparison)?)?;
         write_atomic(&out.join("summary.csv"), &summary_csv(&comparison)?)?;
-        write_atomic(
-            &out.join("loss_curves.svg"),
-            loss_curves_svg(&comparison)?.as_bytes(),
-        )?;
         write_atomic(&out.join(CONFIG_FILE), config.to_toml().as_bytes())?;
         println!(
-            "wrote {0}/compare.csv, {0}/summary.csv, {0}/loss_curves.svg, {0}/config.toml",
+            "wrote {0}/compare.csv, {0}/summary.csv, {0}/config.toml",
             out.display()
         );
+        let curves = curves_svg(config, &per_epoch_curves(&[&comparison]))?;
+        println!("wrote {}", write_figure(out, "loss_curves", &curves)?);
         write_pictures(out, config, &split, &comparison, &backend)?;
     }
     let diverged = comparison
@@ -105,11 +104,13 @@ fn write_pictures(
     let drawn: Vec<Drawn> = comparison
         .runs
         .iter()
-        .filter_map(|run| {
+        .enumerate()
+        .filter_map(|(run_index, run)| {
             Some(Drawn {
                 title: panel_title(&run.row),
                 activation: run.activation,
                 weights: run.final_weights.as_deref()?,
+                run_index,
             })
         })
         .collect();
@@ -118,9 +119,9 @@ fn write_pictures(
     }
     let standardizer = split.standardizer.as_ref();
     match picture(config, standardizer, &drawn, &backend.device)? {
-        Some(Picture::Surfaces(svg)) => println!("wrote {}", write_figure(out, "surfaces", &svg)?),
-        Some(Picture::Fits(svg, _)) => println!("wrote {}", write_figure(out, "fits", &svg)?),
-        None => {}
+        Ok(Picture::Surfaces(svg)) => println!("wrote {}", write_figure(out, "surfaces", &svg)?),
+        Ok(Picture::Fits(svg, _)) => println!("wrote {}", write_figure(out, "fits", &svg)?),
+        Err(_) => {}
     }
     Ok(())
 }
@@ -158,18 +159,17 @@ fn run_seeds(
         &on_done,
     )?;
     print!("{}", render_seeds_table(&summary));
-    if let Some(out) = &args.out {
+    if let Some(out) = args.out.dir() {
         write_atomic(&out.join("summary.csv"), &seeds_summary_csv(&summary)?)?;
         write_atomic(&out.join("seeds.csv"), &per_seed_csv(&summary)?)?;
-        write_atomic(
-            &out.join("loss_curves.svg"),
-            mean_loss_curves_svg(&summary)?.as_bytes(),
-        )?;
         write_atomic(&out.join(CONFIG_FILE), config.to_toml().as_bytes())?;
         println!(
-            "wrote {0}/summary.csv, {0}/seeds.csv, {0}/loss_curves.svg, {0}/config.toml",
+            "wrote {0}/summary.csv, {0}/seeds.csv, {0}/config.toml",
             out.display()
         );
+        let comparisons: Vec<&Comparison> = summary.comparisons.iter().collect();
+        let curves = curves_svg(config, &per_epoch_curves(&comparisons))?;
+        println!("wrote {}", write_figure(out, "loss_curves", &curves)?);
         // The pictures show the first seed's networks.
         write_pictures(out, config, first_split, &summary.comparisons[0], backend)?;
     }
@@ -186,65 +186,190 @@ fn run_seeds(
     Ok(DivergedRuns::check(diverged.collect())?)
 }
 
-/// The loss per epoch (validation when there is any, else training), as
-/// the mean over seeds with its 95% confidence band, per activation;
-/// diverged runs are left out.
-fn mean_loss_curves_svg(summary: &SeedsComparison) -> anyhow::Result<String> {
-    let first = &summary.comparisons[0];
-    let on_validation = first
-        .runs
-        .iter()
-        .any(|run| run.records.iter().any(|r| r.val_loss.is_some()));
-    let value = |r: &EpochRecord| {
-        if on_validation {
-            r.val_loss
+/// One activation's numbers per epoch over every seed that did not
+/// diverge: the loss the chart shows and, for 0/1 labels, the accuracy.
+struct Curves {
+    name: String,
+    loss: Vec<Vec<f64>>,
+    accuracy: Vec<Vec<f64>>,
+}
+
+/// What the charts show: the validation loss and accuracy when there is a
+/// validation part, else the full-pass training ones.
+#[derive(Clone, Copy)]
+enum Part {
+    Validation,
+    Training,
+}
+
+impl Part {
+    fn of(comparison: &Comparison) -> Self {
+        let validated = comparison
+            .runs
+            .iter()
+            .any(|run| run.records.iter().any(|r| r.val_loss.is_some()));
+        if validated {
+            Self::Validation
         } else {
-            r.train_loss
+            Self::Training
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Validation => "validation",
+            Self::Training => "training",
+        }
+    }
+
+    fn loss(self, r: &EpochRecord) -> f64 {
+        match self {
+            Self::Validation => r.val_loss,
+            Self::Training => r.train_loss,
         }
         .unwrap_or(r.loss)
-    };
-    let series: Vec<Series> = (0..first.runs.len())
+    }
+
+    fn accuracy(self, r: &EpochRecord) -> Option<f64> {
+        match self {
+            Self::Validation => r.val_accuracy,
+            Self::Training => r.train_accuracy,
+        }
+    }
+}
+
+/// What the charts draw: which part, a curve per activation, least squares.
+struct Charted {
+    part: Part,
+    curves: Vec<Curves>,
+    reference: Option<Reference>,
+}
+
+/// The per-epoch curves of every activation over `comparisons` (one per seed).
+fn per_epoch_curves(comparisons: &[&Comparison]) -> Charted {
+    let first = comparisons[0];
+    let part = Part::of(first);
+    let curves = (0..first.runs.len())
         .map(|index| {
-            let runs: Vec<&ActivationRun> = summary
-                .comparisons
+            let runs: Vec<&ActivationRun> = comparisons
                 .iter()
                 .map(|c| &c.runs[index])
                 .filter(|run| run.row.diverged_epoch.is_none())
                 .collect();
-            let epochs = runs.iter().map(|run| run.records.len()).min().unwrap_or(0);
-            let stats: Vec<(f64, MeanCi)> = (0..epochs)
-                .filter_map(|e| {
-                    let values: Vec<f64> = runs.iter().map(|run| value(&run.records[e])).collect();
-                    Some(((e + 1) as f64, MeanCi::of(&values)?))
-                })
-                .collect();
-            Series {
+            Curves {
                 name: first.runs[index].activation.to_string(),
-                points: stats.iter().map(|(x, m)| (*x, m.mean)).collect(),
-                band: stats
+                loss: runs
                     .iter()
-                    .filter_map(|(x, m)| m.interval().map(|(lo, hi)| (*x, lo, hi)))
+                    .map(|run| run.records.iter().map(|r| part.loss(r)).collect())
+                    .collect(),
+                accuracy: runs
+                    .iter()
+                    .map(|run| {
+                        run.records
+                            .iter()
+                            .filter_map(|r| part.accuracy(r))
+                            .collect()
+                    })
                     .collect(),
             }
         })
         .collect();
-    let y_label = if on_validation {
-        "validation loss, mean and 95% CI over seeds (log)"
-    } else {
-        "training loss, mean and 95% CI over seeds (log)"
+    let reference = match part {
+        Part::Validation => first.ols.val_loss,
+        Part::Training => first.ols.train_loss,
     };
-    let title = format!(
-        "Loss per epoch by activation, {} seeds",
-        summary.seeds.len()
-    );
-    line_chart_svg(&LineChart {
-        title: &title,
+    Charted {
+        part,
+        curves,
+        reference: reference.map(|value| Reference {
+            name: OLS_NAME.into(),
+            value,
+        }),
+    }
+}
+
+/// A line per activation: its mean over seeds, with the 95% band when
+/// there are several.
+fn mean_series(index: usize, name: &str, per_seed: &[Vec<f64>]) -> Series {
+    let epochs = per_seed.iter().map(Vec::len).min().unwrap_or(0);
+    let stats: Vec<(f64, MeanCi)> = (0..epochs)
+        .filter_map(|e| {
+            let values: Vec<f64> = per_seed.iter().map(|seed| seed[e]).collect();
+            Some(((e + 1) as f64, MeanCi::of(&values)?))
+        })
+        .collect();
+    Series {
+        name: name.to_string(),
+        points: stats.iter().map(|(x, m)| (*x, m.mean)).collect(),
+        band: stats
+            .iter()
+            .filter_map(|(x, m)| m.interval().map(|(lo, hi)| (*x, lo, hi)))
+            .collect(),
+        colour: Some(run_colour(index)),
+    }
+}
+
+/// The loss per epoch by activation (log scale, least squares dashed under
+/// them) and, for 0/1 labels, the accuracy beside it; over several seeds
+/// each line is the mean with its 95% band.
+fn curves_svg(config: &RunConfig, charted: &Charted) -> anyhow::Result<String> {
+    let Charted {
+        part,
+        curves,
+        reference,
+    } = charted;
+    let seeds = curves.iter().map(|c| c.loss.len()).max().unwrap_or(0);
+    let over = if seeds > 1 {
+        format!(", mean and 95% CI over {seeds} seeds")
+    } else {
+        String::new()
+    };
+    let loss: Vec<Series> = curves
+        .iter()
+        .enumerate()
+        .map(|(index, c)| mean_series(index, &c.name, &c.loss))
+        .collect();
+    let references: Vec<Reference> = reference.iter().cloned().collect();
+    let accuracy: Vec<Series> = curves
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.accuracy.iter().any(|seed| !seed.is_empty()))
+        .map(|(index, c)| mean_series(index, &c.name, &c.accuracy))
+        .collect();
+    let loss_label = format!("{} {} (log)", part.name(), config.training.loss.name());
+    let accuracy_label = format!("{} accuracy", part.name());
+    let mut panels = vec![LineChart {
+        title: format!("Loss per epoch{over}"),
         x_label: "epoch",
-        y_label,
+        y_label: &loss_label,
         log_y: true,
-        series: &series,
-        references: &[],
-    })
+        whole_x: true,
+        y_range: None,
+        series: &loss,
+        references: &references,
+    }];
+    if !accuracy.is_empty() {
+        panels.push(LineChart {
+            title: format!("Accuracy per epoch{over}"),
+            x_label: "epoch",
+            y_label: &accuracy_label,
+            log_y: false,
+            whole_x: true,
+            y_range: None,
+            series: &accuracy,
+            references: &[],
+        });
+    }
+    let title = format!(
+        "{} activations on {}, {} epochs, {} lr {}",
+        curves.len(),
+        data_name(config),
+        config.training.epochs,
+        config.optimizer.kind.name(),
+        config.training.lr
+    );
+    let columns = panels.len();
+    titled_panels_svg(Some(&title), &panels, columns, (900, 540))
 }
 
 /// A surface or fit panel's title: the activation and what its row measured.
@@ -255,59 +380,7 @@ fn panel_title(row: &CompareRow) -> String {
         .or(row.train_accuracy.map(|a| ("train", a)));
     match (accuracy, row.pieces) {
         (Some((part, share)), _) => format!("{}: {part} accuracy {:.1}%", row.name, share * 100.0),
-        (None, Some(pieces)) => format!("{}: {pieces} linear pieces", row.name),
+        (None, Some(pieces)) => format!("{}: {pieces}", row.name),
         (None, None) => row.name.clone(),
     }
-}
-
-/// The loss per epoch on the validation part when there is one, else on
-/// the training rows; least squares as a dashed line (under `mse`).
-pub fn loss_curves_svg(comparison: &Comparison) -> anyhow::Result<String> {
-    let on_validation = comparison
-        .runs
-        .iter()
-        .any(|run| run.records.iter().any(|r| r.val_loss.is_some()));
-    let series: Vec<Series> = comparison
-        .runs
-        .iter()
-        .map(|run| Series {
-            name: run.activation.to_string(),
-            points: run
-                .records
-                .iter()
-                .map(|r| {
-                    let value = if on_validation {
-                        r.val_loss
-                    } else {
-                        r.train_loss
-                    };
-                    (r.epoch as f64, value.unwrap_or(r.loss))
-                })
-                .collect(),
-            ..Series::default()
-        })
-        .collect();
-    let references: Vec<Reference> = comparison
-        .ols
-        .val_loss
-        .or(comparison.ols.train_loss)
-        .map(|value| Reference {
-            name: OLS_NAME.into(),
-            value,
-        })
-        .into_iter()
-        .collect();
-    let y_label = if on_validation {
-        "validation loss (log)"
-    } else {
-        "training loss (log)"
-    };
-    line_chart_svg(&LineChart {
-        title: "Loss per epoch by activation",
-        x_label: "epoch",
-        y_label,
-        log_y: true,
-        series: &series,
-        references: &references,
-    })
 }

@@ -9,14 +9,27 @@ use train::training::trainer::{EpochRecord, train};
 use crate::cli::DiagnoseArgs;
 use crate::commands::run::prepare;
 
+/// The losses after the last epoch, each named for what it measures.
+fn losses(last: &EpochRecord) -> String {
+    let mut parts = Vec::new();
+    if let Some(loss) = last.train_loss {
+        parts.push(format!("training loss {loss:.6}"));
+    }
+    if let Some(loss) = last.val_loss {
+        parts.push(format!("validation loss {loss:.6}"));
+    }
+    parts.push(format!("last mini-batch {:.6}", last.loss));
+    parts.join(", ")
+}
+
 /// Trains with diagnostics on and prints the per-layer table.
 pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
     let mut common = args.common.clone();
     common.diagnostics = true;
-    let (resolved, backend) = prepare(&common)?;
+    let (resolved, backend) = prepare(&common, Some(&args.activation))?;
     let config = &resolved.config;
     let split = train::data::load_for(config)?;
-    let out_dir = match &args.out {
+    let out_dir = match args.out.dir() {
         Some(out) => Some(RunDir::for_experiment(out, "diagnose")?),
         None => None,
     };
@@ -25,13 +38,13 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
     let first = outcome.records.first().expect("at least one epoch");
     let last = outcome.records.last().expect("at least one epoch");
     println!(
-        "{} network {:?} on {} ({}), {} epochs, final loss {:.6}",
+        "{} network {:?} on {} ({}), {} epochs: {}",
         config.model.activation,
         config.layer_sizes(),
         backend.kind,
         backend.description,
         last.epoch,
-        last.loss
+        losses(last)
     );
     print!("{}", render(config.layer_sizes().as_slice(), first, last));
     if let Some(out_dir) = &out_dir {

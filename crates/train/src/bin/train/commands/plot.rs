@@ -4,20 +4,23 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use model::{Activation, LayerWeights};
+use plotters::style::RGBColor;
 use train::backend::Backend;
-use train::config::{DataKind, RunConfig};
-use train::data::{Standardizer, points, split};
+use train::config::{DataKind, LossKind, RunConfig};
+use train::data::Standardizer;
 use train::experiments::activation_curves::sample;
 use train::experiments::surface::{
-    CURVE_POINTS, SURFACE_RESOLUTION, TrainedNetwork, bounds, curve, linear_pieces, surface,
+    CURVE_POINTS, InputSpace, Pieces, SURFACE_RESOLUTION, TrainedNetwork, bounds, curve,
+    input_space, surface,
 };
-use train::io::atomic::{ensure_dir, write_atomic};
+use train::io::atomic::ensure_dir;
 use train::io::checkpoint::Checkpoint;
 use train::io::history::{Columns, read_metrics};
-use train::io::run_dir::MODEL_FILE;
+use train::io::run_dir::{CONFIG_FILE, MODEL_FILE};
 use train::io::weights::read_layer_weights;
+use train::plot::palette::run_colour;
 use train::plot::surface::{FitPanel, SurfacePanel, fits_svg, surfaces_svg};
-use train::plot::{LineChart, Series, panels_svg, svg_to_png};
+use train::plot::{LineChart, Series, panels_svg, titled_panels_svg, write_figure};
 use train::user_error;
 
 use crate::cli::{PlotActivationsArgs, PlotCommand, PlotRunArgs, PlotSurfaceArgs};
@@ -39,29 +42,36 @@ pub struct Drawn<'a> {
     pub activation: Activation,
     /// Its trained weights.
     pub weights: &'a [LayerWeights],
+    /// Its place among the runs of the figure (its colour in every chart).
+    pub run_index: usize,
 }
 
 /// What a figure of trained networks shows.
 pub enum Picture {
-    /// Decision surfaces of a 2-D set.
+    /// Surfaces over a plane of two inputs.
     Surfaces(String),
-    /// Fits of a 1-D function, with each network's linear pieces.
-    Fits(String, Vec<usize>),
+    /// Curves over one input, with how each bends.
+    Fits(String, Vec<Pieces>),
 }
 
-/// The decision surfaces (2-D sets) or fits (1-D functions) of `networks`
-/// trained on `config`'s data, one panel each, over that data's training
-/// points; `None` for the other kinds of data.
+/// What the colours of a surface show for `config`'s network.
+fn output_name(config: &RunConfig, classes: bool) -> String {
+    match (config.training.loss, classes) {
+        (LossKind::Bce, _) => "p(class 1)".into(),
+        (LossKind::Mse, true) => "output (0.5 splits)".into(),
+        (LossKind::Mse, false) => "prediction".into(),
+    }
+}
+
+/// The surfaces (two inputs) or fits (one input) of `networks` trained on
+/// `config`'s data, one panel each, over that data's training points;
+/// `Err` with the reason when the network sees more inputs.
 pub fn picture(
     config: &RunConfig,
     standardizer: Option<&Standardizer>,
     networks: &[Drawn],
     device: &Device,
-) -> anyhow::Result<Option<Picture>> {
-    let Some(raw) = points(&config.data, config.seed) else {
-        return Ok(None);
-    };
-    let train_points = split(raw, config.data.validation_fraction)?.train;
+) -> anyhow::Result<Result<Picture, String>> {
     let trained = |drawn: &Drawn| {
         TrainedNetwork::new(
             config,
@@ -72,70 +82,83 @@ pub fn picture(
         )
     };
     let columns = networks.len().min(3);
-    if config.data.kind == DataKind::Function {
-        let function = config
-            .data
-            .function
-            .expect("validated: function data names one");
-        let fits = networks
-            .iter()
-            .map(|drawn| Ok(curve(&trained(drawn)?, CURVE_POINTS)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let truth: Vec<(f64, f64)> = fits[0]
-            .iter()
-            .map(|&(x, _)| (x, function.eval(x)))
-            .collect();
-        let panels: Vec<FitPanel> = networks
-            .iter()
-            .zip(&fits)
-            .map(|(drawn, fit)| FitPanel {
-                title: drawn.title.clone(),
-                truth: &truth,
-                fit,
-                samples: &train_points,
-            })
-            .collect();
-        let pieces = fits.iter().map(|fit| linear_pieces(fit)).collect();
-        return Ok(Some(Picture::Fits(fits_svg(&panels, columns)?, pieces)));
+    match input_space(config)? {
+        InputSpace::Unseen(why) => Ok(Err(why)),
+        InputSpace::Line { data, range, truth } => {
+            let fits = networks
+                .iter()
+                .map(|drawn| Ok(curve(&trained(drawn)?, range, CURVE_POINTS)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let truth: Option<Vec<(f64, f64)>> = truth.map(|function| {
+                fits[0]
+                    .iter()
+                    .map(|&(x, _)| (x, function.eval(x)))
+                    .collect()
+            });
+            let panels: Vec<FitPanel> = networks
+                .iter()
+                .zip(&fits)
+                .map(|(drawn, fit)| FitPanel {
+                    title: drawn.title.clone(),
+                    truth: truth.as_deref(),
+                    fit,
+                    samples: &data.points,
+                    colour: run_colour(drawn.run_index),
+                    axis_names: data.axis_names.clone(),
+                })
+                .collect();
+            let pieces = networks
+                .iter()
+                .zip(&fits)
+                .map(|(drawn, fit)| Pieces::of(drawn.activation, fit))
+                .collect();
+            Ok(Ok(Picture::Fits(fits_svg(&panels, columns)?, pieces)))
+        }
+        InputSpace::Plane(data) => {
+            let area = bounds(&data.points);
+            let surfaces = networks
+                .iter()
+                .map(|drawn| Ok(surface(&trained(drawn)?, area, SURFACE_RESOLUTION)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let output_name = output_name(config, data.classes);
+            let panels: Vec<SurfacePanel> = networks
+                .iter()
+                .zip(&surfaces)
+                .map(|(drawn, surface)| SurfacePanel {
+                    title: drawn.title.clone(),
+                    surface,
+                    points: &data.points,
+                    classes: data.classes,
+                    output_name: output_name.clone(),
+                    axis_names: data.axis_names.clone(),
+                })
+                .collect();
+            Ok(Ok(Picture::Surfaces(surfaces_svg(&panels, columns)?)))
+        }
     }
-    let area = bounds(&train_points);
-    let surfaces = networks
-        .iter()
-        .map(|drawn| Ok(surface(&trained(drawn)?, area, SURFACE_RESOLUTION)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let panels: Vec<SurfacePanel> = networks
-        .iter()
-        .zip(&surfaces)
-        .map(|(drawn, surface)| SurfacePanel {
-            title: drawn.title.clone(),
-            surface,
-            points: &train_points,
-        })
-        .collect();
-    Ok(Some(Picture::Surfaces(surfaces_svg(&panels, columns)?)))
 }
 
-/// Writes `svg` as `NAME.svg` and `NAME.png` in `dir`; returns the paths shown.
-pub fn write_figure(dir: &Path, name: &str, svg: &str) -> anyhow::Result<String> {
-    let svg_path = dir.join(format!("{name}.svg"));
-    let png_path = dir.join(format!("{name}.png"));
-    write_atomic(&svg_path, svg.as_bytes())?;
-    write_atomic(&png_path, &svg_to_png(svg)?)?;
-    Ok(format!("{} and {}", svg_path.display(), png_path.display()))
+/// The data a run trained on, as titles name it: `circle`, `sin`, a CSV
+/// file's name.
+pub fn data_name(config: &RunConfig) -> String {
+    match (
+        config.data.kind,
+        config.data.function,
+        config.data.path.as_deref(),
+    ) {
+        (DataKind::Function, Some(function), _) => function.name().to_string(),
+        (DataKind::Csv, _, Some(path)) => path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        (kind, _, _) => kind.to_string(),
+    }
 }
 
 fn surface_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
     let checkpoint = Checkpoint::open(&args.dir)?;
     let config = &checkpoint.config;
-    if !train::experiments::surface::has_picture(config.data.kind) {
-        return Err(user_error!(
-            "{}: data.kind = \"{}\" has no surface to draw; `plot surface` draws runs on the \
-             2-D sets (circle, xor, gauss, spiral, moons) and on 1-D functions",
-            args.dir.display(),
-            config.data.kind
-        ));
-    }
-    let backend = Backend::open_or_default(args.backend)?;
+    let backend = Backend::open_or_default(args.backend.backend)?;
     let activation = config.model.activation;
     let weights = read_layer_weights(
         &args.dir.join(MODEL_FILE),
@@ -144,38 +167,47 @@ fn surface_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
         &backend.device,
     )?;
     let title = format!(
-        "{activation}, {} loss, epoch {}",
-        config.training.loss.name(),
+        "{activation} on {}, epoch {}",
+        data_name(config),
         checkpoint.state.epoch
     );
     let drawn = [Drawn {
         title,
         activation,
         weights: &weights,
+        run_index: 0,
     }];
     let standardizer = checkpoint.state.standardizer.as_ref();
-    let out = args.out.as_deref().unwrap_or(&args.dir);
-    ensure_dir(out)?;
+    let out = args.out.dir().unwrap_or(&args.dir);
     match picture(config, standardizer, &drawn, &backend.device)? {
-        Some(Picture::Surfaces(svg)) => println!("wrote {}", write_figure(out, "surface", &svg)?),
-        Some(Picture::Fits(svg, pieces)) => {
-            println!("wrote {}", write_figure(out, "fit", &svg)?);
-            println!("linear pieces of the fit: {}", pieces[0]);
+        Ok(picture) => {
+            ensure_dir(out)?;
+            match picture {
+                Picture::Surfaces(svg) => println!("wrote {}", write_figure(out, "surface", &svg)?),
+                Picture::Fits(svg, pieces) => {
+                    println!("wrote {}", write_figure(out, "fit", &svg)?);
+                    println!("the fit: {}", pieces[0]);
+                }
+            }
+            Ok(())
         }
-        None => unreachable!("checked above: the data has a picture"),
+        Err(why) => Err(user_error!(
+            "{}: {why}; `plot surface` draws the 2-D sets, 1-D functions and CSV files of 1 or 2 \
+             feature columns",
+            args.dir.display()
+        )),
     }
-    Ok(())
 }
 
 fn activations(args: &PlotActivationsArgs) -> anyhow::Result<()> {
-    let backend = Backend::open_or_default(args.backend)?;
-    ensure_dir(&args.out)?;
+    let backend = Backend::open_or_default(args.backend.backend)?;
+    let out = args
+        .out
+        .dir()
+        .ok_or_else(|| user_error!("plot activations needs --out DIR"))?;
+    ensure_dir(out)?;
     let svg = activations_svg(&Activation::ALL, &backend)?;
-    let svg_path = args.out.join("activations.svg");
-    let png_path = args.out.join("activations.png");
-    write_atomic(&svg_path, svg.as_bytes())?;
-    write_atomic(&png_path, &svg_to_png(&svg)?)?;
-    println!("wrote {} and {}", svg_path.display(), png_path.display());
+    println!("wrote {}", write_figure(out, "activations", &svg)?);
     Ok(())
 }
 
@@ -185,7 +217,6 @@ pub fn activations_svg(list: &[Activation], backend: &Backend) -> anyhow::Result
         .iter()
         .map(|&a| sample(a, -6.0, 6.0, 241, &backend.device))
         .collect();
-    let titles: Vec<String> = curves.iter().map(|c| c.activation.to_string()).collect();
     let series: Vec<[Series; 2]> = curves
         .iter()
         .map(|curve| {
@@ -194,48 +225,67 @@ pub fn activations_svg(list: &[Activation], backend: &Backend) -> anyhow::Result
                 Series {
                     name: "f(x)".into(),
                     points: zip(&curve.value),
+                    colour: Some(run_colour(0)),
                     ..Series::default()
                 },
                 Series {
                     name: "f'(x)".into(),
                     points: zip(&curve.derivative),
+                    colour: Some(run_colour(2)),
                     ..Series::default()
                 },
             ]
         })
         .collect();
-    let panels: Vec<LineChart> = titles
+    let panels: Vec<LineChart> = curves
         .iter()
         .zip(&series)
-        .map(|(title, series)| LineChart {
-            title,
+        .map(|(curve, series)| LineChart {
+            title: curve.activation.to_string(),
             x_label: "x",
             y_label: "",
             log_y: false,
+            whole_x: false,
+            y_range: None,
             series,
             references: &[],
         })
         .collect();
-    panels_svg(&panels, 5, (360, 300))
+    panels_svg(&panels, 5, (400, 300))
 }
 
 fn run_figure(args: &PlotRunArgs) -> anyhow::Result<()> {
     let metrics_path = args.dir.join(train::io::run_dir::METRICS_FILE);
     let columns = read_metrics(&metrics_path)?;
-    let out = args.out.as_deref().unwrap_or(&args.dir);
+    let out = args.out.dir().unwrap_or(&args.dir);
     ensure_dir(out)?;
-    let svg = run_svg(&columns, &metrics_path)?;
-    let svg_path = out.join("run.svg");
-    let png_path = out.join("run.png");
-    write_atomic(&svg_path, svg.as_bytes())?;
-    write_atomic(&png_path, &svg_to_png(&svg)?)?;
-    println!("wrote {} and {}", svg_path.display(), png_path.display());
+    // The run's own config names it in the title, when it is there.
+    let config = RunConfig::from_file(&args.dir.join(CONFIG_FILE)).ok();
+    let svg = run_svg(&columns, &metrics_path, config.as_ref())?;
+    println!("wrote {}", write_figure(out, "run", &svg)?);
     Ok(())
 }
 
+/// What a run was, for a title: `relu on circle, 300 epochs, adam lr 0.01`.
+pub fn run_title(config: &RunConfig) -> String {
+    format!(
+        "{} on {}, {} epochs, {} lr {}",
+        config.model.activation,
+        data_name(config),
+        config.training.epochs,
+        config.optimizer.kind.name(),
+        config.training.lr
+    )
+}
+
 /// Panels: the loss per epoch; accuracy when the run classified; per-layer
-/// gradient norms when it ran with diagnostics.
-pub fn run_svg((names, values): &Columns, path: &Path) -> anyhow::Result<String> {
+/// gradient norms (named as `diagnose` names the layers) and dead or
+/// saturated units when it ran with diagnostics.
+pub fn run_svg(
+    (names, values): &Columns,
+    path: &Path,
+    config: Option<&RunConfig>,
+) -> anyhow::Result<String> {
     let missing: Vec<&str> = ["epoch", "loss"]
         .into_iter()
         .filter(|c| !values.contains_key(*c))
@@ -248,7 +298,7 @@ pub fn run_svg((names, values): &Columns, path: &Path) -> anyhow::Result<String>
         ));
     }
     let epochs = &values["epoch"];
-    let line = |name: &str, column: &str| Series {
+    let line = |name: &str, column: &str, colour: RGBColor| Series {
         name: name.to_string(),
         points: epochs
             .iter()
@@ -256,57 +306,99 @@ pub fn run_svg((names, values): &Columns, path: &Path) -> anyhow::Result<String>
             .zip(values[column].iter().copied())
             .filter(|(_, y)| y.is_finite())
             .collect(),
+        colour: Some(colour),
         ..Series::default()
     };
-    let present = |columns: &[(&str, &str)]| -> Vec<Series> {
+    let present = |columns: &[(&str, &str, RGBColor)]| -> Vec<Series> {
         columns
             .iter()
-            .filter(|(_, column)| values.contains_key(*column))
-            .map(|(name, column)| line(name, column))
+            .filter(|(_, column, _)| values.contains_key(*column))
+            .map(|(name, column, colour)| line(name, column, *colour))
+            .filter(|series| !series.points.is_empty())
             .collect()
     };
     let loss_series = present(&[
-        ("last-batch loss", "loss"),
-        ("training loss", "train_loss"),
-        ("training loss", "train_mse"),
-        ("validation loss", "val_loss"),
+        ("last mini-batch", "loss", RGBColor(190, 190, 190)),
+        ("training (full pass)", "train_loss", run_colour(0)),
+        ("training (full pass)", "train_mse", run_colour(0)),
+        ("validation", "val_loss", run_colour(2)),
     ]);
     let accuracy_series = present(&[
-        ("training accuracy", "train_accuracy"),
-        ("validation accuracy", "val_accuracy"),
+        ("training", "train_accuracy", run_colour(0)),
+        ("validation", "val_accuracy", run_colour(2)),
     ]);
-    let grad_series: Vec<Series> = names
-        .iter()
-        .filter(|n| n.starts_with("grad_norm_l"))
-        .map(|column| line(&format!("layer {}", &column["grad_norm_l".len()..]), column))
-        .collect();
+    let per_layer = |prefix: &str| -> Vec<Series> {
+        names
+            .iter()
+            .filter(|n| n.starts_with(prefix))
+            .enumerate()
+            .map(|(index, column)| {
+                line(
+                    &format!("fc{}", &column[prefix.len()..]),
+                    column,
+                    run_colour(index),
+                )
+            })
+            .filter(|series| !series.points.is_empty())
+            .collect()
+    };
+    let grad_series = per_layer("grad_norm_l");
+    let dead_series = per_layer("dead_l");
+    let saturated_series = per_layer("saturated_l");
+    let loss_name = config.map_or("loss", |c| c.training.loss.name());
+    let loss_label = format!("{loss_name} (log)");
     let mut panels = vec![LineChart {
-        title: "Loss",
+        title: "Loss".into(),
         x_label: "epoch",
-        y_label: "loss (log)",
+        y_label: &loss_label,
         log_y: true,
+        whole_x: true,
+        y_range: None,
         series: &loss_series,
         references: &[],
     }];
     if !accuracy_series.is_empty() {
         panels.push(LineChart {
-            title: "Accuracy",
+            title: "Accuracy".into(),
             x_label: "epoch",
             y_label: "share right",
             log_y: false,
+            whole_x: true,
+            y_range: None,
             series: &accuracy_series,
             references: &[],
         });
     }
     if !grad_series.is_empty() {
         panels.push(LineChart {
-            title: "Weight-gradient L2 norm per layer",
+            title: "Weight-gradient L2 norm per layer".into(),
             x_label: "epoch",
             y_label: "norm (log)",
             log_y: true,
+            whole_x: true,
+            y_range: None,
             series: &grad_series,
             references: &[],
         });
     }
-    panels_svg(&panels, panels.len(), (700, 480))
+    for (series, title) in [
+        (&dead_series, "Dead units per layer"),
+        (&saturated_series, "Saturated units per layer"),
+    ] {
+        if !series.is_empty() {
+            panels.push(LineChart {
+                title: title.into(),
+                x_label: "epoch",
+                y_label: "share of the layer's units",
+                log_y: false,
+                whole_x: true,
+                y_range: Some((0.0, 1.0)),
+                series,
+                references: &[],
+            });
+        }
+    }
+    let columns = panels.len().min(3);
+    let title = config.map(run_title);
+    titled_panels_svg(title.as_deref(), &panels, columns, (640, 440))
 }

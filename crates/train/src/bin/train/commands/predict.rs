@@ -26,7 +26,7 @@ struct Loaded {
 
 fn load(source: &ModelInputArgs) -> anyhow::Result<Loaded> {
     let checkpoint = Checkpoint::open(&source.model)?;
-    let backend = Backend::open_or_default(source.backend)?;
+    let backend = Backend::open_or_default(source.backend.backend)?;
     let config = &checkpoint.config;
     // Not checked against checkpoint.toml's digest: a model.safetensors
     // edited or fine-tuned elsewhere (e.g. in PyTorch) is a fair input here,

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use train::backend::Backend;
-use train::config::{InitKind, Precision, ResolvedConfig};
+use train::config::{InitKind, Overrides, Precision, ResolvedConfig};
 use train::io::run_dir::BEST_FILE;
 use train::io::weights::read_layer_weights;
 use train::session::{self, ResumeOptions, Resumed, RunSession};
@@ -12,14 +12,17 @@ use train::training::init::initial_weights_for;
 use train::training::trainer::{FitEnd, Trainer};
 use train::{data, user_error};
 
-use crate::cli::{CommonArgs, RunArgs};
+use crate::cli::{ActivationArg, CommonArgs, RunArgs};
 use crate::interrupt::{Interrupted, StopRequest};
 use crate::progress::Reporter;
 
 /// Loads the config and opens the backend a command asked for.
-pub fn prepare(common: &CommonArgs) -> anyhow::Result<(ResolvedConfig, Backend)> {
-    let resolved = ResolvedConfig::load(common.config.as_deref(), &common.overrides())?;
-    let backend = Backend::open_or_default(common.backend)?;
+pub fn prepare(
+    common: &CommonArgs,
+    activation: Option<&ActivationArg>,
+) -> anyhow::Result<(ResolvedConfig, Backend)> {
+    let resolved = ResolvedConfig::load(common.config.as_deref(), &overrides(common, activation))?;
+    let backend = Backend::open_or_default(common.backend.backend)?;
     Ok((resolved, backend))
 }
 
@@ -45,24 +48,34 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     execute(plan, args.quiet)
 }
 
+/// The flags that replace config values, `--activation` among them when
+/// the command takes it.
+fn overrides(common: &CommonArgs, activation: Option<&ActivationArg>) -> Overrides {
+    let mut overrides = common.overrides();
+    if let Some(arg) = activation {
+        overrides.set("--activation", "model.activation", arg.activation);
+    }
+    overrides
+}
+
 fn plan_fresh(args: &RunArgs) -> anyhow::Result<Plan> {
-    let mut overrides = args.common.overrides();
+    let mut overrides = overrides(&args.common, Some(&args.activation));
     overrides.set(
         "--checkpoint-every",
         "training.checkpoint_every",
         args.checkpoint_every,
     );
     let resolved = ResolvedConfig::load(args.common.config.as_deref(), &overrides)?;
-    let backend = Backend::open_or_default(args.common.backend)?;
+    let backend = Backend::open_or_default(args.common.backend.backend)?;
     let config = &resolved.config;
-    if args.out.is_some() && config.training.precision == Precision::Float64 {
+    if args.out.dir().is_some() && config.training.precision == Precision::Float64 {
         return Err(user_error!(
             "--out with training.precision = \"float64\": checkpoints hold float32 weights; \
              use float64 only to compare runs"
         ));
     }
     let split = data::load_for(config)?;
-    let session = match &args.out {
+    let session = match args.out.dir() {
         Some(out) => RunSession::create(out, config, &split)?,
         None => RunSession::in_memory(config),
     };
@@ -99,7 +112,7 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
     let options = ResumeOptions {
         epochs: args.common.epochs,
         checkpoint_every: args.checkpoint_every,
-        backend: args.common.backend,
+        backend: args.common.backend.backend,
     };
     let Resumed {
         session,
@@ -217,10 +230,19 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
         ),
         None => println!("Training complete."),
     }
-    println!("  final loss     {:.6} (epoch {})", last.loss, last.epoch);
+    if let Some(train_loss) = last.train_loss {
+        println!(
+            "  training loss  {train_loss:.6} (all training rows, after epoch {})",
+            last.epoch
+        );
+    }
     if let Some(val_loss) = last.val_loss {
         println!("  val loss       {val_loss:.6}");
     }
+    println!(
+        "  last batch     {:.6} (the per-epoch \"Loss:\", its last mini-batch)",
+        last.loss
+    );
     if let Some(accuracy) = last.train_accuracy {
         println!("  train accuracy {:.2}%", accuracy * 100.0);
     }

@@ -58,7 +58,10 @@ fn run_sweep(args: &SweepRunArgs) -> anyhow::Result<()> {
         Some(text) => Shard::parse(text, |name| std::env::var(name).ok(), args.shard_count)?,
         None => Shard::ALL,
     };
-    let out = &args.out;
+    let out = args
+        .out
+        .dir()
+        .ok_or_else(|| user_error!("sweep run needs --out DIR"))?;
     ensure_dir(out)?;
     let plan = sweep.plan_json();
     let plan_path = out.join(PLAN_FILE);

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use train::config::RunConfig;
+use train::data::playground::FUNCTION_RANGE;
 use train::data::{self, Dataset};
 use train::experiments::surface::{self, TrainedNetwork};
 use train::training::trainer::EpochRecord;
@@ -103,9 +104,6 @@ pub struct Points {
 
 /// The raw points of a generated 2-D set or function, if the data has a picture.
 pub fn points(config: &RunConfig) -> Option<Points> {
-    if !surface::has_picture(config.data.kind) {
-        return None;
-    }
     let raw: Dataset = data::points(&config.data, config.seed)?;
     let rows = (0..raw.rows())
         .map(|row| {
@@ -134,7 +132,7 @@ pub fn picture(network: &TrainedNetwork, points: &Points) -> Picture {
             }
         }
         None => Picture::Curve {
-            points: surface::curve(network, LIVE_CURVE_POINTS)
+            points: surface::curve(network, FUNCTION_RANGE, LIVE_CURVE_POINTS)
                 .into_iter()
                 .map(|(x, y)| (x as f32, y as f32))
                 .collect(),
