@@ -19,6 +19,12 @@ fn the_pair_starts_from_the_same_weights_and_streams_until_relu_wins() {
     assert_eq!(page.status, 200);
     assert!(page.text().contains("<canvas"), "the page is served");
     assert!(server.get("/app.js").text().contains("EventSource"));
+    // The page draws with the figures' palette: classes red and blue, runs apart.
+    let palette = server.get("/palette.js").text();
+    assert!(palette.contains("class0: [178, 24, 43]"), "{palette}");
+    assert!(palette.contains("class1: [33, 102, 172]"), "{palette}");
+    assert!(palette.contains("runs: ['#1b9e77'"), "{palette}");
+    assert!(page.text().contains("<script src=\"palette.js\"></script>"));
 
     let snapshot = server.create(&quick_pair(60, 0.0));
     let runs = snapshot["lab"]["runs"].as_array().unwrap();

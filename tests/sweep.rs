@@ -7,7 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::common::{path_str, repo_root, train_bin, train_ok, user_error};
+use crate::common::{csv_column, path_str, repo_root, train_bin, train_ok, user_error};
 
 /// A sweep of 8 small points on `circle` (2 activations x 2 rates x 2 seeds).
 fn sweep_file(dir: &Path) -> PathBuf {
@@ -486,4 +486,31 @@ fn a_completions_log_planted_as_a_link_is_refused() {
         "{stderr}"
     );
     assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+}
+
+#[test]
+fn a_sweep_over_the_seed_config_reports_its_training_loss() {
+    // No validation part, no diagnostics, mse: the seed's own settings.
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("seed.toml");
+    fs::write(
+        &sweep,
+        "[axes]\n\"model.activation\" = [\"identity\", \"relu\"]\nseed = [0, 1]\n\"training.epochs\" = [3]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&out)]);
+    let report = train_ok(["sweep", "report", path_str(&out)]);
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        text.contains("final train_loss"),
+        "the report names its metric: {text}"
+    );
+    let summary = out.join("summary.csv");
+    assert_eq!(csv_column(&summary, "runs"), [2.0, 2.0], "{text}");
+    let finals = csv_column(&summary, "final_train_loss_mean");
+    assert!(
+        finals.iter().all(|v| v.is_finite() && *v > 0.0),
+        "{finals:?}"
+    );
 }

@@ -4,7 +4,11 @@
 'use strict';
 
 const RUNS = ['A', 'B'];
-const COLORS = { A: '#d9730d', B: '#2a6fdb' };
+// Runs in the figures' run palette, classes in their class colours
+// (palette.js, made from the library's palette): the two never share a colour.
+const COLORS = { A: PALETTE.runs[0], B: PALETTE.runs[2] };
+document.documentElement.style.setProperty('--a', COLORS.A);
+document.documentElement.style.setProperty('--b', COLORS.B);
 const $ = (selector, root = document) => root.querySelector(selector);
 
 const page = {
@@ -372,18 +376,25 @@ function drawLayers(panel, record) {
 
 // ---- the picture: decision surface or fitted curve -------------------------
 
-/// Orange (0) through white (0.5) to blue (1), as TF Playground; `pale`
-/// mixes in white, so that the points stand out on the surface.
+/// The class map of the figures: class 0's red (0) through white (0.5) to
+/// class 1's blue (1); `pale` mixes in white, so that the points stand out
+/// on the surface.
 function shade(value, pale = 0) {
   const t = Math.min(1, Math.max(0, value));
-  const orange = [232, 113, 10];
-  const blue = [8, 100, 175];
-  const white = [240, 241, 242];
-  const [from, to, s] = t < 0.5 ? [orange, white, t * 2] : [white, blue, (t - 0.5) * 2];
-  return from.map((c, i) => {
-    const mixed = c + (to[i] - c) * s;
+  const stops = PALETTE.classMap;
+  const at = t * (stops.length - 1);
+  const low = Math.min(stops.length - 2, Math.floor(at));
+  const s = at - low;
+  return stops[low].map((c, i) => {
+    const mixed = c + (stops[low + 1][i] - c) * s;
     return Math.round(mixed + (255 - mixed) * pale);
   });
+}
+
+/// A point's colour: its class's.
+function classColour(label) {
+  const [r, g, b] = label > 0.5 ? PALETTE.class1 : PALETTE.class0;
+  return `rgb(${r},${g},${b})`;
 }
 
 function drawPicture(canvas, run, note) {
@@ -428,8 +439,7 @@ function drawSurface(context, width, height, picture, points) {
     const y = height - ((x2 - x2lo) / (x2hi - x2lo)) * height;
     context.beginPath();
     context.arc(x, y, 3, 0, 2 * Math.PI);
-    const [r, g, b] = shade(label);
-    context.fillStyle = `rgb(${r},${g},${b})`;
+    context.fillStyle = classColour(label);
     context.fill();
     context.strokeStyle = '#fff';
     context.lineWidth = 1;

@@ -57,26 +57,37 @@ pub fn integer_ticks(low: f64, high: f64, target: usize) -> Vec<f64> {
 /// decade, else 1..9, else (a range narrower than a factor of about 2)
 /// linear 1-2-5 ticks inside the range.
 pub fn log_ticks(low: f64, high: f64) -> Vec<f64> {
+    log_ticks_on(low, high, (low, high))
+}
+
+/// As [`log_ticks`] for data in `[low, high]`, listing the ticks of the
+/// chosen step over the whole axis `shown` (the data's range plus its
+/// padding), so a value just outside the data, such as 2 under a curve
+/// that ends at 2.02, is labelled too.
+pub fn log_ticks_on(low: f64, high: f64, shown: (f64, f64)) -> Vec<f64> {
     if !(low > 0.0 && high > low && high.is_finite()) {
         return vec![low];
     }
-    let (first, last) = (low.log10().floor() as i32, high.log10().ceil() as i32);
-    let inside = |v: &f64| *v >= low * (1.0 - 1e-9) && *v <= high * (1.0 + 1e-9);
-    for mantissas in [
-        &[1.0][..],
-        &[1.0, 2.0, 5.0],
-        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
-    ] {
-        let ticks: Vec<f64> = (first..=last)
+    let (shown_low, shown_high) = (shown.0.min(low), shown.1.max(high));
+    let at_steps = |mantissas: &[f64], (from, to): (f64, f64)| -> Vec<f64> {
+        let (first, last) = (from.log10().floor() as i32, to.log10().ceil() as i32);
+        (first..=last)
             .flat_map(|decade| {
                 mantissas
                     .iter()
                     .map(move |m| round_to_significant(m * 10f64.powi(decade), 12))
             })
-            .filter(inside)
-            .collect();
-        if ticks.len() >= MIN_LOG_TICKS {
-            return thin(ticks, MAX_LOG_TICKS);
+            .filter(|v| *v >= from * (1.0 - 1e-9) && *v <= to * (1.0 + 1e-9))
+            .collect()
+    };
+    let steps: [&[f64]; 3] = [
+        &[1.0],
+        &[1.0, 2.0, 5.0],
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+    ];
+    for mantissas in steps {
+        if at_steps(mantissas, (low, high)).len() >= MIN_LOG_TICKS {
+            return thin(at_steps(mantissas, (shown_low, shown_high)), MAX_LOG_TICKS);
         }
     }
     linear_ticks(low, high, 4)
@@ -193,6 +204,12 @@ mod tests {
             wide.len() <= MAX_LOG_TICKS && wide.len() >= MIN_LOG_TICKS,
             "{wide:?}"
         );
+    }
+
+    #[test]
+    fn a_padded_log_axis_labels_the_round_value_just_below_the_data() {
+        let ticks = log_ticks_on(2.02, 205.0, (1.6, 260.0));
+        assert_eq!(labels(&ticks), ["2", "5", "10", "20", "50", "100", "200"]);
     }
 
     #[test]

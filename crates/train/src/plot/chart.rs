@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::axis::{LINEAR_TICKS, Ticked, integer_ticks, linear_ticks, log_ticks, tick_label};
+use super::axis::{LINEAR_TICKS, Ticked, integer_ticks, linear_ticks, log_ticks_on, tick_label};
 use super::legend::{self, Entry};
 use super::palette::{REFERENCE, run_colour};
 use super::plot_error;
@@ -135,7 +135,9 @@ pub fn draw_line_chart<DB: DrawingBackend>(
             (y_low / 1.5, y_high * 1.5)
         };
         let pad = (high / low).log10() * 0.05;
-        (low.log10() - pad, high.log10() + pad, log_ticks(low, high))
+        let (axis_low, axis_high) = (low.log10() - pad, high.log10() + pad);
+        let shown = (10f64.powf(axis_low), 10f64.powf(axis_high));
+        (axis_low, axis_high, log_ticks_on(low, high, shown))
     } else {
         let (low, high) = if y_high > y_low {
             (y_low, y_high)

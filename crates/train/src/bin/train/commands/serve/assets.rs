@@ -25,8 +25,19 @@ const FILES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The embedded file `name`, or a 404.
+/// The embedded file `name` (or `palette.js`, the figures' palette), or a 404.
 pub fn page(name: &str) -> Response {
+    if name == "palette.js" {
+        return (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            train::plot::palette::page_script(),
+        )
+            .into_response();
+    }
     match FILES.iter().find(|(file, _, _)| *file == name) {
         Some((_, content_type, contents)) => (
             StatusCode::OK,
