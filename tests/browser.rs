@@ -63,6 +63,14 @@ const SURFACE: &str = "const canvas = document.querySelector('#run-B .surface');
     }
     return [colours.size, painted / (data.length / 4)];";
 
+/// The identity panel: its 0.5 boundary's segments, whether its colour bar
+/// is hidden, and the class legend's first entry.
+const IDENTITY_PANEL: &str = "const run = page.runs.A; const picture = run.picture;
+    const panel = document.querySelector('#run-A');
+    return [boundarySegments(picture.values, picture.resolution).length,
+      document.querySelector('#run-A .scale').hidden,
+      panel.querySelector('.class-legend').textContent.trim().split(/\\s+/).slice(0, 2).join(' ')];";
+
 #[test]
 fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
     let Some((chromium, driver_path)) =
@@ -96,6 +104,15 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
     assert!(
         surface[0].as_u64() >= Some(20) && surface[1].as_f64() >= Some(0.99),
         "the surface canvas is drawn (colours, painted share): {surface}"
+    );
+    // The identity run's nearly flat surface still shows its boundary, its
+    // colour bar and the class legend, as the figures draw them.
+    let identity = session.execute(IDENTITY_PANEL);
+    assert!(
+        identity[0].as_u64() > Some(0)
+            && identity[1] == json!(false)
+            && identity[2] == json!("class 0"),
+        "boundary segments, colour bar hidden?, legend: {identity}"
     );
     if let Some(path) = std::env::var_os("ACTLAB_SCREENSHOT").map(|path| repo_root().join(path)) {
         wait_for(

@@ -408,19 +408,81 @@ function drawPicture(canvas, run, note) {
     return;
   }
   note.textContent = '';
-  if (points.bounds) drawSurface(context, width, height, picture, points);
-  else drawCurve(context, width, height, picture, points);
+  const panel = canvas.closest('.run');
+  if (points.bounds) {
+    const scale = drawSurface(context, width, height, picture, points);
+    drawScale(panel, scale, picture && picture.probabilities);
+  } else {
+    drawScale(panel, null);
+    drawCurve(context, width, height, picture, points);
+  }
+}
+
+/// The class scale of a surface, as the figures draw it: centred on the
+/// decision level 0.5 and stretched to the surface's own range, so a nearly
+/// flat network is still visibly two-sided.
+function classScale(values) {
+  const half = values.reduce((most, v) => (Number.isFinite(v) ? Math.max(most, Math.abs(v - 0.5)) : most), 0.005);
+  return { half, position: (v) => 0.5 + (v - 0.5) / (2 * half), stretched: half < 0.45 };
+}
+
+/// The 0.5 level of a grid (`values[j * n + i]`) by marching squares, as
+/// segments in grid units.
+function boundarySegments(values, n) {
+  const segments = [];
+  for (let j = 0; j + 1 < n; j++) {
+    for (let i = 0; i + 1 < n; i++) {
+      const corners = [[i, j], [i + 1, j], [i + 1, j + 1], [i, j + 1]];
+      const v = corners.map(([a, b]) => values[b * n + a]);
+      const crossings = [];
+      for (let e = 0; e < 4; e++) {
+        const [from, to] = [v[e], v[(e + 1) % 4]];
+        if ((from < 0.5) !== (to < 0.5)) {
+          const t = (0.5 - from) / (to - from);
+          const [[x0, y0], [x1, y1]] = [corners[e], corners[(e + 1) % 4]];
+          crossings.push([x0 + t * (x1 - x0), y0 + t * (y1 - y0)]);
+        }
+      }
+      for (let k = 0; k + 1 < crossings.length; k += 2) segments.push([crossings[k], crossings[k + 1]]);
+    }
+  }
+  return segments;
+}
+
+/// The colour bar and class legend under a surface.
+function drawScale(panel, scale, probabilities) {
+  const box = $('.scale', panel);
+  if (!box) return;
+  box.hidden = !scale;
+  if (!scale) return;
+  const bar = $('.colour-bar', box);
+  const context = bar.getContext('2d');
+  for (let x = 0; x < bar.width; x++) {
+    const [r, g, b] = shade(x / (bar.width - 1), 0.45);
+    context.fillStyle = `rgb(${r},${g},${b})`;
+    context.fillRect(x, 0, 1, bar.height);
+  }
+  $('.scale-low', box).textContent = formatNumber(0.5 - scale.half);
+  $('.scale-high', box).textContent = formatNumber(0.5 + scale.half);
+  $('.scale-name', box).textContent = probabilities ? 'p(class 1), 0.5 in the middle' : 'output, 0.5 in the middle';
+  $('.class0', box).style.background = classColour(0);
+  $('.class1', box).style.background = classColour(1);
+  $('.stretched', box).textContent = scale.stretched ? '(colours stretched to this range)' : '';
 }
 
 function drawSurface(context, width, height, picture, points) {
   const [[x1lo, x1hi], [x2lo, x2hi]] = points.bounds;
+  const px = (x1) => ((x1 - x1lo) / (x1hi - x1lo)) * width;
+  const py = (x2) => height - ((x2 - x2lo) / (x2hi - x2lo)) * height;
+  let scale = null;
   if (picture && picture.kind === 'surface') {
     const n = picture.resolution;
+    scale = classScale(picture.values);
     const image = context.createImageData(n, n);
     for (let j = 0; j < n; j++) {
       for (let i = 0; i < n; i++) {
         const value = picture.values[j * n + i];
-        const [r, g, b] = shade(value, 0.45);
+        const [r, g, b] = shade(scale.position(value), 0.45);
         const at = ((n - 1 - j) * n + i) * 4;   // x2 grows upwards
         image.data[at] = r;
         image.data[at + 1] = g;
@@ -433,10 +495,19 @@ function drawSurface(context, width, height, picture, points) {
     scratch.getContext('2d').putImageData(image, 0, 0);
     context.imageSmoothingEnabled = true;
     context.drawImage(scratch, 0, 0, width, height);
+    // The decision boundary, always: the grid's values sit on its nodes.
+    const along = (i, lo, hi) => lo + (i * (hi - lo)) / (n - 1);
+    context.strokeStyle = '#000';
+    context.lineWidth = 2;
+    context.beginPath();
+    for (const [[i0, j0], [i1, j1]] of boundarySegments(picture.values, n)) {
+      context.moveTo(px(along(i0, x1lo, x1hi)), py(along(j0, x2lo, x2hi)));
+      context.lineTo(px(along(i1, x1lo, x1hi)), py(along(j1, x2lo, x2hi)));
+    }
+    context.stroke();
   }
   for (const [x1, x2, label] of points.rows) {
-    const x = ((x1 - x1lo) / (x1hi - x1lo)) * width;
-    const y = height - ((x2 - x2lo) / (x2hi - x2lo)) * height;
+    const [x, y] = [px(x1), py(x2)];
     context.beginPath();
     context.arc(x, y, 3, 0, 2 * Math.PI);
     context.fillStyle = classColour(label);
@@ -445,6 +516,7 @@ function drawSurface(context, width, height, picture, points) {
     context.lineWidth = 1;
     context.stroke();
   }
+  return scale;
 }
 
 function drawCurve(context, width, height, picture, points) {
@@ -474,6 +546,55 @@ function drawCurve(context, width, height, picture, points) {
 
 // ---- curves over epochs ----------------------------------------------------
 
+/// Ticks at a 1-2-5 step over [lo, hi], about `target` of them.
+function linearTicks(lo, hi, target) {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / target;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude)
+    .reduce((best, s) => (Math.abs((hi - lo) / s - target) < Math.abs((hi - lo) / best - target) ? s : best));
+  const ticks = [];
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi * (1 + 1e-9) + 1e-12; k++) ticks.push(Number((k * step).toPrecision(12)));
+  return ticks;
+}
+
+/// Log-axis ticks: decades, else 1-2-5, else 1..9 per decade, whichever
+/// first puts three inside [lo, hi]; else linear ticks.
+function logTicks(lo, hi) {
+  if (!(lo > 0 && hi > lo)) return [lo];
+  for (const mantissas of [[1], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    const ticks = [];
+    for (let d = Math.floor(Math.log10(lo)); d <= Math.ceil(Math.log10(hi)); d++) {
+      for (const m of mantissas) {
+        const v = Number((m * 10 ** d).toPrecision(12));
+        if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) ticks.push(v);
+      }
+    }
+    if (ticks.length >= 3) return ticks.filter((_, i) => i % Math.ceil(ticks.length / 8) === 0);
+  }
+  return linearTicks(lo, hi, 4);
+}
+
+/// A tick label: a plain number where one fits (0.05, 2, 40).
+function tickLabel(value) {
+  if (value === 0) return '0';
+  const rounded = Number(value.toPrecision(6));
+  if (Math.abs(rounded) >= 1e-4 && Math.abs(rounded) < 1e7) return String(rounded);
+  return rounded.toExponential().replace('e+', 'e');
+}
+
+/// The charts' legend: each run in its colour, train solid, validation dashed.
+function drawChartLegends() {
+  const parts = RUNS.filter((name) => page.runs[name]).map((name) => {
+    const colour = COLORS[name];
+    const activation = page.runs[name].info.activation || '';
+    return `<b style="color:${colour}">${name}</b> ${activation}` +
+      `<span class="swatch" style="border-color:${colour}"></span>train` +
+      `<span class="swatch dashed" style="border-color:${colour}"></span>validation`;
+  });
+  for (const legend of document.querySelectorAll('.chart-legend')) legend.innerHTML = parts.join(' &nbsp; ');
+}
+
 function drawChart(canvas, series, { log, min, max }) {
   const context = canvas.getContext('2d');
   const { width, height } = canvas;
@@ -493,16 +614,21 @@ function drawChart(canvas, series, { log, min, max }) {
   context.fillStyle = '#666';
   context.font = '11px sans-serif';
   context.lineWidth = 1;
-  for (let k = 0; k <= 4; k++) {
-    const t = lo + ((hi - lo) * k) / 4;
-    const y = margin.top + (1 - k / 4) * (height - margin.top - margin.bottom);
+  // Ticks as the figures place them: 1-2-5 steps, three or more on a log axis.
+  const ticks = log ? logTicks(10 ** lo, 10 ** hi) : linearTicks(lo, hi, 4);
+  for (const tick of ticks) {
+    const y = py(tick);
     context.beginPath();
     context.moveTo(margin.left, y);
     context.lineTo(width - margin.right, y);
     context.stroke();
-    context.fillText(formatNumber(log ? 10 ** t : t), 2, y + 4);
+    context.fillText(tickLabel(tick), 2, y + 4);
   }
-  context.fillText(`epoch ${lastEpoch}`, width - margin.right - 70, height - 4);
+  for (const epoch of linearTicks(1, lastEpoch, 6).filter((e) => Number.isInteger(e) && e >= 1)) {
+    const label = String(epoch);
+    const x = Math.min(px(epoch) - 3 * label.length, width - margin.right - 6 * label.length);
+    context.fillText(label, x, height - 4);
+  }
   for (const s of series) {
     context.strokeStyle = s.color;
     context.lineWidth = 1.6;
@@ -533,6 +659,7 @@ function drawCharts() {
     accuracy.push({ color, points: pick('train_accuracy') });
     accuracy.push({ color, dashed: true, points: pick('val_accuracy') });
   }
+  drawChartLegends();
   drawChart($('#loss-chart'), loss, { log: true });
   drawChart($('#accuracy-chart'), accuracy, { log: false, min: 0, max: 1 });
 }

@@ -274,10 +274,15 @@ fn per_epoch_curves(comparisons: &[&Comparison]) -> Charted {
             }
         })
         .collect();
-    let reference = match part {
-        Part::Validation => first.ols.val_loss,
-        Part::Training => first.ols.train_loss,
-    };
+    // Least squares of every seed, averaged as the lines are.
+    let ols: Vec<f64> = comparisons
+        .iter()
+        .filter_map(|c| match part {
+            Part::Validation => c.ols.val_loss,
+            Part::Training => c.ols.train_loss,
+        })
+        .collect();
+    let reference = MeanCi::of(&ols).map(|m| m.mean);
     Charted {
         part,
         curves,

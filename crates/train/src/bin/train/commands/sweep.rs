@@ -20,7 +20,7 @@ use train::experiments::sweep::{
 };
 use train::io::atomic::{ensure_dir, write_atomic};
 use train::io::no_follow::open_no_follow;
-use train::plot::svg_to_png;
+use train::plot::write_figure;
 use train::session::{PointAction, point_action};
 use train::user_error;
 
@@ -258,11 +258,7 @@ fn report(args: &SweepReportArgs) -> anyhow::Result<()> {
     println!("wrote {0}/sweep.csv, {0}/summary.csv", args.dir.display());
     for pair in &args.heatmap {
         let (name, svg) = report.heatmap_svg(pair)?;
-        let svg_path = args.dir.join(format!("{name}.svg"));
-        let png_path = args.dir.join(format!("{name}.png"));
-        write_atomic(&svg_path, svg.as_bytes())?;
-        write_atomic(&png_path, &svg_to_png(&svg)?)?;
-        println!("wrote {} and {}", svg_path.display(), png_path.display());
+        println!("wrote {}", write_figure(&args.dir, &name, &svg)?);
     }
     Ok(())
 }
