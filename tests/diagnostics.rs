@@ -216,7 +216,7 @@ fn plot_run_draws_a_run_and_rejects_missing_columns() {
         "{texts:?}"
     );
     assert!(
-        texts.contains(&"relu on noise, 3 epochs, adam lr 0.001".to_string()),
+        texts.contains(&"relu on noise, hidden [18, 18, 4], 3 epochs, adam lr 0.001".to_string()),
         "the title names the run: {texts:?}"
     );
     assert!(!texts.iter().any(|t| t.starts_with("fc")), "{texts:?}");

@@ -363,7 +363,13 @@ function drawLayers(panel, record) {
   const body = $('.layers tbody', panel);
   body.innerHTML = '';
   if (!record || !record.grad_norm.length) return;
-  const largest = Math.max(...record.grad_norm, 1e-12);
+  // One scale for both panels, so their bars compare by eye.
+  const norms = RUNS.flatMap((name) => {
+    const run = page.runs[name];
+    const last = run && run.records[run.records.length - 1];
+    return last ? last.grad_norm : [];
+  });
+  const largest = Math.max(...norms, ...record.grad_norm, 1e-12);
   record.grad_norm.forEach((norm, index) => {
     const row = document.createElement('tr');
     const share = (value) => (value === null || value === undefined ? '–' : `${(value * 100).toFixed(0)}%`);

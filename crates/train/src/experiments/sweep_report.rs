@@ -231,7 +231,11 @@ impl<'a> SweepReport<'a> {
 
     /// A heatmap of the mean final metric over two axes (averaged over the
     /// others): its file name and SVG text.
-    pub fn heatmap_svg(&self, pair: &str) -> anyhow::Result<(String, String)> {
+    pub fn heatmap_svg(
+        &self,
+        pair: &str,
+        data_name: Option<&str>,
+    ) -> anyhow::Result<(String, String)> {
         let (x_axis, y_axis) = self.check_heatmap(pair)?;
         let (xs, ys) = (&self.plan.axes[x_axis], &self.plan.axes[y_axis]);
         let mut cells = vec![Vec::new(); xs.values.len() * ys.values.len()];
@@ -257,8 +261,20 @@ impl<'a> SweepReport<'a> {
         let x_labels: Vec<String> = xs.values.iter().map(shown_value).collect();
         let y_labels: Vec<String> = ys.values.iter().map(shown_value).collect();
         let metric = format!("mean final {}", self.metric());
+        let seeds = self
+            .plan
+            .axes
+            .iter()
+            .find(|axis| axis.key == SEED_AXIS)
+            .map_or(1, |axis| axis.values.len());
+        let data = data_name.map_or_else(String::new, |name| format!("{name}: "));
         let svg = heatmap_svg(&Heatmap {
-            title: format!("{metric} by {} and {}", xs.key, ys.key),
+            title: format!(
+                "{data}{metric} over {seeds} seed{} by {} and {}",
+                if seeds == 1 { "" } else { "s" },
+                xs.key,
+                ys.key
+            ),
             x_name: &xs.key,
             y_name: &ys.key,
             x_labels: &x_labels,

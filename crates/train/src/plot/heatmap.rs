@@ -3,6 +3,7 @@
 
 use plotters::prelude::*;
 
+use super::axis::Ticked;
 use super::chart::{LABEL_SIZE, TITLE_SIZE};
 use super::legend::{self, text_width};
 use super::plot_error;
@@ -25,6 +26,11 @@ pub struct Heatmap<'a> {
     pub cells: &'a [Option<f64>],
     /// What the numbers are, written over the colour bar.
     pub metric: &'a str,
+}
+
+/// The centres of `count` unit cells, where their labels and ticks go.
+fn centres(count: usize) -> Vec<f64> {
+    (0..count).map(|i| i as f64 + 0.5).collect()
 }
 
 /// The heatmap as an SVG document.
@@ -54,7 +60,10 @@ pub fn heatmap_svg(map: &Heatmap) -> anyhow::Result<String> {
             .margin(10)
             .x_label_area_size(44)
             .y_label_area_size(y_label_width + 34)
-            .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)
+            .build_cartesian_2d(
+                Ticked::new(0.0, nx as f64, centres(nx)),
+                Ticked::new(0.0, ny as f64, centres(ny)),
+            )
             .map_err(plot_error)?;
         let label = |labels: &[String], v: f64| {
             let index = (v - 0.5).round();
@@ -88,7 +97,7 @@ pub fn heatmap_svg(map: &Heatmap) -> anyhow::Result<String> {
                         } else {
                             BLACK
                         };
-                        (colour_scale.colour(v), ink, format!("{v:.4}"))
+                        (colour_scale.colour(v), ink, format!("{v:.3}"))
                     }
                     None => (RGBColor(220, 220, 220), BLACK, "missing".into()),
                 };

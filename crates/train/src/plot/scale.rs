@@ -46,6 +46,8 @@ impl ColourScale {
             .filter(|v| v.is_finite())
             .map(|v| (v - DECISION_LEVEL).abs())
             .fold(MIN_HALF_SPAN, f64::max);
+        // Probabilities that reach (almost) 0 and 1 get the plain 0-1 scale.
+        let half = if half > 0.49 { 0.5 } else { half };
         Self::Diverging { half }
     }
 
@@ -100,10 +102,25 @@ impl ColourScale {
     }
 }
 
+/// The values a colour bar labels: its two ends (rounded to 3 significant
+/// digits) and the round values between them that are not too close to an
+/// end.
+fn bar_ticks(scale: &ColourScale) -> Vec<f64> {
+    let (low, high) = scale.range();
+    let round = |v: f64| format!("{v:.2e}").parse().unwrap_or(v);
+    let gap = (high - low) * 0.08;
+    let inner = linear_ticks(low, high, 5)
+        .into_iter()
+        .filter(|t| t - low > gap && high - t > gap);
+    std::iter::once(round(low))
+        .chain(inner)
+        .chain(std::iter::once(round(high)))
+        .collect()
+}
+
 /// Width a colour bar needs, its labels included.
 pub fn bar_width(scale: &ColourScale) -> u32 {
-    let (low, high) = scale.range();
-    let widest = linear_ticks(low, high, 5)
+    let widest = bar_ticks(scale)
         .iter()
         .map(|&t| text_width(&tick_label(t), FONT_SIZE))
         .max()
@@ -140,7 +157,7 @@ pub fn draw_bar<DB: DrawingBackend>(
     ))
     .map_err(plot_error)?;
     let font = ("sans-serif", FONT_SIZE).into_font().color(&BLACK);
-    for tick in linear_ticks(low, high, 5) {
+    for tick in bar_ticks(scale) {
         let y = bottom - (f64::from(height) * scale.position(tick)).round() as i32;
         area.draw(&PathElement::new(
             [(x1, y), (x1 + 5, y)],

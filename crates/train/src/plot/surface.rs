@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use super::axis::{LINEAR_TICKS, Ticked, linear_ticks, tick_label};
 use super::chart::{LABEL_SIZE, TITLE_SIZE};
-use super::figure::grid_svg;
+use super::figure::titled_grid_svg;
 use super::legend::{self, Entry};
 use super::palette::{CLASS_0, CLASS_1, class_colour, paled, run_colour};
 use super::plot_error;
@@ -61,9 +61,15 @@ pub struct FitPanel<'a> {
     pub axis_names: [String; 2],
 }
 
-/// Surfaces as a grid of panels in one SVG document.
-pub fn surfaces_svg(panels: &[SurfacePanel], columns: usize) -> anyhow::Result<String> {
-    grid_svg(
+/// Surfaces as a grid of panels in one SVG document, under `title` (what
+/// the runs are: data, network, epochs).
+pub fn surfaces_svg(
+    title: Option<&str>,
+    panels: &[SurfacePanel],
+    columns: usize,
+) -> anyhow::Result<String> {
+    titled_grid_svg(
+        title,
         panels.len(),
         columns,
         (SURFACE_PLOT + SURFACE_SIDE + 20, SURFACE_PLOT + 60),
@@ -71,9 +77,13 @@ pub fn surfaces_svg(panels: &[SurfacePanel], columns: usize) -> anyhow::Result<S
     )
 }
 
-/// Fits as a grid of panels in one SVG document.
-pub fn fits_svg(panels: &[FitPanel], columns: usize) -> anyhow::Result<String> {
-    grid_svg(panels.len(), columns, (600, 380), |area, index| {
+/// Fits as a grid of panels in one SVG document, under `title`.
+pub fn fits_svg(
+    title: Option<&str>,
+    panels: &[FitPanel],
+    columns: usize,
+) -> anyhow::Result<String> {
+    titled_grid_svg(title, panels.len(), columns, (600, 380), |area, index| {
         draw_fit(area, &panels[index])
     })
 }
@@ -375,6 +385,7 @@ mod tests {
             y: vec![0.0, 1.0],
         };
         let svg = surfaces_svg(
+            None,
             &[SurfacePanel {
                 title: "identity".into(),
                 surface: &surface,
@@ -389,9 +400,9 @@ mod tests {
         let texts = crate::plot::chart::tests::texts(&svg);
         for label in [
             "p(class 1)",
-            "0.44",
+            "0.434",
             "0.5",
-            "0.56",
+            "0.566",
             "(stretched to",
             "class 0",
             "class 1",

@@ -22,7 +22,7 @@ use train::plot::{LineChart, Reference, Series, titled_panels_svg, write_figure}
 use train::training::divergence::DivergedRuns;
 
 use crate::cli::CompareArgs;
-use crate::commands::plot::{Drawn, Picture, data_name, picture};
+use crate::commands::plot::{Drawn, Picture, picture, setup_title};
 use crate::commands::run::prepare;
 
 /// Trains every activation, prints the table, writes the files.
@@ -118,7 +118,8 @@ fn write_pictures(
         return Ok(());
     }
     let standardizer = split.standardizer.as_ref();
-    match picture(config, standardizer, &drawn, &backend.device)? {
+    let title = format!("{} activations on {}", drawn.len(), setup_title(config));
+    match picture(config, standardizer, &drawn, Some(&title), &backend.device)? {
         Ok(Picture::Surfaces(svg)) => println!("wrote {}", write_figure(out, "surfaces", &svg)?),
         Ok(Picture::Fits(svg, _)) => println!("wrote {}", write_figure(out, "fits", &svg)?),
         Err(_) => {}
@@ -365,14 +366,7 @@ fn curves_svg(config: &RunConfig, charted: &Charted) -> anyhow::Result<String> {
             references: &[],
         });
     }
-    let title = format!(
-        "{} activations on {}, {} epochs, {} lr {}",
-        curves.len(),
-        data_name(config),
-        config.training.epochs,
-        config.optimizer.kind.name(),
-        config.training.lr
-    );
+    let title = format!("{} activations on {}", curves.len(), setup_title(config));
     let columns = panels.len();
     titled_panels_svg(Some(&title), &panels, columns, (900, 540))
 }

@@ -70,6 +70,7 @@ pub fn picture(
     config: &RunConfig,
     standardizer: Option<&Standardizer>,
     networks: &[Drawn],
+    title: Option<&str>,
     device: &Device,
 ) -> anyhow::Result<Result<Picture, String>> {
     let trained = |drawn: &Drawn| {
@@ -112,7 +113,10 @@ pub fn picture(
                 .zip(&fits)
                 .map(|(drawn, fit)| Pieces::of(drawn.activation, fit))
                 .collect();
-            Ok(Ok(Picture::Fits(fits_svg(&panels, columns)?, pieces)))
+            Ok(Ok(Picture::Fits(
+                fits_svg(title, &panels, columns)?,
+                pieces,
+            )))
         }
         InputSpace::Plane(data) => {
             let area = bounds(&data.points);
@@ -133,7 +137,9 @@ pub fn picture(
                     axis_names: data.axis_names.clone(),
                 })
                 .collect();
-            Ok(Ok(Picture::Surfaces(surfaces_svg(&panels, columns)?)))
+            Ok(Ok(Picture::Surfaces(surfaces_svg(
+                title, &panels, columns,
+            )?)))
         }
     }
 }
@@ -179,7 +185,7 @@ fn surface_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
     }];
     let standardizer = checkpoint.state.standardizer.as_ref();
     let out = args.out.dir().unwrap_or(&args.dir);
-    match picture(config, standardizer, &drawn, &backend.device)? {
+    match picture(config, standardizer, &drawn, None, &backend.device)? {
         Ok(picture) => {
             ensure_dir(out)?;
             match picture {
@@ -266,11 +272,24 @@ fn run_figure(args: &PlotRunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a run was, for a title: `relu on circle, 300 epochs, adam lr 0.01`.
+/// What a run was, for a title: `relu on circle, hidden 2 x 8, 300 epochs,
+/// adam lr 0.01`.
 pub fn run_title(config: &RunConfig) -> String {
+    format!("{} on {}", config.model.activation, setup_title(config))
+}
+
+/// The setup every run of a figure shares: `circle, hidden 2 x 8, 300
+/// epochs, adam lr 0.01`.
+pub fn setup_title(config: &RunConfig) -> String {
+    let hidden = &config.model.hidden;
+    let shape = match hidden.as_slice() {
+        [first, rest @ ..] if !rest.is_empty() && rest.iter().all(|w| w == first) => {
+            format!("{} x {first}", hidden.len())
+        }
+        _ => format!("{hidden:?}"),
+    };
     format!(
-        "{} on {}, {} epochs, {} lr {}",
-        config.model.activation,
+        "{}, hidden {shape}, {} epochs, {} lr {}",
         data_name(config),
         config.training.epochs,
         config.optimizer.kind.name(),
@@ -385,7 +404,9 @@ pub fn run_svg(
         (&dead_series, "Dead units per layer"),
         (&saturated_series, "Saturated units per layer"),
     ] {
-        if !series.is_empty() {
+        // A share that stays 0 in every layer is said by its absence.
+        let all_zero = series.iter().all(|s| s.points.iter().all(|p| p.1 == 0.0));
+        if !series.is_empty() && !all_zero {
             panels.push(LineChart {
                 title: title.into(),
                 x_label: "epoch",

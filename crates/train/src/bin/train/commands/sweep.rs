@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
 
+use train::config::RunConfig;
 use train::error::{EXIT_BUSY, EXIT_DIVERGED};
 use train::experiments::sweep::{
     ERROR_FILE, PLAN_FILE, POINT_CONFIG, Point, PointState, Shard, Sweep, point_dir, point_state,
@@ -256,8 +257,18 @@ fn report(args: &SweepReportArgs) -> anyhow::Result<()> {
     write_atomic(&args.dir.join("summary.csv"), &report.summary_csv()?)?;
     print!("{}", report.render());
     println!("wrote {0}/sweep.csv, {0}/summary.csv", args.dir.display());
+    // The data the points trained on, for the titles (any point's config says it).
+    let data_name = plan
+        .points
+        .iter()
+        .find_map(|point| {
+            let path = train::experiments::sweep::point_dir(&args.dir, &point.id)
+                .join(train::experiments::sweep::POINT_CONFIG);
+            RunConfig::from_file(&path).ok()
+        })
+        .map(|config| crate::commands::plot::data_name(&config));
     for pair in &args.heatmap {
-        let (name, svg) = report.heatmap_svg(pair)?;
+        let (name, svg) = report.heatmap_svg(pair, data_name.as_deref())?;
         println!("wrote {}", write_figure(&args.dir, &name, &svg)?);
     }
     Ok(())
