@@ -333,3 +333,62 @@ fn a_flag_a_command_cannot_honour_is_an_error() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("leaky_relu(0.2)"), "{stdout}");
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    // As `train predict ... | head -1`, with more output than a pipe holds.
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = dir.path().join("run");
+    let run_arg = run_dir.display().to_string();
+    let (code, _, stderr) = run(&["--epochs", "1", "--quiet", "--out", &run_arg]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: String = (0..20_000)
+        .map(|i| {
+            format!(
+                "{}\n",
+                [(i % 7) as f64 * 0.1; 10]
+                    .iter()
+                    .map(f64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        })
+        .collect();
+    let input = dir.path().join("rows.csv");
+    fs::write(
+        &input,
+        format!(
+            "{}\n{rows}",
+            (1..=10)
+                .map(|i| format!("x{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    )
+    .unwrap();
+    let mut child = crate::common::train_bin()
+        .args([
+            "predict",
+            "--model",
+            &run_arg,
+            "--input",
+            input.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("prediction"), "{first}");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("error"),
+        "{stderr}"
+    );
+}

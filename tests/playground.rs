@@ -380,3 +380,76 @@ fn your_own_csv_data_gets_its_surface_and_its_fit() {
         "a CSV has no known function: {texts:?}"
     );
 }
+
+#[test]
+fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |activation: &str| {
+        let out = dir.path().join(activation);
+        train_ok([
+            "--config",
+            &config("circle.toml"),
+            "--activation",
+            activation,
+            "--epochs",
+            "20",
+            "--quiet",
+            "--out",
+            path_str(&out),
+        ]);
+        out
+    };
+    let json = |args: &[&str]| -> serde_json::Value {
+        let output = train_ok(args.iter().copied().chain(["--json"]));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    // Identity: one affine map everywhere, the boundary a line through it.
+    let identity = run("identity");
+    let counts = json(&["regions", path_str(&identity)]);
+    assert_eq!(counts["regions"], 1, "{counts}");
+    assert_eq!(counts["boundary_regions"], 1, "{counts}");
+    let relu = run("relu");
+    let counts = json(&["regions", path_str(&relu)]);
+    assert!(counts["regions"].as_u64().unwrap() > 10, "{counts}");
+    let texts = svg_texts(&fs::read_to_string(relu.join("regions.svg")).unwrap());
+    let count = counts["regions"].as_u64().unwrap();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with(&format!("relu on circle, epoch 20: {count} linear regions"))),
+        "{texts:?}"
+    );
+    assert!(relu.join("regions.png").exists());
+    // A smaller box holds fewer regions.
+    let inner = json(&["regions", path_str(&relu), "--box", "-0.2,0.2,-0.2,0.2"]);
+    assert!(inner["regions"].as_u64() < Some(count), "{inner}");
+
+    // Smooth: said in one line.
+    let tanh = run("tanh");
+    let error = user_error(&["regions", path_str(&tanh)]);
+    assert!(error.ends_with("tanh is smooth: a tanh network has no linear regions (only identity, relu and leaky_relu cut their input into straight pieces)"), "{error}");
+
+    // The seed's 10-input network: no map, but pieces along lines.
+    let seed = dir.path().join("seed");
+    train_ok(["--epochs", "30", "--quiet", "--out", path_str(&seed)]);
+    let error = user_error(&["regions", path_str(&seed)]);
+    assert!(error.ends_with("the network sees 10 inputs; a region map needs 2; count its linear pieces along lines through the data with --lines N"), "{error}");
+    let lines = json(&["regions", path_str(&seed), "--lines", "20"]);
+    assert_eq!(lines["lines"], 20);
+    assert!(
+        lines["pieces_mean"].as_f64() > Some(1.0),
+        "a trained relu net bends: {lines}"
+    );
+    let flat = dir.path().join("seed-identity");
+    train_ok([
+        "--epochs",
+        "5",
+        "--activation",
+        "identity",
+        "--quiet",
+        "--out",
+        path_str(&flat),
+    ]);
+    let lines = json(&["regions", path_str(&flat), "--lines", "20"]);
+    assert_eq!(lines["pieces_mean"], 1.0, "{lines}");
+}

@@ -18,7 +18,10 @@
 
 use model::{Activation, LayerWeights};
 
+use crate::config::{InputFeature, RunConfig};
+use crate::data::{Dataset, Standardizer};
 use crate::stats::MeanCi;
+use crate::training::rng::{Stream, stream};
 
 /// The most regions a map may have before it is stopped.
 pub const MAX_REGIONS: usize = 100_000;
@@ -451,6 +454,67 @@ pub fn along_lines(
         );
     }
     Ok(LinePieces { pieces, lengths })
+}
+
+/// How the points of the plane reach `config`'s network: its inputs (which
+/// must be `x1` and `x2` themselves: an engineered input such as `x1^2`
+/// bends the pieces) and then its standardisation, as one affine map; the
+/// reason in a sentence when that is not possible.
+pub fn plane_input(
+    config: &RunConfig,
+    standardizer: Option<&Standardizer>,
+) -> Result<Affine, String> {
+    let inputs = if config.data.kind.is_plane() {
+        config.data.inputs()
+    } else {
+        vec![InputFeature::X1, InputFeature::X2]
+    };
+    let mut rows = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        rows.push(match input {
+            InputFeature::X1 => vec![1.0, 0.0],
+            InputFeature::X2 => vec![0.0, 1.0],
+            curved => {
+                return Err(format!(
+                    "the input `{}` is not linear in the points, so the network's pieces are \
+                     curved there; an exact map needs the inputs x1, x2",
+                    curved.name()
+                ));
+            }
+        });
+    }
+    let mut offset = vec![0.0; rows.len()];
+    if let Some(standardizer) = standardizer {
+        for (i, (row, constant)) in rows.iter_mut().zip(&mut offset).enumerate() {
+            row.iter_mut().for_each(|c| *c *= standardizer.scale[i]);
+            *constant = -standardizer.mean[i] * standardizer.scale[i];
+        }
+    }
+    Ok(Affine { rows, offset })
+}
+
+/// `count` segments between pairs of distinct rows of `data` (the
+/// network's inputs), drawn from `seed`.
+pub fn segments_through(data: &Dataset, count: usize, seed: u64) -> Vec<(Vec<f64>, Vec<f64>)> {
+    use rand::Rng;
+    let rows = data.rows();
+    if rows < 2 {
+        return Vec::new();
+    }
+    let mut rng = stream(seed, Stream::Lines);
+    let row = |index: usize| {
+        data.row(index)
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect::<Vec<f64>>()
+    };
+    (0..count)
+        .map(|_| {
+            let a = rng.random_range(0..rows);
+            let b = (a + rng.random_range(1..rows)) % rows;
+            (row(a), row(b))
+        })
+        .collect()
 }
 
 #[cfg(test)]

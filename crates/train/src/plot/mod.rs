@@ -16,6 +16,7 @@ pub mod figure;
 pub mod heatmap;
 pub mod legend;
 pub mod palette;
+pub mod regions;
 pub mod scale;
 pub mod surface;
 

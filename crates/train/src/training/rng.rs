@@ -11,6 +11,8 @@ pub enum Stream {
     Data = 0,
     /// Initial weights.
     Weights = 1,
+    /// Lines through the data along which linear pieces are counted.
+    Lines = 2,
 }
 
 /// The generator for `stream` under `seed` (ChaCha8: the same numbers on

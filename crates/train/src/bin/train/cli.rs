@@ -124,6 +124,9 @@ pub enum Command {
     /// Draw figures: the activations and their derivatives, a finished run, a decision surface.
     #[command(subcommand)]
     Plot(PlotCommand),
+    /// The exact linear regions a relu/leaky_relu/identity network cuts its 2-D input into (a map),
+    /// or its linear pieces along lines through the data (--lines N, any number of inputs).
+    Regions(RegionsArgs),
     /// Run a grid of configs (a sweep file's axes), resumably, sharded over machines; report it.
     #[command(subcommand)]
     Sweep(SweepCommand),
@@ -153,6 +156,46 @@ pub struct ServeArgs {
     /// machine); repeatable. Requests naming any other host are refused.
     #[arg(long, value_name = "NAME")]
     pub allow_host: Vec<String>,
+}
+
+/// Options of `train regions`.
+#[derive(Debug, Clone, Args)]
+#[command(mut_arg("out", |arg| arg.help("Where to write regions.svg and regions.png (default: the run's directory)")))]
+pub struct RegionsArgs {
+    /// A run's output directory (finished or checkpointed).
+    pub dir: PathBuf,
+    /// The box to map, as x1min,x1max,x2min,x2max (default: the data's range plus 10%).
+    #[arg(long = "box", value_name = "X1MIN,X1MAX,X2MIN,X2MAX", value_parser = parse_box, allow_hyphen_values = true)]
+    pub r#box: Option<[(f64, f64); 2]>,
+    /// Count linear pieces along N lines through pairs of training rows instead (any input size).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
+    pub lines: Option<usize>,
+    /// Print the counts as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub out: OutArg,
+    #[command(flatten)]
+    pub backend: BackendArg,
+}
+
+/// `--box x1min,x1max,x2min,x2max`: four finite numbers, each min below its max.
+fn parse_box(text: &str) -> Result<[(f64, f64); 2], String> {
+    let values: Vec<f64> = text
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("`{v}` is not a number"))
+        })
+        .collect::<Result<_, _>>()?;
+    match values.as_slice() {
+        [a, b, c, d] if [a, b, c, d].iter().all(|v| v.is_finite()) && a < b && c < d => {
+            Ok([(*a, *b), (*c, *d)])
+        }
+        [_, _, _, _] => Err("needs x1min < x1max and x2min < x2max, all finite".into()),
+        _ => Err(format!("needs 4 numbers, got {}", values.len())),
+    }
 }
 
 /// `train plot ...`.

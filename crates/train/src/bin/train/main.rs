@@ -30,6 +30,13 @@ fn main() {
     #[cfg(feature = "failpoints")]
     let _fail_points = fail::FailScenario::setup();
     let cli = Cli::parse();
+    if !matches!(cli.command, Some(cli::Command::Serve(_))) {
+        // `train ... | head -1`: end quietly when the reader goes away, as
+        // Unix tools do, rather than panic on the next print. (The lab keeps
+        // Rust's default: a page that disconnects must not end the server.)
+        // SAFETY: before any thread exists; SIG_DFL is a valid disposition.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     if let Err(error) = commands::dispatch(cli) {
         eprintln!("error: {}", one_line(&error));
         std::process::exit(exit_code(&error));

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod diagnose;
 pub mod plot;
 pub mod predict;
+pub mod regions;
 pub mod run;
 pub mod serve;
 pub mod sweep;
@@ -21,6 +22,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Collapse(args)) => collapse::run(&args),
         Some(Command::Diagnose(args)) => diagnose::run(&args),
         Some(Command::Plot(command)) => plot::run(&command),
+        Some(Command::Regions(args)) => regions::run(&args),
         Some(Command::Sweep(command)) => sweep::run(&command),
         Some(Command::Serve(args)) => serve::run(&args),
         Some(Command::Predict(args)) => predict::predict(&args),
