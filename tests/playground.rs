@@ -424,6 +424,50 @@ fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
     let inner = json(&["regions", path_str(&relu), "--box", "-0.2,0.2,-0.2,0.2"]);
     assert!(inner["regions"].as_u64() < Some(count), "{inner}");
 
+    // Over training: every 5th epoch's count in metrics.csv (identity: 1).
+    let tracked = dir.path().join("tracked");
+    train_ok([
+        "--config",
+        &config("circle.toml"),
+        "--activation",
+        "identity",
+        "--epochs",
+        "10",
+        "--regions-every",
+        "5",
+        "--quiet",
+        "--out",
+        path_str(&tracked),
+    ]);
+    let counts = csv_column_text(&tracked.join("metrics.csv"), "regions");
+    assert_eq!(
+        counts.iter().filter(|c| !c.is_empty()).collect::<Vec<_>>(),
+        ["1", "1"],
+        "{counts:?}"
+    );
+    assert!(
+        counts[4] == "1" && counts[9] == "1" && counts[0].is_empty(),
+        "{counts:?}"
+    );
+    // compare: a regions column, identity exactly 1, smooth ones `smooth`.
+    let compared = dir.path().join("compare");
+    train_ok([
+        "compare",
+        "--config",
+        &config("circle.toml"),
+        "--activations",
+        "identity,relu,tanh",
+        "--epochs",
+        "10",
+        "--out",
+        path_str(&compared),
+    ]);
+    let regions = csv_column_text(&compared.join("summary.csv"), "linear_regions");
+    assert_eq!(regions[0], "1", "{regions:?}");
+    assert!(regions[1].parse::<usize>().unwrap() > 1, "{regions:?}");
+    assert_eq!(regions[2], "smooth", "{regions:?}");
+    assert!(compared.join("regions.png").exists());
+
     // Smooth: said in one line.
     let tanh = run("tanh");
     let error = user_error(&["regions", path_str(&tanh)]);

@@ -16,6 +16,7 @@ pub mod format;
 pub mod io;
 pub mod memory;
 pub mod plot;
+pub mod regions;
 pub mod session;
 pub mod stats;
 pub mod training;

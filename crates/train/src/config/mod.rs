@@ -144,6 +144,11 @@ pub struct TrainingConfig {
     /// (needs validation rows); the best epoch's weights are kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub early_stop: Option<EarlyStopConfig>,
+    /// Every this many epochs, count the network's exact linear regions (a
+    /// 2-input network) or its mean linear pieces along lines through the
+    /// data, into metrics.csv's `regions`; off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regions_every: Option<usize>,
 }
 
 /// `[training.early_stop]`.
@@ -263,6 +268,7 @@ impl Default for TrainingConfig {
             precision: Precision::Float32,
             loss: LossKind::Mse,
             clip_grad_norm: None,
+            regions_every: None,
             schedule: ScheduleConfig::default(),
             early_stop: None,
         }
@@ -568,6 +574,23 @@ impl RunConfig {
                 format!("must be > 0 and finite in float32 (got {})", shown(norm)),
             ));
         }
+        if let Some(every) = training.regions_every {
+            if every == 0 {
+                return Err(ConfigError::new(
+                    "training.regions_every",
+                    "must be at least 1 (got 0)",
+                ));
+            }
+            if !self.model.activation.is_piecewise_linear() {
+                return Err(ConfigError::new(
+                    "training.regions_every",
+                    format!(
+                        "{0} is smooth: a {0} network has no linear regions to count",
+                        self.model.activation
+                    ),
+                ));
+            }
+        }
         training.schedule.validate(training.lr, training.epochs)?;
         Ok(())
     }
@@ -591,6 +614,10 @@ impl RunConfig {
             (
                 "training.checkpoint_every",
                 self.training.checkpoint_every as u64,
+            ),
+            (
+                "training.regions_every",
+                self.training.regions_every.unwrap_or(0) as u64,
             ),
         ];
         for (key, value) in integers {

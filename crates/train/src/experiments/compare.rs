@@ -13,6 +13,7 @@ use crate::experiments::surface::{
     CURVE_POINTS, InputSpace, Pieces, TrainedNetwork, curve, input_space,
 };
 use crate::format::{cell, fixed, percent, scientific};
+use crate::regions::count_in_box;
 use crate::stats::r_squared;
 use crate::training::diagnostics::LayerDiagnostics;
 use crate::training::init::initial_weights_for;
@@ -40,6 +41,9 @@ pub struct CompareRow {
     /// How the fitted curve bends (networks that see one input), see
     /// [`Pieces`].
     pub pieces: Option<Pieces>,
+    /// The linear regions it cuts the data's box into (networks that see
+    /// two inputs), see [`crate::regions`].
+    pub regions: Option<Pieces>,
     /// Epoch with the lowest validation MSE (training MSE without validation).
     pub best_epoch: Option<usize>,
     /// Seconds of training.
@@ -123,6 +127,11 @@ pub fn compare(
             (Some(diverged), _) => CompareRow::diverged(&name, diverged.epoch, outcome.seconds),
             (None, Some(weights)) => {
                 let mut row = row_from_records(&name, &outcome.records, data, outcome.seconds);
+                if config.model.input == 2 {
+                    let mut with = config.clone();
+                    with.model.activation = activation;
+                    row.regions = count_in_box(&with, data.standardizer.as_ref(), weights);
+                }
                 if let Some(range) = line_range {
                     let network = TrainedNetwork::new(
                         config,
@@ -195,6 +204,11 @@ pub fn compare(
             .filter(|_| classifies)
             .map(|v| fit.accuracy(v)),
         pieces: line_range.map(|_| Pieces::Linear(1)),
+        // A linear model is one region.
+        regions: runs
+            .iter()
+            .any(|run| run.row.regions.is_some())
+            .then_some(Pieces::Linear(1)),
         best_epoch: None,
         seconds: 0.0,
         first_layer_grad: None,
@@ -216,6 +230,7 @@ impl CompareRow {
             train_accuracy: None,
             val_accuracy: None,
             pieces: None,
+            regions: None,
             best_epoch: None,
             seconds,
             first_layer_grad: None,
@@ -254,6 +269,7 @@ fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: 
         train_accuracy: last.train_accuracy,
         val_accuracy: last.val_accuracy,
         pieces: None,
+        regions: None,
         best_epoch,
         seconds,
         diverged_epoch: None,
@@ -304,6 +320,15 @@ fn columns(comparison: &Comparison) -> Vec<Column> {
             8,
             |r| percent(r.val_accuracy, 1),
             |r| cell(r.val_accuracy),
+        ));
+    }
+    if any(|r| r.regions.is_some()) {
+        columns.push(Column::new(
+            "regions",
+            "linear_regions",
+            7,
+            |r| r.regions.map_or("-".into(), |p| p.cell()),
+            |r| r.regions.map_or(String::new(), |p| p.cell()),
         ));
     }
     if any(|r| r.pieces.is_some()) {

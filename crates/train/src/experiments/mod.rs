@@ -7,7 +7,6 @@ pub mod bench;
 pub mod collapse;
 pub mod compare;
 pub mod ols;
-pub mod regions;
 pub mod seeds;
 pub mod surface;
 pub mod sweep;

@@ -390,6 +390,7 @@ mod tests {
             train_accuracy: None,
             val_accuracy: None,
             lr: None,
+            regions: None,
             elapsed_s: 0.0,
             layers: Vec::new(),
         }

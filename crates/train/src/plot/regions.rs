@@ -2,15 +2,17 @@
 //! fill with a thin border, the decision boundary bold, the data points on
 //! top, the count in the title.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axis::{LINEAR_TICKS, Ticked, linear_ticks, tick_label};
 use super::chart::{LABEL_SIZE, TITLE_SIZE};
+use super::figure::titled_grid_svg;
 use super::legend::{self, Entry};
 use super::palette::{CLASS_0, CLASS_1, class_colour, paled};
 use super::plot_error;
 use crate::data::Dataset;
-use crate::experiments::regions::Polygon as Region;
+use crate::regions::Polygon as Region;
 
 /// What to draw.
 pub struct RegionMap<'a> {
@@ -38,8 +40,26 @@ fn region_colour(index: usize) -> RGBColor {
     paled(RGBColor(colour.r, colour.g, colour.b), 0.5)
 }
 
-/// The region map as an SVG document.
+/// Region maps as a grid of panels in one SVG document, under `title`.
+pub fn region_maps_svg(
+    title: Option<&str>,
+    maps: &[RegionMap],
+    columns: usize,
+) -> anyhow::Result<String> {
+    titled_grid_svg(title, maps.len(), columns, (780, 680), |area, index| {
+        draw_region_map(area, &maps[index])
+    })
+}
+
+/// One region map as an SVG document.
 pub fn region_map_svg(map: &RegionMap) -> anyhow::Result<String> {
+    region_maps_svg(None, std::slice::from_ref(map), 1)
+}
+
+fn draw_region_map<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    map: &RegionMap,
+) -> anyhow::Result<()> {
     let mut entries = Vec::new();
     if map.classes {
         entries.push(Entry::dot("class 0", CLASS_0));
@@ -47,83 +67,79 @@ pub fn region_map_svg(map: &RegionMap) -> anyhow::Result<String> {
     }
     entries.push(Entry::line(map.boundary_name.clone(), BLACK, 3));
     entries.push(Entry::line("region border", RGBColor(110, 110, 110), 1));
-    let side = legend::width(&entries) + 10;
-    let size = (620 + side, 660);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        let root = root
-            .titled(&map.title, ("sans-serif", TITLE_SIZE))
-            .map_err(plot_error)?;
-        let (plot, legend_area) = root.split_horizontally(size.0 - side);
-        let [(x_low, x_high), (y_low, y_high)] = map.bounds;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(10)
-            .margin_right(18)
-            .x_label_area_size(40)
-            .y_label_area_size(52)
-            .build_cartesian_2d(
-                Ticked::new(x_low, x_high, linear_ticks(x_low, x_high, LINEAR_TICKS)),
-                Ticked::new(y_low, y_high, linear_ticks(y_low, y_high, LINEAR_TICKS)),
-            )
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .label_style(("sans-serif", LABEL_SIZE))
-            .axis_desc_style(("sans-serif", LABEL_SIZE))
-            .x_desc(map.axis_names[0].as_str())
-            .y_desc(map.axis_names[1].as_str())
-            .x_label_formatter(&|v| tick_label(*v))
-            .y_label_formatter(&|v| tick_label(*v))
-            .draw()
-            .map_err(plot_error)?;
-        let corners = |polygon: &Region| -> Vec<(f64, f64)> {
-            polygon.0.iter().map(|p| (p[0], p[1])).collect()
-        };
-        chart
-            .draw_series(map.regions.iter().enumerate().map(|(index, polygon)| {
+    let root = area
+        .titled(&map.title, ("sans-serif", TITLE_SIZE))
+        .map_err(plot_error)?;
+    let (width, _) = root.dim_in_pixel();
+    let (plot, legend_area) = root.split_horizontally(width - legend::width(&entries) - 10);
+    let [(x_low, x_high), (y_low, y_high)] = map.bounds;
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(10)
+        .margin_right(18)
+        .x_label_area_size(40)
+        .y_label_area_size(52)
+        .build_cartesian_2d(
+            Ticked::new(x_low, x_high, linear_ticks(x_low, x_high, LINEAR_TICKS)),
+            Ticked::new(y_low, y_high, linear_ticks(y_low, y_high, LINEAR_TICKS)),
+        )
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .label_style(("sans-serif", LABEL_SIZE))
+        .axis_desc_style(("sans-serif", LABEL_SIZE))
+        .x_desc(map.axis_names[0].as_str())
+        .y_desc(map.axis_names[1].as_str())
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| tick_label(*v))
+        .draw()
+        .map_err(plot_error)?;
+    let corners =
+        |polygon: &Region| -> Vec<(f64, f64)> { polygon.0.iter().map(|p| (p[0], p[1])).collect() };
+    chart
+        .draw_series(
+            map.regions.iter().enumerate().map(|(index, polygon)| {
                 Polygon::new(corners(polygon), region_colour(index).filled())
-            }))
-            .map_err(plot_error)?;
-        let border = RGBColor(110, 110, 110).stroke_width(1);
-        chart
-            .draw_series(map.regions.iter().map(|polygon| {
-                let mut ring = corners(polygon);
-                ring.push(ring[0]);
-                PathElement::new(ring, border)
-            }))
-            .map_err(plot_error)?;
-        chart
-            .draw_series(map.boundary.iter().map(|[a, b]| {
+            }),
+        )
+        .map_err(plot_error)?;
+    let border = RGBColor(110, 110, 110).stroke_width(1);
+    chart
+        .draw_series(map.regions.iter().map(|polygon| {
+            let mut ring = corners(polygon);
+            ring.push(ring[0]);
+            PathElement::new(ring, border)
+        }))
+        .map_err(plot_error)?;
+    chart
+        .draw_series(
+            map.boundary.iter().map(|[a, b]| {
                 PathElement::new([(a[0], a[1]), (b[0], b[1])], BLACK.stroke_width(3))
-            }))
-            .map_err(plot_error)?;
-        let points = map.points;
-        let centre = |row: usize| {
-            let p = points.row(row);
-            (f64::from(p[0]), f64::from(p[1]))
-        };
-        let colour = |row: usize| {
-            if map.classes {
-                class_colour(f64::from(points.y[row]))
-            } else {
-                RGBColor(80, 80, 80)
-            }
-        };
-        chart
-            .draw_series(
-                (0..points.rows()).map(|row| Circle::new(centre(row), 3, colour(row).filled())),
-            )
-            .map_err(plot_error)?;
-        chart
-            .draw_series(
-                (0..points.rows()).map(|row| Circle::new(centre(row), 3, WHITE.stroke_width(1))),
-            )
-            .map_err(plot_error)?;
-        legend::draw(&legend_area, &entries, 40)?;
-        root.present().map_err(plot_error)?;
-    }
-    Ok(svg)
+            }),
+        )
+        .map_err(plot_error)?;
+    let points = map.points;
+    let centre = |row: usize| {
+        let p = points.row(row);
+        (f64::from(p[0]), f64::from(p[1]))
+    };
+    let colour = |row: usize| {
+        if map.classes {
+            class_colour(f64::from(points.y[row]))
+        } else {
+            RGBColor(80, 80, 80)
+        }
+    };
+    chart
+        .draw_series(
+            (0..points.rows()).map(|row| Circle::new(centre(row), 3, colour(row).filled())),
+        )
+        .map_err(plot_error)?;
+    chart
+        .draw_series(
+            (0..points.rows()).map(|row| Circle::new(centre(row), 3, WHITE.stroke_width(1))),
+        )
+        .map_err(plot_error)?;
+    legend::draw(&legend_area, &entries, 40)?;
+    Ok(())
 }

@@ -17,6 +17,7 @@ use model::{LayerWeights, Mlp};
 use crate::backend::Backend;
 use crate::config::{LossKind, RunConfig};
 use crate::data::{Dataset, Split};
+use crate::regions::RegionTracker;
 use crate::stats;
 use crate::training::clipping::{clip_global_norm, squared_global_norm};
 use crate::training::diagnostics::{GradNormAccumulator, LayerDiagnostics, combine, unit_health};
@@ -43,6 +44,9 @@ pub struct EpochRecord {
     pub val_accuracy: Option<f64>,
     /// The learning rate of the epoch's last step (it changes under a schedule).
     pub lr: Option<f64>,
+    /// The network's linear regions (or mean pieces per line) after this
+    /// epoch, every `training.regions_every` epochs.
+    pub regions: Option<f64>,
     /// Seconds since the training loop started.
     pub elapsed_s: f64,
     /// Per-layer diagnostics, input side first (empty when switched off).
@@ -56,6 +60,8 @@ pub struct Trainer {
     batches: Vec<(Tensor<2>, Tensor<2>)>,
     validation: Option<(Tensor<2>, Tensor<2>)>,
     full_train: Option<(Tensor<2>, Tensor<2>)>,
+    /// Counts the linear regions every `training.regions_every` epochs.
+    regions: Option<RegionTracker>,
     grad_norms: Option<GradNormAccumulator>,
     loss: LossKind,
     /// The decision threshold, when the targets are 0/1 labels.
@@ -175,6 +181,7 @@ impl Trainer {
             batches,
             validation,
             full_train: None,
+            regions: RegionTracker::new(config, data)?,
             grad_norms: None,
             loss: config.training.loss,
             threshold: config
@@ -385,6 +392,10 @@ impl Trainer {
             train_accuracy: train.and_then(|s| s.1),
             val_accuracy: validation.and_then(|s| s.1),
             lr: Some(self.schedule.last_rate()),
+            regions: self
+                .regions
+                .as_ref()
+                .and_then(|tracker| tracker.observe(self.position.epoch, &self.model.to_weights())),
             layers,
             elapsed_s: self.seconds(),
         }))

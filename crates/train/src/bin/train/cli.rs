@@ -367,6 +367,10 @@ pub struct CommonArgs {
     /// he_uniform, he_normal or lecun_normal (Xavier and He with the activation's gain).
     #[arg(group = "run_settings", long, value_name = "NAME", value_parser = init_name())]
     pub init: Option<InitKind>,
+    /// Every N epochs, count the network's exact linear regions (2 inputs) or its mean linear
+    /// pieces along lines through the data into metrics.csv's `regions` (`train plot run` draws it).
+    #[arg(group = "run_settings", long, value_name = "N")]
+    pub regions_every: Option<usize>,
     /// Float type of weights and data (float64 shows which differences are rounding).
     #[arg(group = "run_settings", long, value_parser = precision_name())]
     pub precision: Option<Precision>,
@@ -390,6 +394,11 @@ impl CommonArgs {
                 self.diagnostics.then_some(true),
             )
             .set("--precision", "training.precision", self.precision)
+            .set(
+                "--regions-every",
+                "training.regions_every",
+                self.regions_every,
+            )
             .set("--optimizer", "optimizer.kind", self.optimizer)
             .set("--init", "model.init", self.init);
         overrides

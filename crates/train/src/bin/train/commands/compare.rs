@@ -18,11 +18,13 @@ use train::experiments::compare::{
 use train::io::atomic::write_atomic;
 use train::io::run_dir::CONFIG_FILE;
 use train::plot::palette::run_colour;
+use train::plot::regions::region_maps_svg;
 use train::plot::{LineChart, Reference, Series, titled_panels_svg, write_figure};
 use train::training::divergence::DivergedRuns;
 
 use crate::cli::CompareArgs;
 use crate::commands::plot::{Drawn, Picture, picture, setup_title};
+use crate::commands::regions::map_regions;
 use crate::commands::run::prepare;
 
 /// Trains every activation, prints the table, writes the files.
@@ -123,6 +125,31 @@ fn write_pictures(
         Ok(Picture::Surfaces(svg)) => println!("wrote {}", write_figure(out, "surfaces", &svg)?),
         Ok(Picture::Fits(svg, _)) => println!("wrote {}", write_figure(out, "fits", &svg)?),
         Err(_) => {}
+    }
+    // The regions of every piecewise-linear network, beside the surfaces.
+    let mut maps = Vec::new();
+    for network in drawn.iter().filter(|d| d.activation.is_piecewise_linear()) {
+        let mut with = config.clone();
+        with.model.activation = network.activation;
+        if let Ok(mapped) = map_regions(&with, standardizer, network.weights, None)? {
+            maps.push((network.activation, mapped));
+        }
+    }
+    if !maps.is_empty() {
+        let drawings: Vec<_> = maps
+            .iter()
+            .map(|(activation, mapped)| {
+                let count = mapped.polygons.len();
+                mapped.drawing(format!(
+                    "{activation}: {count} linear region{}, {} on the boundary",
+                    if count == 1 { "" } else { "s" },
+                    mapped.crossed
+                ))
+            })
+            .collect();
+        let title = format!("Linear regions on {}", setup_title(config));
+        let svg = region_maps_svg(Some(&title), &drawings, drawings.len().min(3))?;
+        println!("wrote {}", write_figure(out, "regions", &svg)?);
     }
     Ok(())
 }

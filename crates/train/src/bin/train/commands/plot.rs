@@ -361,6 +361,7 @@ pub fn run_svg(
             .filter(|series| !series.points.is_empty())
             .collect()
     };
+    let regions_series = present(&[("the network", "regions", run_colour(1))]);
     let grad_series = per_layer("grad_norm_l");
     let dead_series = per_layer("dead_l");
     let saturated_series = per_layer("saturated_l");
@@ -385,6 +386,23 @@ pub fn run_svg(
             whole_x: true,
             y_range: None,
             series: &accuracy_series,
+            references: &[],
+        });
+    }
+    let regions_label = match config.map(|c| c.model.input) {
+        Some(2) => "linear regions in the data's box",
+        Some(_) => "linear pieces per line (mean of 20)",
+        None => "linear regions",
+    };
+    if !regions_series.is_empty() {
+        panels.push(LineChart {
+            title: "Linear regions over training".into(),
+            x_label: "epoch",
+            y_label: regions_label,
+            log_y: false,
+            whole_x: true,
+            y_range: None,
+            series: &regions_series,
             references: &[],
         });
     }

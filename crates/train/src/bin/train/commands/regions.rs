@@ -2,19 +2,21 @@
 //! input into (a map for two inputs), or its linear pieces along lines
 //! through the data (any number of inputs).
 
+use model::LayerWeights;
 use train::backend::Backend;
 use train::config::{LossKind, RunConfig};
-use train::experiments::regions::{
-    MAX_REGIONS, Polygon, along_lines, crossed_by_level, level_segments, plane_input, regions,
-    segments_through,
-};
-use train::experiments::surface::{InputSpace, bounds, input_space};
+use train::data::Standardizer;
+use train::experiments::surface::{DrawnData, InputSpace, bounds, input_space};
 use train::io::atomic::ensure_dir;
 use train::io::checkpoint::Checkpoint;
 use train::io::run_dir::MODEL_FILE;
 use train::io::weights::read_layer_weights;
 use train::plot::regions::{RegionMap, region_map_svg};
 use train::plot::write_figure;
+use train::regions::{
+    MAX_REGIONS, Polygon, along_lines, crossed_by_level, level_segments, plane_input, regions,
+    segments_through,
+};
 use train::user_error;
 
 use crate::cli::RegionsArgs;
@@ -77,31 +79,16 @@ pub fn run(args: &RegionsArgs) -> anyhow::Result<()> {
             config.model.input
         ));
     }
-    let input = plane_input(config, standardizer).map_err(|why| user_error!("{shown}: {why}"))?;
-    let InputSpace::Plane(data) = input_space(config)? else {
-        return Err(user_error!(
-            "{shown}: a region map needs data of two columns"
-        ));
-    };
-    let area = match &args.r#box {
-        Some(area) => *area,
-        None => bounds(&data.points),
-    };
-    let found = regions(
-        &weights,
-        activation,
-        input,
-        Polygon::rectangle(area),
-        MAX_REGIONS,
-    )
-    .map_err(|error| user_error!("{shown}: {error}"))?;
-    let (level, boundary_name) = decision_level(config, &data.points.y, data.classes);
-    let crossed = crossed_by_level(&found, level);
+    let mapped = map_regions(config, standardizer, &weights, args.r#box)?
+        .map_err(|why| user_error!("{shown}: {why}"))?;
+    let count = mapped.polygons.len();
+    let crossed = mapped.crossed;
+    let area = mapped.area;
     if args.json {
         println!(
             "{}",
             serde_json::json!({
-                "regions": found.len(),
+                "regions": count,
                 "boundary_regions": crossed,
                 "box": [[area[0].0, area[0].1], [area[1].0, area[1].1]],
                 "activation": activation.to_string(),
@@ -110,34 +97,23 @@ pub fn run(args: &RegionsArgs) -> anyhow::Result<()> {
         );
     } else {
         println!(
-            "{network} on {}, epoch {epoch}: {} linear region{} in x1 [{:.3}, {:.3}] x x2 [{:.3}, \
-             {:.3}]; the decision boundary ({boundary_name}) passes through {crossed} of them",
+            "{network} on {}, epoch {epoch}: {count} linear region{} in x1 [{:.3}, {:.3}] x x2 \
+             [{:.3}, {:.3}]; the decision boundary ({}) passes through {crossed} of them",
             data_name(config),
-            found.len(),
-            if found.len() == 1 { "" } else { "s" },
+            if count == 1 { "" } else { "s" },
             area[0].0,
             area[0].1,
             area[1].0,
             area[1].1,
+            mapped.boundary_name,
         );
     }
-    let polygons: Vec<Polygon> = found.iter().map(|r| r.cell.clone()).collect();
-    let boundary = level_segments(&found, level);
-    let svg = region_map_svg(&RegionMap {
-        title: format!(
-            "{activation} on {}, epoch {epoch}: {} linear region{}, {crossed} on the boundary",
-            data_name(config),
-            found.len(),
-            if found.len() == 1 { "" } else { "s" }
-        ),
-        regions: &polygons,
-        boundary: &boundary,
-        boundary_name: boundary_name.clone(),
-        bounds: area,
-        points: &data.points,
-        classes: data.classes,
-        axis_names: data.axis_names.clone(),
-    })?;
+    let title = format!(
+        "{activation} on {}, epoch {epoch}: {count} linear region{}, {crossed} on the boundary",
+        data_name(config),
+        if count == 1 { "" } else { "s" }
+    );
+    let svg = region_map_svg(&mapped.drawing(title))?;
     let out = args.out.dir().unwrap_or(&args.dir);
     ensure_dir(out)?;
     let files = write_figure(out, "regions", &svg)?;
@@ -147,6 +123,75 @@ pub fn run(args: &RegionsArgs) -> anyhow::Result<()> {
         println!("wrote {files}");
     }
     Ok(())
+}
+
+/// A network's regions over the plane, ready to draw.
+pub struct Mapped {
+    /// Each region's polygon.
+    pub polygons: Vec<Polygon>,
+    /// The decision boundary's piece in each region it crosses.
+    pub boundary: Vec<[[f64; 2]; 2]>,
+    /// How many regions it crosses.
+    pub crossed: usize,
+    /// What the boundary is (`p = 0.5`).
+    pub boundary_name: String,
+    /// The box mapped.
+    pub area: [(f64, f64); 2],
+    /// The training points.
+    pub data: DrawnData,
+}
+
+impl Mapped {
+    /// The picture of it, under `title`.
+    pub fn drawing(&self, title: String) -> RegionMap<'_> {
+        RegionMap {
+            title,
+            regions: &self.polygons,
+            boundary: &self.boundary,
+            boundary_name: self.boundary_name.clone(),
+            bounds: self.area,
+            points: &self.data.points,
+            classes: self.data.classes,
+            axis_names: self.data.axis_names.clone(),
+        }
+    }
+}
+
+/// The exact regions of `weights` (a network of `config`) over `area` (the
+/// data's box by default); `Err` with the reason when it has none to map.
+pub fn map_regions(
+    config: &RunConfig,
+    standardizer: Option<&Standardizer>,
+    weights: &[LayerWeights],
+    area: Option<[(f64, f64); 2]>,
+) -> anyhow::Result<Result<Mapped, String>> {
+    let input = match plane_input(config, standardizer) {
+        Ok(input) => input,
+        Err(why) => return Ok(Err(why)),
+    };
+    let InputSpace::Plane(data) = input_space(config)? else {
+        return Ok(Err("a region map needs data of two columns".into()));
+    };
+    let area = area.unwrap_or_else(|| bounds(&data.points));
+    let found = match regions(
+        weights,
+        config.model.activation,
+        input,
+        Polygon::rectangle(area),
+        MAX_REGIONS,
+    ) {
+        Ok(found) => found,
+        Err(error) => return Ok(Err(error.to_string())),
+    };
+    let (level, boundary_name) = decision_level(config, &data.points.y, data.classes);
+    Ok(Ok(Mapped {
+        crossed: crossed_by_level(&found, level),
+        boundary: level_segments(&found, level),
+        polygons: found.into_iter().map(|r| r.cell).collect(),
+        boundary_name,
+        area,
+        data,
+    }))
 }
 
 /// The output level the decision boundary is drawn at, and its name: the

@@ -19,7 +19,8 @@
 use model::{Activation, LayerWeights};
 
 use crate::config::{InputFeature, RunConfig};
-use crate::data::{Dataset, Standardizer};
+use crate::data::{Dataset, Split, Standardizer};
+use crate::error::UserError;
 use crate::stats::MeanCi;
 use crate::training::rng::{Stream, stream};
 
@@ -515,6 +516,106 @@ pub fn segments_through(data: &Dataset, count: usize, seed: u64) -> Vec<(Vec<f64
             (row(a), row(b))
         })
         .collect()
+}
+
+/// How many linear regions a network of `config` with `weights` cuts the
+/// data's box into: `Linear(n)`, `Smooth` for a smooth activation, `None`
+/// when the plane cannot be mapped exactly (not 2 inputs, curved inputs, a
+/// map past [`MAX_REGIONS`]).
+pub fn count_in_box(
+    config: &RunConfig,
+    standardizer: Option<&Standardizer>,
+    weights: &[LayerWeights],
+) -> Option<crate::experiments::surface::Pieces> {
+    use crate::experiments::surface::{InputSpace, Pieces, bounds, input_space};
+    if !config.model.activation.is_piecewise_linear() {
+        return (config.model.input == 2).then_some(Pieces::Smooth);
+    }
+    let input = plane_input(config, standardizer).ok()?;
+    let InputSpace::Plane(data) = input_space(config).ok()? else {
+        return None;
+    };
+    let found = regions(
+        weights,
+        config.model.activation,
+        input,
+        Polygon::rectangle(bounds(&data.points)),
+        MAX_REGIONS,
+    )
+    .ok()?;
+    Some(Pieces::Linear(found.len()))
+}
+
+/// Lines a run's tracker counts pieces along when it cannot map the plane.
+pub const TRACKED_LINES: usize = 20;
+
+/// Counts a run's regions as it trains (`training.regions_every`): the
+/// exact count over the data's box for a 2-input network whose inputs are
+/// x1, x2, else the mean pieces along [`TRACKED_LINES`] fixed lines through
+/// its training rows (in the network's own input space).
+pub struct RegionTracker {
+    every: usize,
+    activation: Activation,
+    probe: Probe,
+}
+
+enum Probe {
+    Plane {
+        input: Affine,
+        area: [(f64, f64); 2],
+    },
+    Lines(Vec<(Vec<f64>, Vec<f64>)>),
+}
+
+impl RegionTracker {
+    /// The tracker `config` asks for (`None` without `training.regions_every`).
+    pub fn new(config: &RunConfig, data: &Split) -> Result<Option<Self>, UserError> {
+        let Some(every) = config.training.regions_every else {
+            return Ok(None);
+        };
+        let plane = match (
+            config.model.input,
+            plane_input(config, data.standardizer.as_ref()),
+        ) {
+            (2, Ok(input)) => match crate::experiments::surface::input_space(config)? {
+                crate::experiments::surface::InputSpace::Plane(drawn) => Some(Probe::Plane {
+                    input,
+                    area: crate::experiments::surface::bounds(&drawn.points),
+                }),
+                _ => None,
+            },
+            _ => None,
+        };
+        let probe = plane.unwrap_or_else(|| {
+            Probe::Lines(segments_through(&data.train, TRACKED_LINES, config.seed))
+        });
+        Ok(Some(Self {
+            every,
+            activation: config.model.activation,
+            probe,
+        }))
+    }
+
+    /// After `epoch` with `weights`: the count when this epoch is one to
+    /// count (NaN when the map passed [`MAX_REGIONS`]).
+    pub fn observe(&self, epoch: usize, weights: &[LayerWeights]) -> Option<f64> {
+        if !epoch.is_multiple_of(self.every) {
+            return None;
+        }
+        let counted = match &self.probe {
+            Probe::Plane { input, area } => regions(
+                weights,
+                self.activation,
+                input.clone(),
+                Polygon::rectangle(*area),
+                MAX_REGIONS,
+            )
+            .map(|found| found.len() as f64),
+            Probe::Lines(segments) => along_lines(weights, self.activation, segments, None)
+                .map(|found| found.mean().map_or(f64::NAN, |m| m.mean)),
+        };
+        Some(counted.unwrap_or(f64::NAN))
+    }
 }
 
 #[cfg(test)]
