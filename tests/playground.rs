@@ -420,6 +420,18 @@ fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
         "{texts:?}"
     );
     assert!(relu.join("regions.png").exists());
+    // Every unit drawn, named as diagnose names the layers.
+    train_ok(["plot", "neurons", path_str(&relu)]);
+    let texts = svg_texts(&fs::read_to_string(relu.join("neurons.svg")).unwrap());
+    let units = texts
+        .iter()
+        .filter(|t| t.starts_with("fc1 #") || t.starts_with("fc2 #"))
+        .count();
+    assert_eq!(
+        units, 16,
+        "one panel per hidden unit of [2, 8, 8, 1]: {texts:?}"
+    );
+    assert!(relu.join("neurons.png").exists());
     // A smaller box holds fewer regions.
     let inner = json(&["regions", path_str(&relu), "--box", "-0.2,0.2,-0.2,0.2"]);
     assert!(inner["regions"].as_u64() < Some(count), "{inner}");
@@ -478,6 +490,13 @@ fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
     train_ok(["--epochs", "30", "--quiet", "--out", path_str(&seed)]);
     let error = user_error(&["regions", path_str(&seed)]);
     assert!(error.ends_with("the network sees 10 inputs; a region map needs 2; count its linear pieces along lines through the data with --lines N"), "{error}");
+    let error = user_error(&["plot", "neurons", path_str(&seed)]);
+    assert!(
+        error.ends_with(
+            "data.kind = \"noise\" has 10 inputs; pictures are drawn for networks that see 1 or 2"
+        ),
+        "{error}"
+    );
     let lines = json(&["regions", path_str(&seed), "--lines", "20"]);
     assert_eq!(lines["lines"], 20);
     assert!(

@@ -64,6 +64,36 @@ impl TrainedNetwork {
     /// `features` values per point): a probability for `bce`, the raw
     /// output for `mse`.
     pub fn outputs(&self, points: &[f64], features: usize) -> Vec<f64> {
+        let output = self.model.forward(self.input(points, features));
+        let output = match self.loss {
+            LossKind::Mse => output,
+            LossKind::Bce => burn::tensor::activation::sigmoid(output),
+        };
+        model::host_values::<f64, 2>(output)
+    }
+
+    /// Every hidden unit at each raw point: per hidden layer (input side
+    /// first), its pre-activations and outputs, `[rows * units]` row-major.
+    pub fn hidden_units(&self, points: &[f64], features: usize) -> Vec<UnitValues> {
+        let trace = self.model.forward_traced(self.input(points, features));
+        trace
+            .pre_activations
+            .into_iter()
+            .map(|pre| {
+                let units = pre.dims()[1];
+                let post = self.model.activation.forward(pre.clone());
+                UnitValues {
+                    units,
+                    pre: model::host_values::<f64, 2>(pre),
+                    post: model::host_values::<f64, 2>(post),
+                }
+            })
+            .collect()
+    }
+
+    /// The network's input tensor for raw points: engineered inputs, then
+    /// standardisation, as in training.
+    fn input(&self, points: &[f64], features: usize) -> Tensor<2> {
         let rows = points.len() / features;
         let mut x: Vec<f64> = match &self.inputs {
             Some(inputs) => points
@@ -79,19 +109,30 @@ impl TrainedNetwork {
                 *value = (*value - standardizer.mean[column]) * standardizer.scale[column];
             }
         }
-        let input = Tensor::<2>::from_data(TensorData::new(x, [rows, width]), &self.device)
-            .cast(self.dtype);
-        let output = self.model.forward(input);
-        let output = match self.loss {
-            LossKind::Mse => output,
-            LossKind::Bce => burn::tensor::activation::sigmoid(output),
-        };
-        model::host_values::<f64, 2>(output)
+        Tensor::<2>::from_data(TensorData::new(x, [rows, width]), &self.device).cast(self.dtype)
     }
 
     /// Whether the outputs are probabilities (a `bce` network).
     pub fn gives_probabilities(&self) -> bool {
         self.loss == LossKind::Bce
+    }
+}
+
+/// One hidden layer's units at a set of points.
+#[derive(Clone, Debug)]
+pub struct UnitValues {
+    /// Units in the layer.
+    pub units: usize,
+    /// Pre-activations, `[rows * units]`.
+    pub pre: Vec<f64>,
+    /// Outputs (after the activation), `[rows * units]`.
+    pub post: Vec<f64>,
+}
+
+impl UnitValues {
+    /// Unit `unit`'s values over every row.
+    pub fn column(values: &[f64], units: usize, unit: usize) -> Vec<f64> {
+        values.iter().skip(unit).step_by(units).copied().collect()
     }
 }
 

@@ -15,6 +15,7 @@ pub mod chart;
 pub mod figure;
 pub mod heatmap;
 pub mod legend;
+pub mod neurons;
 pub mod palette;
 pub mod regions;
 pub mod scale;

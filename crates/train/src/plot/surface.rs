@@ -238,6 +238,11 @@ fn draw_surface<DB: DrawingBackend>(
 
 /// The 0.5 contour of a surface, as polylines in data coordinates.
 pub fn boundary(surface: &Surface) -> anyhow::Result<Vec<Vec<(f64, f64)>>> {
+    level_lines(surface, DECISION_LEVEL)
+}
+
+/// The `level` contour of a surface, as polylines in data coordinates.
+pub fn level_lines(surface: &Surface, level: f64) -> anyhow::Result<Vec<Vec<(f64, f64)>>> {
     let Surface { x1, x2, values } = surface;
     let (n1, n2) = (x1.len(), x2.len());
     let (step1, step2) = (x1[1] - x1[0], x2[1] - x2[0]);
@@ -247,8 +252,8 @@ pub fn boundary(surface: &Surface) -> anyhow::Result<Vec<Vec<(f64, f64)>>> {
         .y_origin(x2[0] - step2 / 2.0)
         .x_step(step1)
         .y_step(step2)
-        .lines(values, &[DECISION_LEVEL])
-        .map_err(|error| anyhow::anyhow!("cannot trace the 0.5 contour: {error:?}"))?;
+        .lines(values, &[level])
+        .map_err(|error| anyhow::anyhow!("cannot trace the {level} contour: {error:?}"))?;
     // Its rings close along the grid's edge, half a cell outside the outer
     // nodes; those stretches are the frame, not the boundary.
     let inside = |&(a, b): &(f64, f64)| {

@@ -207,6 +207,9 @@ pub enum PlotCommand {
     Run(PlotRunArgs),
     /// A run on a 2-D set: its decision surface and training points; on a 1-D function: its fit (SVG and PNG).
     Surface(PlotSurfaceArgs),
+    /// Every hidden unit of a run whose network sees 1 or 2 inputs: its output, where it switches,
+    /// dead and saturated units marked (neurons.svg and .png).
+    Neurons(PlotSurfaceArgs),
 }
 
 /// `train sweep ...`.

@@ -3,21 +3,22 @@
 use std::path::Path;
 
 use burn::tensor::Device;
-use model::{Activation, LayerWeights};
+use model::{Activation, LayerWeights, UnitBehaviour};
 use plotters::style::RGBColor;
 use train::backend::Backend;
 use train::config::{DataKind, LossKind, RunConfig};
 use train::data::Standardizer;
 use train::experiments::activation_curves::sample;
 use train::experiments::surface::{
-    CURVE_POINTS, InputSpace, Pieces, SURFACE_RESOLUTION, TrainedNetwork, bounds, curve,
-    input_space, surface,
+    CURVE_POINTS, InputSpace, Pieces, SURFACE_RESOLUTION, Surface, TrainedNetwork, UnitValues,
+    bounds, curve, input_space, surface,
 };
 use train::io::atomic::ensure_dir;
 use train::io::checkpoint::Checkpoint;
 use train::io::history::{Columns, read_metrics};
 use train::io::run_dir::{CONFIG_FILE, MODEL_FILE};
 use train::io::weights::read_layer_weights;
+use train::plot::neurons::{UnitPanel, UnitView, neurons_svg};
 use train::plot::palette::run_colour;
 use train::plot::surface::{FitPanel, SurfacePanel, fits_svg, surfaces_svg};
 use train::plot::{LineChart, Series, panels_svg, titled_panels_svg, write_figure};
@@ -31,6 +32,7 @@ pub fn run(command: &PlotCommand) -> anyhow::Result<()> {
         PlotCommand::Activations(args) => activations(args),
         PlotCommand::Run(args) => run_figure(args),
         PlotCommand::Surface(args) => surface_figure(args),
+        PlotCommand::Neurons(args) => neurons_figure(args),
     }
 }
 
@@ -202,6 +204,145 @@ fn surface_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
              feature columns",
             args.dir.display()
         )),
+    }
+}
+
+/// Grid points per axis of one unit's picture (small panels, many of them).
+const UNIT_RESOLUTION: usize = 41;
+
+fn neurons_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
+    let checkpoint = Checkpoint::open(&args.dir)?;
+    let config = &checkpoint.config;
+    let backend = Backend::open_or_default(args.backend.backend)?;
+    let activation = config.model.activation;
+    let weights = read_layer_weights(
+        &args.dir.join(MODEL_FILE),
+        &config.layer_sizes(),
+        activation,
+        &backend.device,
+    )?;
+    let network = TrainedNetwork::new(
+        config,
+        activation,
+        &weights,
+        checkpoint.state.standardizer.clone(),
+        &backend.device,
+    )?;
+    let (data, grid, features, plane) = match input_space(config)? {
+        InputSpace::Plane(data) => {
+            let area = bounds(&data.points);
+            let step = |(low, high): (f64, f64)| {
+                (0..UNIT_RESOLUTION)
+                    .map(move |i| low + (high - low) * i as f64 / (UNIT_RESOLUTION - 1) as f64)
+                    .collect::<Vec<f64>>()
+            };
+            let (x1, x2) = (step(area[0]), step(area[1]));
+            let points: Vec<f64> = x2
+                .iter()
+                .flat_map(|&b| x1.iter().flat_map(move |&a| [a, b]))
+                .collect();
+            (data, points, 2, Some((x1, x2)))
+        }
+        InputSpace::Line { data, range, .. } => {
+            let xs: Vec<f64> = (0..CURVE_POINTS)
+                .map(|i| range.0 + (range.1 - range.0) * i as f64 / (CURVE_POINTS - 1) as f64)
+                .collect();
+            (data, xs, 1, None)
+        }
+        InputSpace::Unseen(why) => {
+            return Err(user_error!("{}: {why}", args.dir.display()));
+        }
+    };
+    let over_grid = network.hidden_units(&grid, features);
+    let train_points: Vec<f64> = data.points.x.iter().map(|&v| f64::from(v)).collect();
+    let on_data = network.hidden_units(&train_points, features);
+    let mut panels = Vec::new();
+    let mut widest = 1;
+    for (layer, (grid_values, data_values)) in over_grid.iter().zip(&on_data).enumerate() {
+        widest = widest.max(grid_values.units);
+        for unit in 0..grid_values.units {
+            let column = |values: &[f64]| UnitValues::column(values, grid_values.units, unit);
+            let (pre, post) = (column(&grid_values.pre), column(&grid_values.post));
+            let flag = unit_flag(
+                activation,
+                &column(&data_values.pre),
+                &column(&data_values.post),
+            );
+            let (low, high) = post
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                    (lo.min(v), hi.max(v))
+                });
+            let title = format!(
+                "fc{} #{}{}",
+                layer + 1,
+                unit + 1,
+                flag.map_or_else(
+                    || format!(": {}..{}", short(low), short(high)),
+                    |f| format!(" {f}")
+                )
+            );
+            let view = match &plane {
+                Some((x1, x2)) => UnitView::Plane {
+                    output: Surface {
+                        x1: x1.clone(),
+                        x2: x2.clone(),
+                        values: post,
+                    },
+                    pre: Surface {
+                        x1: x1.clone(),
+                        x2: x2.clone(),
+                        values: pre,
+                    },
+                },
+                None => UnitView::Line {
+                    curve: grid.iter().copied().zip(post).collect(),
+                    switches: grid
+                        .windows(2)
+                        .zip(pre.windows(2))
+                        .filter(|(_, p)| (p[0] > 0.0) != (p[1] > 0.0))
+                        .map(|(x, _)| (x[0] + x[1]) / 2.0)
+                        .collect(),
+                },
+            };
+            panels.push(UnitPanel {
+                title,
+                flagged: flag.is_some(),
+                view,
+            });
+        }
+    }
+    let title = format!(
+        "Every hidden unit: {}, at epoch {}",
+        run_title(config),
+        checkpoint.state.epoch
+    );
+    let svg = neurons_svg(&title, &panels, widest.min(8))?;
+    let out = args.out.dir().unwrap_or(&args.dir);
+    ensure_dir(out)?;
+    println!("wrote {}", write_figure(out, "neurons", &svg)?);
+    Ok(())
+}
+
+/// A value in 3 significant digits, for a small title.
+fn short(value: f64) -> String {
+    train::plot::axis::tick_label(format!("{value:.2e}").parse().unwrap_or(value))
+}
+
+/// `dead` (relu-like, never active on the training rows) or `saturated`
+/// (bounded, within 1e-3 of a bound on at least 95% of them), as the
+/// diagnostics define them.
+fn unit_flag(activation: Activation, pre: &[f64], post: &[f64]) -> Option<&'static str> {
+    match activation.unit_behaviour() {
+        UnitBehaviour::CanDie => pre.iter().all(|&v| v <= 0.0).then_some("dead"),
+        UnitBehaviour::Saturates { lower, upper } => {
+            let near = post
+                .iter()
+                .filter(|&&v| v - lower < 1e-3 || upper - v < 1e-3)
+                .count();
+            (near as f64 >= 0.95 * post.len() as f64).then_some("saturated")
+        }
+        UnitBehaviour::Neither => None,
     }
 }
 
