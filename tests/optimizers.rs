@@ -170,7 +170,10 @@ fn early_stopping_keeps_the_best_weights_and_survives_a_crash() {
             path_str(&crashed),
             "--quiet",
         ])
-        .env("FAILPOINTS", "checkpoint::rename=3*off->return(abort)")
+        .env(
+            "ACTLAB_FAILPOINTS",
+            "checkpoint::rename=3*off->return(abort)",
+        )
         .output()
         .unwrap();
     assert!(!output.status.success(), "the fail point killed the run");

@@ -23,12 +23,12 @@ fn straight_run(dir: &Path) -> Vec<String> {
     loss_texts(&out)
 }
 
-/// Runs `train --epochs 6 --checkpoint-every 2 --out DIR` with `FAILPOINTS`.
+/// Runs `train --epochs 6 --checkpoint-every 2 --out DIR` with `ACTLAB_FAILPOINTS`.
 fn run_with_fail_point(out: &Path, fail_points: &str) -> std::process::Output {
     train_bin()
         .args(["--epochs", EPOCHS, "--checkpoint-every", "2", "-q", "--out"])
         .arg(out)
-        .env("FAILPOINTS", fail_points)
+        .env("ACTLAB_FAILPOINTS", fail_points)
         .output()
         .unwrap()
 }

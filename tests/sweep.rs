@@ -354,7 +354,7 @@ fn a_diverged_point_is_recorded_once_and_a_failed_one_is_retried() {
     // neither is done, and each keeps its error.
     let output = train_bin()
         .args(["sweep", "run", path_str(&sweep), "--out", path_str(&out)])
-        .env("FAILPOINTS", "checkpoint::rename=return(enospc)")
+        .env("ACTLAB_FAILPOINTS", "checkpoint::rename=return(enospc)")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));

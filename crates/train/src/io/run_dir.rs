@@ -68,10 +68,31 @@ pub const CHECKPOINT_FAIL_POINTS: &[&str] = &[
     "checkpoint::prune",
 ];
 
-/// A fail point on the way of a checkpoint. With the `failpoints` feature,
-/// `FAILPOINTS="NAME=return(abort)"` kills the process here as `kill -9` would
-/// (no destructor runs, temporary files stay), and `return(enospc)` fails here
-/// as a full disk does. Without the feature it does nothing.
+/// The environment variable that arms the fail points (for the crash tests).
+pub const FAIL_POINTS_VAR: &str = "ACTLAB_FAILPOINTS";
+
+/// Arms the fail points `ACTLAB_FAILPOINTS` names, as
+/// `NAME=ACTIONS;NAME=ACTIONS` in the `fail` crate's action syntax
+/// (`return(abort)`, `3*off->return(enospc)`); nothing when it is unset.
+pub fn arm_fail_points_from_env() -> Result<(), crate::error::UserError> {
+    let Ok(spec) = std::env::var(FAIL_POINTS_VAR) else {
+        return Ok(());
+    };
+    for item in spec.split(';').filter(|item| !item.trim().is_empty()) {
+        let (name, actions) = item.split_once('=').ok_or_else(|| {
+            crate::error::UserError::new(format!("{FAIL_POINTS_VAR}: `{item}` is not NAME=ACTIONS"))
+        })?;
+        fail::cfg(name.trim(), actions.trim()).map_err(|error| {
+            crate::error::UserError::new(format!("{FAIL_POINTS_VAR}: `{item}`: {error}"))
+        })?;
+    }
+    Ok(())
+}
+
+/// A fail point on the way of a checkpoint. Armed by
+/// `ACTLAB_FAILPOINTS="NAME=return(abort)"`, it kills the process here as
+/// `kill -9` would (no destructor runs, temporary files stay), and
+/// `return(enospc)` fails here as a full disk does. Unarmed it does nothing.
 fn fail_point(name: &str) -> std::io::Result<()> {
     fail::fail_point!(name, |action: Option<String>| match action.as_deref() {
         Some("enospc") => Err(std::io::Error::from_raw_os_error(28)),

@@ -26,9 +26,11 @@ fn main() {
         train::backend::pin_default_device_to_cpu();
         train::backend::give_mesa_a_runtime_dir();
     }
-    // Crash tests set FAILPOINTS; without the `failpoints` feature there are none.
-    #[cfg(feature = "failpoints")]
-    let _fail_points = fail::FailScenario::setup();
+    // The crash tests arm fail points through ACTLAB_FAILPOINTS.
+    if let Err(error) = train::io::run_dir::arm_fail_points_from_env() {
+        eprintln!("error: {error}");
+        std::process::exit(EXIT_USAGE);
+    }
     let cli = Cli::parse();
     if !matches!(cli.command, Some(cli::Command::Serve(_))) {
         // `train ... | head -1`: end quietly when the reader goes away, as
