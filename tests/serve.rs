@@ -25,6 +25,10 @@ fn the_pair_starts_from_the_same_weights_and_streams_until_relu_wins() {
     assert!(palette.contains("class1: [33, 102, 172]"), "{palette}");
     assert!(palette.contains("runs: ['#1b9e77'"), "{palette}");
     assert!(page.text().contains("<script src=\"palette.js\"></script>"));
+    let icon = server.get("/favicon.svg");
+    assert_eq!(icon.status, 200);
+    assert!(icon.text().starts_with("<svg"), "{}", icon.text());
+    assert!(page.text().contains("href=\"favicon.svg\""));
 
     let snapshot = server.create(&quick_pair(60, 0.0));
     let runs = snapshot["lab"]["runs"].as_array().unwrap();

@@ -315,17 +315,26 @@ function setStatus() {
 }
 
 /// The commands that take a downloaded run to the command line.
+/// The commands that continue this run on the command line, as they work
+/// now: nothing before the first epoch; a finished run resumes only with
+/// more epochs than it planned.
 function commandText(run) {
+  const view = run.view;
+  if (view.epoch === 0) return 'Nothing trained yet: press Start or Step, then download the run.';
   const dir = run.folder || 'DIR';
-  const changes = run.view.lr_changes || [];
-  const replayed = changes.length ? changes[0].after_epoch : run.view.epoch;
-  const lines = [
+  const backend = run.info.backend_name;
+  const changes = view.lr_changes || [];
+  const replayed = changes.length ? changes[0].after_epoch : view.epoch;
+  const finished = view.epoch >= view.epochs;
+  const resume = finished
+    ? `train --resume ${dir} --backend ${backend} --epochs ${view.epochs * 2}`
+    : `train --resume ${dir} --backend ${backend}`;
+  return [
     `tar xzf ${dir}.tar.gz`,
-    `train --config ${dir}/config.toml --backend ${run.info.backend_name} --epochs ${Math.max(replayed, 1)}`,
-    `train --resume ${dir} --backend ${run.info.backend_name}`,
+    `train --config ${dir}/config.toml --backend ${backend} --epochs ${replayed}`,
+    resume,
     `train predict --model ${dir} --input points.csv`,
-  ];
-  return lines.join('\n');
+  ].join('\n');
 }
 
 function drawPanel(name) {

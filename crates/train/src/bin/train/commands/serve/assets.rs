@@ -19,6 +19,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/app.js")),
     ),
     (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/favicon.svg")),
+    ),
+    (
         "style.css",
         "text/css; charset=utf-8",
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/style.css")),
