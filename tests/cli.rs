@@ -391,4 +391,24 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
         !stderr.contains("panicked") && !stderr.contains("error"),
         "{stderr}"
     );
+    // A training run piped into `head -1` trains to its end and saves.
+    let piped = dir.path().join("piped");
+    let mut child = crate::common::train_bin()
+        .args(["--epochs", "150", "--out", piped.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        piped.join("result.json").exists(),
+        "the run finished and was recorded"
+    );
 }

@@ -503,6 +503,22 @@ fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
         lines["pieces_mean"].as_f64() > Some(1.0),
         "a trained relu net bends: {lines}"
     );
+    // More inputs than 2: the tracker counts pieces per line, in its own column.
+    let tracked = dir.path().join("seed-tracked");
+    train_ok([
+        "--epochs",
+        "4",
+        "--regions-every",
+        "3",
+        "--quiet",
+        "--out",
+        path_str(&tracked),
+    ]);
+    let pieces = csv_column_text(&tracked.join("metrics.csv"), "pieces_per_line");
+    assert!(
+        pieces[2].parse::<f64>().unwrap() >= 1.0 && !pieces[3].is_empty() && pieces[0].is_empty(),
+        "{pieces:?}"
+    );
     let flat = dir.path().join("seed-identity");
     train_ok([
         "--epochs",

@@ -555,6 +555,7 @@ pub const TRACKED_LINES: usize = 20;
 /// its training rows (in the network's own input space).
 pub struct RegionTracker {
     every: usize,
+    last: usize,
     activation: Activation,
     probe: Probe,
 }
@@ -591,30 +592,64 @@ impl RegionTracker {
         });
         Ok(Some(Self {
             every,
+            last: config.training.epochs,
             activation: config.model.activation,
             probe,
         }))
     }
 
-    /// After `epoch` with `weights`: the count when this epoch is one to
-    /// count (NaN when the map passed [`MAX_REGIONS`]).
-    pub fn observe(&self, epoch: usize, weights: &[LayerWeights]) -> Option<f64> {
-        if !epoch.is_multiple_of(self.every) {
+    /// After `epoch` with `weights`: what this epoch counts, on every
+    /// `every`-th epoch and the run's last (NaN when a map passed
+    /// [`MAX_REGIONS`]).
+    pub fn observe(&self, epoch: usize, weights: &[LayerWeights]) -> Option<Counted> {
+        if !epoch.is_multiple_of(self.every) && epoch != self.last {
             return None;
         }
-        let counted = match &self.probe {
-            Probe::Plane { input, area } => regions(
-                weights,
-                self.activation,
-                input.clone(),
-                Polygon::rectangle(*area),
-                MAX_REGIONS,
-            )
-            .map(|found| found.len() as f64),
-            Probe::Lines(segments) => along_lines(weights, self.activation, segments, None)
-                .map(|found| found.mean().map_or(f64::NAN, |m| m.mean)),
-        };
-        Some(counted.unwrap_or(f64::NAN))
+        Some(match &self.probe {
+            Probe::Plane { input, area } => Counted::Regions(
+                regions(
+                    weights,
+                    self.activation,
+                    input.clone(),
+                    Polygon::rectangle(*area),
+                    MAX_REGIONS,
+                )
+                .map_or(f64::NAN, |found| found.len() as f64),
+            ),
+            Probe::Lines(segments) => Counted::PiecesPerLine(
+                along_lines(weights, self.activation, segments, None)
+                    .ok()
+                    .and_then(|found| found.mean())
+                    .map_or(f64::NAN, |m| m.mean),
+            ),
+        })
+    }
+}
+
+/// What a [`RegionTracker`] counted.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Counted {
+    /// The exact regions in the data's box (metrics.csv's `regions`).
+    Regions(f64),
+    /// The mean linear pieces along the tracker's lines (`pieces_per_line`).
+    PiecesPerLine(f64),
+}
+
+impl Counted {
+    /// The count, if it is of regions.
+    pub fn regions(self) -> Option<f64> {
+        match self {
+            Self::Regions(count) => Some(count),
+            Self::PiecesPerLine(_) => None,
+        }
+    }
+
+    /// The count, if it is of pieces per line.
+    pub fn pieces_per_line(self) -> Option<f64> {
+        match self {
+            Self::PiecesPerLine(count) => Some(count),
+            Self::Regions(_) => None,
+        }
     }
 }
 

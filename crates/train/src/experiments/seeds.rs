@@ -391,6 +391,7 @@ mod tests {
             val_accuracy: None,
             lr: None,
             regions: None,
+            pieces_per_line: None,
             elapsed_s: 0.0,
             layers: Vec::new(),
         }

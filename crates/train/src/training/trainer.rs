@@ -17,7 +17,7 @@ use model::{LayerWeights, Mlp};
 use crate::backend::Backend;
 use crate::config::{LossKind, RunConfig};
 use crate::data::{Dataset, Split};
-use crate::regions::RegionTracker;
+use crate::regions::{Counted, RegionTracker};
 use crate::stats;
 use crate::training::clipping::{clip_global_norm, squared_global_norm};
 use crate::training::diagnostics::{GradNormAccumulator, LayerDiagnostics, combine, unit_health};
@@ -44,9 +44,11 @@ pub struct EpochRecord {
     pub val_accuracy: Option<f64>,
     /// The learning rate of the epoch's last step (it changes under a schedule).
     pub lr: Option<f64>,
-    /// The network's linear regions (or mean pieces per line) after this
-    /// epoch, every `training.regions_every` epochs.
+    /// The network's exact linear regions in the data's box after this
+    /// epoch, every `training.regions_every` epochs (2-input networks).
     pub regions: Option<f64>,
+    /// Or, for the others, its mean linear pieces along fixed lines.
+    pub pieces_per_line: Option<f64>,
     /// Seconds since the training loop started.
     pub elapsed_s: f64,
     /// Per-layer diagnostics, input side first (empty when switched off).
@@ -384,6 +386,10 @@ impl Trainer {
         }
         let train = self.full_train.as_ref().map(|data| self.score(data));
         let layers = self.epoch_diagnostics();
+        let counted = self
+            .regions
+            .as_ref()
+            .and_then(|tracker| tracker.observe(self.position.epoch, &self.model.to_weights()));
         Ok(Some(EpochRecord {
             epoch: self.position.epoch,
             loss,
@@ -392,10 +398,8 @@ impl Trainer {
             train_accuracy: train.and_then(|s| s.1),
             val_accuracy: validation.and_then(|s| s.1),
             lr: Some(self.schedule.last_rate()),
-            regions: self
-                .regions
-                .as_ref()
-                .and_then(|tracker| tracker.observe(self.position.epoch, &self.model.to_weights())),
+            regions: counted.and_then(Counted::regions),
+            pieces_per_line: counted.and_then(Counted::pieces_per_line),
             layers,
             elapsed_s: self.seconds(),
         }))

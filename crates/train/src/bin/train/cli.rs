@@ -167,9 +167,10 @@ pub struct RegionsArgs {
     /// The box to map, as x1min,x1max,x2min,x2max (default: the data's range plus 10%).
     #[arg(long = "box", value_name = "X1MIN,X1MAX,X2MIN,X2MAX", value_parser = parse_box, allow_hyphen_values = true)]
     pub r#box: Option<[(f64, f64); 2]>,
-    /// Count linear pieces along N lines through pairs of training rows instead (any input size).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
-    pub lines: Option<usize>,
+    /// Count linear pieces along N lines through random pairs of training rows instead (any input
+    /// size; at most 100000).
+    #[arg(long, value_name = "N", conflicts_with = "box", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub lines: Option<u32>,
     /// Print the counts as JSON on standard output.
     #[arg(long)]
     pub json: bool,
@@ -179,7 +180,10 @@ pub struct RegionsArgs {
     pub backend: BackendArg,
 }
 
-/// `--box x1min,x1max,x2min,x2max`: four finite numbers, each min below its max.
+/// The largest coordinate `--box` takes.
+const MAX_BOX: f64 = 1e6;
+
+/// `--box x1min,x1max,x2min,x2max`: four numbers within ±1e6, each min below its max.
 fn parse_box(text: &str) -> Result<[(f64, f64); 2], String> {
     let values: Vec<f64> = text
         .split(',')
@@ -190,10 +194,13 @@ fn parse_box(text: &str) -> Result<[(f64, f64); 2], String> {
         })
         .collect::<Result<_, _>>()?;
     match values.as_slice() {
-        [a, b, c, d] if [a, b, c, d].iter().all(|v| v.is_finite()) && a < b && c < d => {
+        [a, b, c, d] if [a, b, c, d].iter().all(|v| v.abs() <= MAX_BOX) && a < b && c < d => {
             Ok([(*a, *b), (*c, *d)])
         }
-        [_, _, _, _] => Err("needs x1min < x1max and x2min < x2max, all finite".into()),
+        [_, _, _, _] => Err(format!(
+            "needs x1min < x1max and x2min < x2max, each within ±{MAX_BOX:e} (float64 cuts lose \
+             their precision beyond)"
+        )),
         _ => Err(format!("needs 4 numbers, got {}", values.len())),
     }
 }

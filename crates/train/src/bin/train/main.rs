@@ -1,6 +1,15 @@
 //! The `train` command: parse, dispatch, map errors to one line and an exit
 //! code (the table is in README.md, "Exit codes").
 
+/// `println!` that never panics: a reader that went away (`| head -1`)
+/// must not stop a training run.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod cli;
 mod commands;
 mod interrupt;
@@ -32,10 +41,16 @@ fn main() {
         std::process::exit(EXIT_USAGE);
     }
     let cli = Cli::parse();
-    if !matches!(cli.command, Some(cli::Command::Serve(_))) {
-        // `train ... | head -1`: end quietly when the reader goes away, as
-        // Unix tools do, rather than panic on the next print. (The lab keeps
-        // Rust's default: a page that disconnects must not end the server.)
+    let trains = matches!(
+        cli.command,
+        None | Some(cli::Command::Run(_)) | Some(cli::Command::Serve(_))
+    );
+    if !trains {
+        // `train predict ... | head -1`: end quietly when the reader goes
+        // away, as Unix tools do, rather than panic on the next print. A
+        // training run keeps Rust's default and writes its lines with
+        // `say!`, which ignores a closed pipe: `train | head -1` still
+        // trains to the end and saves (and the lab's pages come and go).
         // SAFETY: before any thread exists; SIG_DFL is a valid disposition.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     }

@@ -54,7 +54,7 @@ impl Reporter {
                 bar.set_message(format!("loss {:.6}", record.loss));
                 bar.inc(1);
             }
-            Reporter::Lines => println!("{line}"),
+            Reporter::Lines => say!("{line}"),
             Reporter::Quiet => {}
         }
     }

@@ -503,6 +503,7 @@ pub fn run_svg(
             .collect()
     };
     let regions_series = present(&[("the network", "regions", run_colour(1))]);
+    let pieces_series = present(&[("the network", "pieces_per_line", run_colour(1))]);
     let grad_series = per_layer("grad_norm_l");
     let dead_series = per_layer("dead_l");
     let saturated_series = per_layer("saturated_l");
@@ -530,22 +531,30 @@ pub fn run_svg(
             references: &[],
         });
     }
-    let regions_label = match config.map(|c| c.model.input) {
-        Some(2) => "linear regions in the data's box",
-        Some(_) => "linear pieces per line (mean of 20)",
-        None => "linear regions",
-    };
-    if !regions_series.is_empty() {
-        panels.push(LineChart {
-            title: "Linear regions over training".into(),
-            x_label: "epoch",
-            y_label: regions_label,
-            log_y: false,
-            whole_x: true,
-            y_range: None,
-            series: &regions_series,
-            references: &[],
-        });
+    for (series, title, label) in [
+        (
+            &regions_series,
+            "Linear regions over training",
+            "linear regions in the data's box",
+        ),
+        (
+            &pieces_series,
+            "Linear pieces over training",
+            "linear pieces per line (mean of 20)",
+        ),
+    ] {
+        if !series.is_empty() {
+            panels.push(LineChart {
+                title: title.into(),
+                x_label: "epoch",
+                y_label: label,
+                log_y: false,
+                whole_x: true,
+                y_range: None,
+                series,
+                references: &[],
+            });
+        }
     }
     if !grad_series.is_empty() {
         panels.push(LineChart {

@@ -40,7 +40,7 @@ pub fn run(args: &RegionsArgs) -> anyhow::Result<()> {
     let network = format!("{activation} network {:?}", config.layer_sizes());
     if let Some(count) = args.lines {
         let split = train::data::load_for(config)?;
-        let segments = segments_through(&split.train, count, config.seed);
+        let segments = segments_through(&split.train, count as usize, config.seed);
         let found = along_lines(&weights, activation, &segments, None)
             .map_err(|error| user_error!("{shown}: {error}"))?;
         let mean = found
@@ -60,13 +60,14 @@ pub fn run(args: &RegionsArgs) -> anyhow::Result<()> {
                 })
             );
         } else {
+            let lines = found.pieces.len();
             println!(
-                "{network}, epoch {epoch}: {} lines through pairs of training rows: {:.2}{} linear \
-                 pieces per line (95% CI), {:.3} per unit length of the network's inputs",
-                found.pieces.len(),
+                "{network}, epoch {epoch}: {lines} line{} through pairs of training rows: {:.2}{} \
+                 linear pieces per line, {:.3} per unit length of the network's inputs",
+                if lines == 1 { "" } else { "s" },
                 mean.mean,
                 mean.half_width
-                    .map_or(String::new(), |h| format!(" ± {h:.2}")),
+                    .map_or(String::new(), |h| format!(" ± {h:.2} (95% CI)")),
                 found.per_length()
             );
         }
@@ -74,9 +75,10 @@ pub fn run(args: &RegionsArgs) -> anyhow::Result<()> {
     }
     if config.model.input != 2 {
         return Err(user_error!(
-            "{shown}: the network sees {} inputs; a region map needs 2; count its linear pieces \
+            "{shown}: the network sees {} input{}; a region map needs 2; count its linear pieces \
              along lines through the data with --lines N",
-            config.model.input
+            config.model.input,
+            if config.model.input == 1 { "" } else { "s" }
         ));
     }
     let mapped = map_regions(config, standardizer, &weights, args.r#box)?

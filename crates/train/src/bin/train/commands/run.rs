@@ -216,7 +216,7 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
     let steps = trainer.steps() - first_step;
     let last = session.records().last().expect("at least one epoch");
     match early {
-        Some(early) => println!(
+        Some(early) => say!(
             "Stopped early at epoch {}: the validation loss has not improved for {} epochs \
              (best {:.6} at epoch {}{}).",
             last.epoch,
@@ -228,45 +228,57 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
                 out.join(BEST_FILE).display()
             ))
         ),
-        None => println!("Training complete."),
+        None => say!("Training complete."),
     }
     if let Some(train_loss) = last.train_loss {
-        println!(
+        say!(
             "  training loss  {train_loss:.6} (all training rows, after epoch {})",
             last.epoch
         );
     }
     if let Some(val_loss) = last.val_loss {
-        println!("  val loss       {val_loss:.6}");
+        say!("  val loss       {val_loss:.6}");
     }
-    println!(
+    say!(
         "  last batch     {:.6} (the per-epoch \"Loss:\", its last mini-batch)",
         last.loss
     );
+    let counted = session.records().iter().rev().find_map(|r| {
+        r.regions
+            .map(|n| format!("{n} linear regions in the data's box"))
+            .or(r
+                .pieces_per_line
+                .map(|p| format!("{p:.2} linear pieces per line")))
+            .map(|text| (text, r.epoch))
+    });
+    if let Some((text, epoch)) = counted {
+        say!("  regions        {text} (epoch {epoch})");
+    }
     if let Some(accuracy) = last.train_accuracy {
-        println!("  train accuracy {:.2}%", accuracy * 100.0);
+        say!("  train accuracy {:.2}%", accuracy * 100.0);
     }
     if let Some(accuracy) = last.val_accuracy {
-        println!("  val accuracy   {:.2}%", accuracy * 100.0);
+        say!("  val accuracy   {:.2}%", accuracy * 100.0);
     }
-    println!(
+    say!(
         "  training loop  {:.3} s, {} steps, {:.0} steps/s",
         loop_seconds,
         steps,
         steps as f64 / loop_seconds.max(1e-9)
     );
-    println!(
+    say!(
         "  backend        {} on {}",
-        backend.kind, backend.description
+        backend.kind,
+        backend.description
     );
-    println!(
+    say!(
         "  network        {:?}, {}, {origin}",
         config.layer_sizes(),
         config.model.activation
     );
-    println!("  config         {}", resolved.describe_source());
+    say!("  config         {}", resolved.describe_source());
     if let Some(out) = out {
-        println!(
+        say!(
             "  wrote          {0}/model.safetensors, checkpoint.toml, metrics.csv, config.toml, checkpoints/",
             out.display()
         );
