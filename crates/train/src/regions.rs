@@ -602,7 +602,7 @@ impl RegionTracker {
     /// `every`-th epoch and the run's last (NaN when a map passed
     /// [`MAX_REGIONS`]).
     pub fn observe(&self, epoch: usize, weights: &[LayerWeights]) -> Option<Counted> {
-        if !epoch.is_multiple_of(self.every) && epoch != self.last {
+        if !self.counts(epoch) {
             return None;
         }
         Some(match &self.probe {
@@ -623,6 +623,12 @@ impl RegionTracker {
                     .map_or(f64::NAN, |m| m.mean),
             ),
         })
+    }
+
+    /// Whether `epoch` is one the tracker counts (so the weights are read
+    /// back from the device only then).
+    pub fn counts(&self, epoch: usize) -> bool {
+        epoch.is_multiple_of(self.every) || epoch == self.last
     }
 }
 

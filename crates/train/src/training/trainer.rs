@@ -386,10 +386,12 @@ impl Trainer {
         }
         let train = self.full_train.as_ref().map(|data| self.score(data));
         let layers = self.epoch_diagnostics();
+        let epoch = self.position.epoch;
         let counted = self
             .regions
             .as_ref()
-            .and_then(|tracker| tracker.observe(self.position.epoch, &self.model.to_weights()));
+            .filter(|tracker| tracker.counts(epoch))
+            .and_then(|tracker| tracker.observe(epoch, &self.model.to_weights()));
         Ok(Some(EpochRecord {
             epoch: self.position.epoch,
             loss,
