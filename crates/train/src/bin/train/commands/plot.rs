@@ -24,7 +24,7 @@ use train::plot::surface::{FitPanel, SurfacePanel, fits_svg, surfaces_svg};
 use train::plot::{LineChart, Series, panels_svg, titled_panels_svg, write_figure};
 use train::user_error;
 
-use crate::cli::{PlotActivationsArgs, PlotCommand, PlotRunArgs, PlotSurfaceArgs};
+use crate::cli::{BackendArg, PlotActivationsArgs, PlotCommand, PlotRunArgs, PlotSurfaceArgs};
 
 /// Runs a `plot` subcommand.
 pub fn run(command: &PlotCommand) -> anyhow::Result<()> {
@@ -163,17 +163,28 @@ pub fn data_name(config: &RunConfig) -> String {
     }
 }
 
-fn surface_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
-    let checkpoint = Checkpoint::open(&args.dir)?;
+/// A run directory's checkpoint, the backend that reads it and its trained
+/// weights: what every picture of a trained network starts from.
+pub fn open_trained(
+    dir: &Path,
+    backend: &BackendArg,
+) -> anyhow::Result<(Checkpoint, Backend, Vec<LayerWeights>)> {
+    let checkpoint = Checkpoint::open(dir)?;
+    let backend = Backend::open_or_default(backend.backend)?;
     let config = &checkpoint.config;
-    let backend = Backend::open_or_default(args.backend.backend)?;
-    let activation = config.model.activation;
     let weights = read_layer_weights(
-        &args.dir.join(MODEL_FILE),
+        &dir.join(MODEL_FILE),
         &config.layer_sizes(),
-        activation,
+        config.model.activation,
         &backend.device,
     )?;
+    Ok((checkpoint, backend, weights))
+}
+
+fn surface_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
+    let (checkpoint, backend, weights) = open_trained(&args.dir, &args.backend)?;
+    let config = &checkpoint.config;
+    let activation = config.model.activation;
     let title = format!(
         "{activation} on {}, epoch {}",
         data_name(config),
@@ -211,16 +222,9 @@ fn surface_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
 const UNIT_RESOLUTION: usize = 41;
 
 fn neurons_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
-    let checkpoint = Checkpoint::open(&args.dir)?;
+    let (checkpoint, backend, weights) = open_trained(&args.dir, &args.backend)?;
     let config = &checkpoint.config;
-    let backend = Backend::open_or_default(args.backend.backend)?;
     let activation = config.model.activation;
-    let weights = read_layer_weights(
-        &args.dir.join(MODEL_FILE),
-        &config.layer_sizes(),
-        activation,
-        &backend.device,
-    )?;
     let network = TrainedNetwork::new(
         config,
         activation,

@@ -3,14 +3,10 @@
 //! through the data (any number of inputs).
 
 use model::LayerWeights;
-use train::backend::Backend;
 use train::config::{LossKind, RunConfig};
 use train::data::Standardizer;
 use train::experiments::surface::{DrawnData, InputSpace, bounds, input_space};
 use train::io::atomic::ensure_dir;
-use train::io::checkpoint::Checkpoint;
-use train::io::run_dir::MODEL_FILE;
-use train::io::weights::read_layer_weights;
 use train::plot::regions::{RegionMap, region_map_svg};
 use train::plot::write_figure;
 use train::regions::{
@@ -20,20 +16,13 @@ use train::regions::{
 use train::user_error;
 
 use crate::cli::RegionsArgs;
-use crate::commands::plot::data_name;
+use crate::commands::plot::{data_name, open_trained};
 
 /// Counts the regions (or pieces along lines) and writes the map.
 pub fn run(args: &RegionsArgs) -> anyhow::Result<()> {
-    let checkpoint = Checkpoint::open(&args.dir)?;
+    let (checkpoint, _backend, weights) = open_trained(&args.dir, &args.backend)?;
     let config = &checkpoint.config;
-    let backend = Backend::open_or_default(args.backend.backend)?;
     let activation = config.model.activation;
-    let weights = read_layer_weights(
-        &args.dir.join(MODEL_FILE),
-        &config.layer_sizes(),
-        activation,
-        &backend.device,
-    )?;
     let standardizer = checkpoint.state.standardizer.as_ref();
     let epoch = checkpoint.state.epoch;
     let shown = args.dir.display();
