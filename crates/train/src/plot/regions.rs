@@ -5,12 +5,12 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::axis::{LINEAR_TICKS, Ticked, linear_ticks, tick_label};
-use super::chart::{LABEL_SIZE, TITLE_SIZE};
+use super::chart::TITLE_SIZE;
 use super::figure::titled_grid_svg;
 use super::legend::{self, Entry};
 use super::palette::{CLASS_0, CLASS_1, class_colour, paled};
 use super::plot_error;
+use super::surface::plane_chart;
 use crate::data::Dataset;
 use crate::regions::Polygon as Region;
 
@@ -72,28 +72,7 @@ fn draw_region_map<DB: DrawingBackend>(
         .map_err(plot_error)?;
     let (width, _) = root.dim_in_pixel();
     let (plot, legend_area) = root.split_horizontally(width - legend::width(&entries) - 10);
-    let [(x_low, x_high), (y_low, y_high)] = map.bounds;
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(10)
-        .margin_right(18)
-        .x_label_area_size(40)
-        .y_label_area_size(52)
-        .build_cartesian_2d(
-            Ticked::new(x_low, x_high, linear_ticks(x_low, x_high, LINEAR_TICKS)),
-            Ticked::new(y_low, y_high, linear_ticks(y_low, y_high, LINEAR_TICKS)),
-        )
-        .map_err(plot_error)?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .label_style(("sans-serif", LABEL_SIZE))
-        .axis_desc_style(("sans-serif", LABEL_SIZE))
-        .x_desc(map.axis_names[0].as_str())
-        .y_desc(map.axis_names[1].as_str())
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
-        .draw()
-        .map_err(plot_error)?;
+    let mut chart = plane_chart(&plot, map.bounds, &map.axis_names)?;
     let corners =
         |polygon: &Region| -> Vec<(f64, f64)> { polygon.0.iter().map(|p| (p[0], p[1])).collect() };
     chart

@@ -93,6 +93,37 @@ pub fn fit_colour(index: usize) -> RGBColor {
     run_colour(index)
 }
 
+/// A chart over the box `bounds` of the plane, its axes ticked and named:
+/// what surfaces and region maps are drawn on.
+pub(crate) fn plane_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    [(x_low, x_high), (y_low, y_high)]: [(f64, f64); 2],
+    axis_names: &[String; 2],
+) -> anyhow::Result<ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(8)
+        .margin_right(16)
+        .x_label_area_size(40)
+        .y_label_area_size(52)
+        .build_cartesian_2d(
+            Ticked::new(x_low, x_high, linear_ticks(x_low, x_high, LINEAR_TICKS)),
+            Ticked::new(y_low, y_high, linear_ticks(y_low, y_high, LINEAR_TICKS)),
+        )
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .label_style(("sans-serif", LABEL_SIZE))
+        .axis_desc_style(("sans-serif", LABEL_SIZE))
+        .x_desc(axis_names[0].as_str())
+        .y_desc(axis_names[1].as_str())
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| tick_label(*v))
+        .draw()
+        .map_err(plot_error)?;
+    Ok(chart)
+}
+
 fn draw_surface<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &SurfacePanel,
@@ -113,27 +144,7 @@ fn draw_surface<DB: DrawingBackend>(
     let shade = |colour: RGBColor| paled(colour, SURFACE_PALING);
     let (low1, high1) = (x1[0] - step1 / 2.0, x1[n1 - 1] + step1 / 2.0);
     let (low2, high2) = (x2[0] - step2 / 2.0, x2[n2 - 1] + step2 / 2.0);
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(8)
-        .margin_right(16)
-        .x_label_area_size(40)
-        .y_label_area_size(52)
-        .build_cartesian_2d(
-            Ticked::new(low1, high1, linear_ticks(low1, high1, LINEAR_TICKS)),
-            Ticked::new(low2, high2, linear_ticks(low2, high2, LINEAR_TICKS)),
-        )
-        .map_err(plot_error)?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .label_style(("sans-serif", LABEL_SIZE))
-        .axis_desc_style(("sans-serif", LABEL_SIZE))
-        .x_desc(panel.axis_names[0].as_str())
-        .y_desc(panel.axis_names[1].as_str())
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
-        .draw()
-        .map_err(plot_error)?;
+    let mut chart = plane_chart(&plot, [(low1, high1), (low2, high2)], &panel.axis_names)?;
     let level = |value: f64| (colour_scale.position(value) * LEVELS).round();
     let mut cells = Vec::new();
     for j in 0..n2 {
