@@ -71,6 +71,26 @@ const IDENTITY_PANEL: &str = "const run = page.runs.A; const picture = run.pictu
       document.querySelector('#run-A .scale').hidden,
       panel.querySelector('.class-legend').textContent.trim().split(/\\s+/).slice(0, 2).join(' ')];";
 
+/// Run A's and B's region counts and how many polygons B's panel has.
+const REGIONS: &str =
+    "const count = (run) => page.runs[run].regions && page.runs[run].regions.count;
+    const b = page.runs.B.regions;
+    return [count('A'), count('B'), b && b.polygons ? b.polygons.length : null];";
+
+/// Clicks B's diagram on hidden layer 1's second unit, where the page draws it.
+const CLICK_UNIT: &str = "const canvas = document.querySelector('#run-B .diagram');
+    const node = diagramLayout(page.runs.B.diagram, canvas.width).nodes[1][1];
+    const box = canvas.getBoundingClientRect();
+    canvas.dispatchEvent(new MouseEvent('click', { bubbles: true,
+      clientX: box.left + node.x * box.width / canvas.width,
+      clientY: box.top + node.y * box.height / canvas.height }));";
+
+/// The unit B's page asked for, whether its enlarged view is hidden, the
+/// switching line's segments drawn, and the enlarged view's title.
+const FOCUS: &str = "const panel = document.querySelector('#run-B');
+    return [page.runs.B.unit, panel.querySelector('.focus-box').hidden, page.runs.B.switchSegments || 0,
+      panel.querySelector('.focus-note b') ? panel.querySelector('.focus-note b').textContent : ''];";
+
 #[test]
 fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
     let Some((chromium, driver_path)) =
@@ -114,6 +134,25 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
             && identity[2] == json!("class 0"),
         "boundary segments, colour bar hidden?, legend: {identity}"
     );
+    // The region toggle: B's exact map arrives as polygons and is drawn;
+    // identity's count is exactly 1.
+    session.click("#run-B .show-regions");
+    let regions = wait_for(&session, "B's region polygons", REGIONS, |r| {
+        r[1].as_u64().is_some_and(|n| n > 1) && r[2] == r[1]
+    });
+    assert_eq!(regions[0], json!(1), "identity's regions: {regions}");
+    let painted = session.execute(SURFACE);
+    assert!(
+        painted[0].as_u64() >= Some(6),
+        "the region map is drawn in several colours: {painted}"
+    );
+    // A unit click: the unit is enlarged and its switching line drawn on the picture.
+    session.execute(CLICK_UNIT);
+    let focus = wait_for(&session, "the clicked unit", FOCUS, |f| {
+        f[0] == json!([0, 1]) && f[1] == json!(false) && f[2].as_u64().is_some_and(|n| n > 0)
+    });
+    eprintln!("focus (unit, hidden?, switching segments, title): {focus}");
+    assert_eq!(focus[3], json!("hidden layer 1, unit 2"));
     if let Some(path) = std::env::var_os("ACTLAB_SCREENSHOT").map(|path| repo_root().join(path)) {
         wait_for(
             &session,

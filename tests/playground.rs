@@ -480,10 +480,86 @@ fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
     assert_eq!(regions[2], "smooth", "{regions:?}");
     assert!(compared.join("regions.png").exists());
 
-    // Smooth: said in one line.
+    // The same weights as a file with their config: the same count.
+    let from_file = json(&[
+        "regions",
+        "--weights",
+        path_str(&relu.join("model.safetensors")),
+        "--config",
+        path_str(&relu.join("config.toml")),
+        "--out",
+        path_str(&dir.path().join("from-file")),
+    ]);
+    assert_eq!(from_file["regions"], count, "{from_file}");
+    assert!(from_file["epoch"].is_null(), "{from_file}");
+    assert!(dir.path().join("from-file/regions.png").exists());
+
+    // Smooth: said in one line, and the sampled map of near-linear and flat
+    // units drawn instead, labelled as sampled.
     let tanh = run("tanh");
-    let error = user_error(&["regions", path_str(&tanh)]);
-    assert!(error.ends_with("tanh is smooth: a tanh network has no linear regions (only identity, relu and leaky_relu cut their input into straight pieces)"), "{error}");
+    let sampled = json(&["regions", path_str(&tanh)]);
+    assert!(sampled["regions"].is_null(), "{sampled}");
+    assert!(
+        sampled["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("tanh is smooth: a tanh network has no linear regions"),
+        "{sampled}"
+    );
+    assert_eq!(
+        sampled["sampled"]["kind"], "near-linear/flat patterns",
+        "{sampled}"
+    );
+    assert!(
+        sampled["sampled"]["patterns"].as_u64() > Some(1),
+        "{sampled}"
+    );
+    let texts = svg_texts(&fs::read_to_string(tanh.join("regions.svg")).unwrap());
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("sampled on a 200 x 200 grid")),
+        "{texts:?}"
+    );
+    // Curved inputs bend a relu network's pieces: the sampled pattern map.
+    let curved_config = dir.path().join("curved.toml");
+    fs::write(
+        &curved_config,
+        fs::read_to_string(config("circle.toml"))
+            .unwrap()
+            .replace(
+                "inputs = [\"x1\", \"x2\"]",
+                "inputs = [\"x1\", \"x2\", \"x1^2\", \"x2^2\"]",
+            )
+            .replace("input = 2 ", "input = 4 "),
+    )
+    .unwrap();
+    let curved = dir.path().join("curved");
+    train_ok([
+        "--config",
+        path_str(&curved_config),
+        "--epochs",
+        "20",
+        "--quiet",
+        "--out",
+        path_str(&curved),
+    ]);
+    let sampled = json(&["regions", path_str(&curved)]);
+    assert!(
+        sampled["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("the input `x1^2` is not linear in the points"),
+        "{sampled}"
+    );
+    assert_eq!(
+        sampled["sampled"]["kind"], "activation patterns",
+        "{sampled}"
+    );
+    assert!(
+        sampled["sampled"]["patterns"].as_u64() > Some(1),
+        "{sampled}"
+    );
 
     // The seed's 10-input network: no map, but pieces along lines.
     let seed = dir.path().join("seed");

@@ -668,3 +668,99 @@ fn off_loopback_every_api_request_needs_the_printed_token() {
     assert_eq!(first["type"], "snapshot");
     assert_eq!(server.delete(&format!("/api/labs/{id}")).status, 204);
 }
+
+#[test]
+fn the_page_sees_inside_each_network_diagram_regions_and_a_clicked_unit() {
+    let server = LabServer::start(&[]);
+    let id = lab_id(&server.create(&quick_pair(15, 0.0)));
+    // B's panel shows its region map and hidden layer 1's second unit.
+    server.control(
+        &id,
+        json!({ "action": "view", "run": "B", "regions": true, "unit": [0, 1] }),
+    );
+    let wrong = server.post(
+        &format!("/api/labs/{id}/control"),
+        &json!({ "action": "view", "run": "B", "unit": [2, 0] }),
+    );
+    assert_eq!(wrong.status, 400, "{}", wrong.text());
+    assert_eq!(
+        wrong.json()["error"],
+        "unit: run B has no unit 0 in hidden layer 2 (hidden [8, 8], both counted from 0)"
+    );
+    server.control(&id, json!({ "action": "start" }));
+    let done = server.wait_for(&id, "both runs to finish", |s| all_in(s, "finished"));
+    let (a, b) = (&done["runs"][0], &done["runs"][1]);
+    // The diagram: every layer's size, a thumbnail per hidden unit, the
+    // weights between them.
+    assert_eq!(b["diagram"]["sizes"], json!([2, 8, 8, 1]));
+    assert_eq!(b["diagram"]["inputs"], json!(["x1", "x2"]));
+    let layers = b["diagram"]["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    let side = b["diagram"]["resolution"].as_u64().unwrap() as usize;
+    assert!(layers.iter().all(|layer| {
+        layer.as_array().unwrap().len() == 8
+            && layer.as_array().unwrap().iter().all(|unit| {
+                unit["values"].as_array().unwrap().len() == side * side
+                    && unit["low"].as_f64() <= unit["high"].as_f64()
+            })
+    }));
+    let weights = b["diagram"]["weights"].as_array().unwrap();
+    let shape: Vec<(usize, usize)> = weights
+        .iter()
+        .map(|w| (w.as_array().unwrap().len(), w[0].as_array().unwrap().len()))
+        .collect();
+    assert_eq!(shape, [(8, 2), (8, 8), (1, 8)]);
+    // The regions: identity exactly 1 (its count only), relu many, drawn.
+    assert_eq!(a["regions"]["kind"], "exact");
+    assert_eq!(a["regions"]["count"], 1);
+    assert!(a["regions"]["polygons"].is_null());
+    let count = b["regions"]["count"].as_u64().unwrap();
+    assert!(count > 1, "{}", b["regions"]);
+    assert_eq!(
+        b["regions"]["polygons"].as_array().unwrap().len() as u64,
+        count
+    );
+    // Counted over training: identity 1 every time, the last at the end.
+    let counts = a["region_counts"].as_array().unwrap();
+    assert!(
+        !counts.is_empty() && counts.iter().all(|c| c[1] == 1),
+        "{counts:?}"
+    );
+    assert_eq!(
+        b["region_counts"].as_array().unwrap().last().unwrap(),
+        &json!([15, count])
+    );
+    // The clicked unit over the picture's 48 x 48 grid; a relu unit's
+    // output is its pre-activation where that is positive, else 0.
+    let focus = &b["focus"];
+    assert_eq!(
+        (focus["layer"].as_u64(), focus["unit"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let pre = focus["pre"].as_array().unwrap();
+    let post = focus["post"].as_array().unwrap();
+    assert_eq!((pre.len(), post.len()), (48 * 48, 48 * 48));
+    assert!(pre.iter().zip(post).all(|(z, y)| {
+        let (z, y) = (z.as_f64().unwrap(), y.as_f64().unwrap());
+        (y - z.max(0.0)).abs() < 1e-5
+    }));
+    assert!(a["focus"].is_null());
+
+    // A smooth pair: no regions, said why; the diagram still drawn.
+    let id = lab_id(&server.create(&json!({
+        "shared": { "data.samples": 100, "training.epochs": 2 },
+        "runs": [ { "model.activation": "tanh" } ],
+        "speed": 0,
+    })));
+    server.control(&id, json!({ "action": "view", "regions": true }));
+    let snapshot = server.get(&format!("/api/labs/{id}")).json();
+    let run = &snapshot["runs"][0];
+    assert_eq!(run["regions"]["kind"], "none");
+    assert!(
+        run["regions"]["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("tanh is smooth")
+    );
+    assert_eq!(run["diagram"]["layers"].as_array().unwrap().len(), 2);
+}

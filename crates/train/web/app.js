@@ -237,7 +237,15 @@ function applySnapshot(snapshot) {
   page.runs = {};
   snapshot.lab.runs.forEach((info, index) => {
     const view = snapshot.runs[index];
-    page.runs[info.name] = { info, view, records: view.records.slice(), picture: view.picture };
+    const old = page.runs[info.name];
+    page.runs[info.name] = {
+      info, view, records: view.records.slice(), picture: view.picture,
+      regions: view.regions, regionCounts: view.region_counts.slice(),
+      diagram: view.diagram, focus: view.focus,
+      // What this page asked to see, kept over a new snapshot of the same lab.
+      show: old ? old.show : (view.wish.regions ? 'regions' : 'surface'),
+      unit: old ? old.unit : view.wish.unit,
+    };
   });
   buildPanels();
   scheduleDraw();
@@ -247,12 +255,22 @@ function applyFrame(frame) {
   const name = page.lab && page.lab.runs[frame.run] ? page.lab.runs[frame.run].name : null;
   const run = name && page.runs[name];
   if (!run) return;
-  if (frame.generation !== run.view.generation) run.records = [];
+  if (frame.generation !== run.view.generation) {
+    run.records = [];
+    run.regionCounts = [];
+  }
   const last = run.records.length ? run.records[run.records.length - 1].epoch : 0;
   for (const record of frame.records) {
     if (record.epoch > last) run.records.push(record);
   }
+  const lastCount = run.regionCounts.length ? run.regionCounts[run.regionCounts.length - 1][0] : -1;
+  for (const count of frame.region_counts) {
+    if (count[0] > lastCount) run.regionCounts.push(count);
+  }
   if (frame.picture) run.picture = frame.picture;
+  if (frame.regions) run.regions = frame.regions;
+  if (frame.diagram) run.diagram = frame.diagram;
+  run.focus = frame.focus;
   run.view = frame;
 }
 
@@ -273,7 +291,38 @@ function buildPanels() {
       control('lr', { run: name, lr: Number($('.lr', panel).value) });
     });
     $('.download', panel).addEventListener('click', () => download(name));
+    for (const radio of panel.querySelectorAll('.picture-toggle input')) {
+      radio.name = `show-${name}`;
+      radio.checked = radio.value === run.show;
+      radio.addEventListener('change', () => {
+        run.show = radio.value;
+        sendWish(name);
+        scheduleDraw();
+      });
+    }
+    $('.diagram', panel).addEventListener('click', (event) => {
+      const canvas = event.currentTarget;
+      const box = canvas.getBoundingClientRect();
+      const x = ((event.clientX - box.left) * canvas.width) / box.width;
+      const y = ((event.clientY - box.top) * canvas.height) / box.height;
+      const hit = run.diagram && unitAt(diagramLayout(run.diagram, canvas.width), x, y);
+      if (!hit) return;
+      const same = run.unit && run.unit[0] === hit[0] && run.unit[1] === hit[1];
+      run.unit = same ? null : hit;
+      sendWish(name);
+      scheduleDraw();
+    });
   }
+  // A new lab does not know what this page had asked to see.
+  RUNS.filter((name) => page.runs[name] && (page.runs[name].show === 'regions' || page.runs[name].unit)).forEach(sendWish);
+}
+
+/// Tells the server what run `name`'s panel shows of the network.
+function sendWish(name) {
+  const run = page.runs[name];
+  const body = { run: name, regions: run.show === 'regions' };
+  if (run.unit) body.unit = run.unit;
+  control('view', body);
 }
 
 async function download(name) {
@@ -366,6 +415,9 @@ function drawPanel(name) {
     : '';
   drawLayers(panel, last);
   drawPicture($('.surface', panel), run, $('.picture-note', panel));
+  drawRegionCount(panel, run);
+  drawDiagram(panel, run);
+  drawFocus(panel, run);
 }
 
 function drawLayers(panel, record) {
@@ -424,12 +476,134 @@ function drawPicture(canvas, run, note) {
   }
   note.textContent = '';
   const panel = canvas.closest('.run');
+  const toggle = $('.picture-toggle', panel);
+  toggle.hidden = !points.bounds;
   if (points.bounds) {
-    const scale = drawSurface(context, width, height, picture, points);
-    drawScale(panel, scale, picture && picture.probabilities);
+    const regions = run.show === 'regions' ? run.regions : null;
+    if (regions && regions.kind === 'exact' && regions.polygons) {
+      drawRegions(context, width, height, regions.polygons, picture, points);
+      drawScale(panel, null);
+      note.textContent = 'Each pale piece: where the network is one linear map (exact, not sampled); ' +
+        'grey: their borders; black: the 0.5 boundary; dots: the data, red class 0, blue class 1.';
+    } else {
+      const scale = drawSurface(context, width, height, picture, points);
+      drawScale(panel, scale, picture && picture.probabilities);
+    }
+    // How many segments of the clicked unit's line the picture shows.
+    run.switchSegments = run.focus && run.unit ? drawSwitchingLine(context, width, height, run.focus.pre, points.bounds) : 0;
   } else {
     drawScale(panel, null);
     drawCurve(context, width, height, picture, points);
+    run.switchSegments = run.focus && run.unit && picture && picture.kind === 'curve'
+      ? drawSwitchPoints(context, width, height, run.focus.pre, picture, points) : 0;
+  }
+}
+
+/// The box's coordinates on a canvas, x2 upwards.
+function planeMapping(width, height, bounds) {
+  const [[x1lo, x1hi], [x2lo, x2hi]] = bounds;
+  return {
+    px: (x1) => ((x1 - x1lo) / (x1hi - x1lo)) * width,
+    py: (x2) => height - ((x2 - x2lo) / (x2hi - x2lo)) * height,
+    // Grid node (i, j) of an n x n grid over the box.
+    node: (i, j, n) => [x1lo + (i * (x1hi - x1lo)) / (n - 1), x2lo + (j * (x2hi - x2lo)) / (n - 1)],
+  };
+}
+
+/// The exact linear regions: each a pale fill with a thin border, the 0.5
+/// boundary bold on top, then the points.
+function drawRegions(context, width, height, polygons, picture, points) {
+  const { px, py, node } = planeMapping(width, height, points.bounds);
+  context.fillStyle = '#fff';
+  context.fillRect(0, 0, width, height);
+  polygons.forEach((corners, index) => {
+    context.beginPath();
+    for (let k = 0; k < corners.length; k += 2) {
+      const [x, y] = [px(corners[k]), py(corners[k + 1])];
+      if (k) context.lineTo(x, y); else context.moveTo(x, y);
+    }
+    context.closePath();
+    context.fillStyle = PALETTE.regions[index % PALETTE.regions.length];
+    context.fill();
+    context.strokeStyle = '#6e6e6e';
+    context.lineWidth = 0.7;
+    context.stroke();
+  });
+  if (picture && picture.kind === 'surface') {
+    const n = picture.resolution;
+    context.strokeStyle = '#000';
+    context.lineWidth = 2;
+    context.beginPath();
+    for (const [[i0, j0], [i1, j1]] of boundarySegments(picture.values, n)) {
+      const [a, b] = [node(i0, j0, n), node(i1, j1, n)];
+      context.moveTo(px(a[0]), py(a[1]));
+      context.lineTo(px(b[0]), py(b[1]));
+    }
+    context.stroke();
+  }
+  drawPoints(context, px, py, points);
+}
+
+/// A clicked unit's switching line (its pre-activation's 0) on the picture:
+/// dashed, white under black, so it shows on every colour.
+function drawSwitchingLine(context, width, height, pre, bounds) {
+  const n = Math.round(Math.sqrt(pre.length));
+  const { px, py, node } = planeMapping(width, height, bounds);
+  const segments = boundarySegments(pre, n, 0);
+  for (const [colour, lineWidth, dash] of [['#fff', 4, []], ['#000', 2, [6, 4]]]) {
+    context.strokeStyle = colour;
+    context.lineWidth = lineWidth;
+    context.setLineDash(dash);
+    context.beginPath();
+    for (const [[i0, j0], [i1, j1]] of segments) {
+      const [a, b] = [node(i0, j0, n), node(i1, j1, n)];
+      context.moveTo(px(a[0]), py(a[1]));
+      context.lineTo(px(b[0]), py(b[1]));
+    }
+    context.stroke();
+  }
+  context.setLineDash([]);
+  return segments.length;
+}
+
+/// A clicked unit's switching points on a 1-D fit: dashed vertical lines.
+function drawSwitchPoints(context, width, height, pre, picture, points) {
+  const xs = points.rows.map((row) => row[0]);
+  const [xlo, xhi] = [Math.min(...xs), Math.max(...xs)];
+  const px = (x) => ((x - xlo) / (xhi - xlo || 1)) * width;
+  context.strokeStyle = '#000';
+  context.lineWidth = 1.5;
+  context.setLineDash([6, 4]);
+  let found = 0;
+  for (let i = 0; i + 1 < pre.length && i + 1 < picture.points.length; i++) {
+    if ((pre[i] > 0) !== (pre[i + 1] > 0)) {
+      const x = px((picture.points[i][0] + picture.points[i + 1][0]) / 2);
+      context.beginPath();
+      context.moveTo(x, 0);
+      context.lineTo(x, height);
+      context.stroke();
+      found++;
+    }
+  }
+  context.setLineDash([]);
+  return found;
+}
+
+/// The region count beside the toggle, in words.
+function drawRegionCount(panel, run) {
+  const regions = run.regions;
+  const label = $('.region-count', panel);
+  const choice = $('.show-regions', panel);
+  choice.disabled = !regions || regions.kind !== 'exact';
+  if (!regions) { label.textContent = ''; return; }
+  if (regions.kind === 'exact') {
+    const drawn = run.show === 'regions' && !regions.polygons && regions.count > 5000 ? ' (too many to draw live; `train regions` draws them)' : '';
+    label.textContent = `${regions.count.toLocaleString('en')} ${regions.count === 1 ? 'region' : 'regions'}${drawn}`;
+  } else if (regions.kind === 'stopped') {
+    label.textContent = `over ${regions.limit.toLocaleString('en')}: stopped (\`train regions\` maps up to 100,000)`;
+  } else {
+    label.textContent = regions.why.startsWith(run.info.activation) ? `${run.info.activation} is smooth: no linear regions` : 'curved inputs: no exact map';
+    label.title = regions.why;
   }
 }
 
@@ -441,9 +615,9 @@ function classScale(values) {
   return { half, position: (v) => 0.5 + (v - 0.5) / (2 * half), stretched: half < 0.45 };
 }
 
-/// The 0.5 level of a grid (`values[j * n + i]`) by marching squares, as
-/// segments in grid units.
-function boundarySegments(values, n) {
+/// The `level` line of a grid (`values[j * n + i]`) by marching squares,
+/// as segments in grid units: the 0.5 boundary, or a unit's switching line.
+function boundarySegments(values, n, level = 0.5) {
   const segments = [];
   for (let j = 0; j + 1 < n; j++) {
     for (let i = 0; i + 1 < n; i++) {
@@ -452,8 +626,8 @@ function boundarySegments(values, n) {
       const crossings = [];
       for (let e = 0; e < 4; e++) {
         const [from, to] = [v[e], v[(e + 1) % 4]];
-        if ((from < 0.5) !== (to < 0.5)) {
-          const t = (0.5 - from) / (to - from);
+        if ((from < level) !== (to < level)) {
+          const t = (level - from) / (to - from);
           const [[x0, y0], [x1, y1]] = [corners[e], corners[(e + 1) % 4]];
           crossings.push([x0 + t * (x1 - x0), y0 + t * (y1 - y0)]);
         }
@@ -521,6 +695,12 @@ function drawSurface(context, width, height, picture, points) {
     }
     context.stroke();
   }
+  drawPoints(context, px, py, points);
+  return scale;
+}
+
+/// The data's points in their classes' colours, white-rimmed.
+function drawPoints(context, px, py, points) {
   for (const [x1, x2, label] of points.rows) {
     const [x, y] = [px(x1), py(x2)];
     context.beginPath();
@@ -531,7 +711,6 @@ function drawSurface(context, width, height, picture, points) {
     context.lineWidth = 1;
     context.stroke();
   }
-  return scale;
 }
 
 function drawCurve(context, width, height, picture, points) {
@@ -557,6 +736,186 @@ function drawCurve(context, width, height, picture, points) {
   context.beginPath();
   curve.forEach(([x, y], index) => (index ? context.lineTo(px(x), py(y)) : context.moveTo(px(x), py(y))));
   context.stroke();
+}
+
+// ---- the network diagram -------------------------------------------------
+
+/// Where the diagram draws each unit: columns for the inputs, each hidden
+/// layer (its first units) and the output; `nodes[c][k]` is a centre.
+function diagramLayout(diagram, width) {
+  const columns = [diagram.inputs.length, ...diagram.layers.map((layer) => layer.length), 1];
+  const most = Math.max(...columns);
+  // Thumbnails as large as the columns' spacing leaves room for edges.
+  const spacing = (width - 24) / (columns.length - 1);
+  const thumb = Math.max(6, Math.min(most <= 8 ? 24 : 15, Math.floor(spacing * 0.6)));
+  const gap = most <= 8 ? 6 : 3;
+  const height = Math.max(70, most * (thumb + gap) + 24);
+  const left = Math.max(12, thumb / 2 + 1);
+  const right = width - left;
+  const nodes = columns.map((count, c) => {
+    const x = left + ((right - left) * c) / (columns.length - 1);
+    const top = (height - 14 - count * (thumb + gap)) / 2;
+    return Array.from({ length: count }, (_, k) => ({ x, y: top + k * (thumb + gap) + (thumb + gap) / 2 }));
+  });
+  return { thumb, height, nodes };
+}
+
+/// The hidden unit `[layer, unit]` under canvas point (x, y), if any.
+function unitAt(layout, x, y) {
+  const half = layout.thumb / 2 + 1;
+  for (let c = 1; c + 1 < layout.nodes.length; c++) {
+    const k = layout.nodes[c].findIndex((node) => Math.abs(node.x - x) <= half && Math.abs(node.y - y) <= half);
+    if (k >= 0) return [c - 1, k];
+  }
+  return null;
+}
+
+/// A unit's thumbnail (0..255 scaled output) as greys, white low, dark high.
+function thumbImage(values, n, size) {
+  const scratch = document.createElement('canvas');
+  scratch.width = scratch.height = n;
+  const image = scratch.getContext('2d').createImageData(n, n);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      const grey = Math.round(250 - (values[j * n + i] * 210) / 255);
+      const at = ((n - 1 - j) * n + i) * 4;
+      image.data.set([grey, grey, grey, 255], at);
+    }
+  }
+  scratch.getContext('2d').putImageData(image, 0, 0);
+  return scratch;
+}
+
+function drawDiagram(panel, run) {
+  const canvas = $('.diagram', panel);
+  const diagram = run.diagram;
+  $('.diagram-box', panel).hidden = !diagram;
+  if (!diagram) return;
+  const layout = diagramLayout(diagram, canvas.width);
+  if (canvas.height !== layout.height) {
+    canvas.height = layout.height;
+    canvas.style.height = `${layout.height}px`;
+  }
+  const context = canvas.getContext('2d');
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  const { thumb, nodes } = layout;
+  const half = thumb / 2;
+  // Edges first, under the units: colour by sign, width by size.
+  diagram.weights.forEach((rows, c) => {
+    const largest = Math.max(1e-12, ...rows.flat().map(Math.abs));
+    rows.forEach((row, to) => row.forEach((weight, from) => {
+      const [a, b] = [nodes[c][from], nodes[c + 1][to]];
+      if (!a || !b) return;
+      context.strokeStyle = weight >= 0 ? PALETTE.weights[0] : PALETTE.weights[1];
+      context.globalAlpha = 0.25 + 0.6 * (Math.abs(weight) / largest);
+      context.lineWidth = 0.3 + 2.7 * (Math.abs(weight) / largest);
+      context.beginPath();
+      context.moveTo(a.x + half, a.y);
+      context.lineTo(b.x - half, b.y);
+      context.stroke();
+    }));
+  });
+  context.globalAlpha = 1;
+  context.font = '10px sans-serif';
+  context.textAlign = 'center';
+  // Inputs and output: named boxes.
+  nodes[0].forEach((node, k) => {
+    context.fillStyle = '#f2f2f2';
+    context.fillRect(node.x - half, node.y - half, thumb, thumb);
+    context.strokeStyle = '#999';
+    context.lineWidth = 1;
+    context.strokeRect(node.x - half, node.y - half, thumb, thumb);
+    context.fillStyle = '#333';
+    context.fillText(diagram.inputs[k] || '', node.x, node.y + 3);
+  });
+  const out = nodes[nodes.length - 1][0];
+  context.beginPath();
+  context.arc(out.x, out.y, half, 0, 2 * Math.PI);
+  context.fillStyle = '#f2f2f2';
+  context.fill();
+  context.strokeStyle = '#999';
+  context.stroke();
+  context.fillStyle = '#333';
+  context.fillText('out', out.x, out.y + 3);
+  const flagged = { dead: 0, saturated: 0 };
+  diagram.layers.forEach((layer, l) => layer.forEach((unit, k) => {
+    const node = nodes[l + 1][k];
+    const [x, y] = [node.x - half, node.y - half];
+    if (diagram.resolution && unit.values.length === diagram.resolution ** 2) {
+      context.imageSmoothingEnabled = false;
+      context.drawImage(thumbImage(unit.values, diagram.resolution, thumb), x, y, thumb, thumb);
+    } else {
+      // A 1-D unit: its curve.
+      context.fillStyle = '#fff';
+      context.fillRect(x, y, thumb, thumb);
+      context.strokeStyle = '#333';
+      context.lineWidth = 1;
+      context.beginPath();
+      unit.values.forEach((v, i) => {
+        const [cx, cy] = [x + (i * thumb) / (unit.values.length - 1), y + thumb - (v * thumb) / 255];
+        if (i) context.lineTo(cx, cy); else context.moveTo(cx, cy);
+      });
+      context.stroke();
+    }
+    const focused = run.unit && run.unit[0] === l && run.unit[1] === k;
+    if (unit.flag) flagged[unit.flag]++;
+    context.setLineDash(unit.flag === 'dead' ? [3, 2] : []);
+    context.strokeStyle = focused ? '#000' : unit.flag === 'saturated' ? '#b8860b' : unit.flag === 'dead' ? '#000' : '#aaa';
+    context.lineWidth = focused ? 3 : unit.flag ? 2 : 1;
+    context.strokeRect(x, y, thumb, thumb);
+    context.setLineDash([]);
+  }));
+  // Wider layers than drawn: how many more.
+  context.fillStyle = '#666';
+  diagram.layers.forEach((layer, l) => {
+    const more = diagram.sizes[l + 1] - layer.length;
+    if (more > 0) {
+      const last = nodes[l + 1][layer.length - 1];
+      context.fillText(`+${more}`, last.x, last.y + half + 11);
+    }
+  });
+  context.textAlign = 'start';
+  const marks = [];
+  if (flagged.dead) marks.push(`${flagged.dead} dead (dashed: never active on the data)`);
+  if (flagged.saturated) marks.push(`${flagged.saturated} saturated (amber)`);
+  $('.diagram-note', panel).innerHTML =
+    `edges: <span style="color:${PALETTE.weights[0]}">■</span> positive, <span style="color:${PALETTE.weights[1]}">■</span> negative weight, wider = larger` +
+    (marks.length ? `; ${marks.join(', ')}` : '');
+}
+
+/// The clicked unit, enlarged: its output over the picture's box and where
+/// it switches.
+function drawFocus(panel, run) {
+  const box = $('.focus-box', panel);
+  const focus = run.focus;
+  box.hidden = !(focus && run.unit);
+  if (box.hidden) return;
+  const canvas = $('.focus', panel);
+  const context = canvas.getContext('2d');
+  const { width, height } = canvas;
+  const [low, high] = focus.post.reduce(([lo, hi], v) => [Math.min(lo, v), Math.max(hi, v)], [Infinity, -Infinity]);
+  const span = Math.max(high - low, 1e-12);
+  const scaled = focus.post.map((v) => Math.round((255 * (v - low)) / span));
+  const plane = page.lab.points && page.lab.points.bounds;
+  context.clearRect(0, 0, width, height);
+  if (plane) {
+    const n = Math.round(Math.sqrt(scaled.length));
+    context.imageSmoothingEnabled = true;
+    context.drawImage(thumbImage(scaled, n, width), 0, 0, width, height);
+    drawSwitchingLine(context, width, height, focus.pre, plane);
+  } else {
+    context.strokeStyle = '#333';
+    context.lineWidth = 1.5;
+    context.beginPath();
+    scaled.forEach((v, i) => {
+      const [x, y] = [(i * width) / (scaled.length - 1), height - 4 - (v * (height - 8)) / 255];
+      if (i) context.lineTo(x, y); else context.moveTo(x, y);
+    });
+    context.stroke();
+  }
+  $('.focus-note', panel).innerHTML =
+    `<b>hidden layer ${focus.layer + 1}, unit ${focus.unit + 1}</b><br>output from ${formatNumber(low)} (white) to ${formatNumber(high)} (dark)` +
+    '<br>dashed: where it switches (its input crosses 0), also on the picture above<br>click it again to close';
 }
 
 // ---- curves over epochs ----------------------------------------------------
@@ -607,7 +966,7 @@ function drawChartLegends() {
       `<span class="swatch" style="border-color:${colour}"></span>train` +
       `<span class="swatch dashed" style="border-color:${colour}"></span>validation`;
   });
-  for (const legend of document.querySelectorAll('.chart-legend')) legend.innerHTML = parts.join(' &nbsp; ');
+  for (const legend of document.querySelectorAll('.chart-legend:not(.regions-legend)')) legend.innerHTML = parts.join(' &nbsp; ');
 }
 
 function drawChart(canvas, series, { log, min, max }) {
@@ -677,6 +1036,20 @@ function drawCharts() {
   drawChartLegends();
   drawChart($('#loss-chart'), loss, { log: true });
   drawChart($('#accuracy-chart'), accuracy, { log: false, min: 0, max: 1 });
+  // The region count over training: one line per run with a count.
+  const counted = RUNS.filter((name) => page.runs[name] && page.runs[name].regionCounts.length);
+  $('#regions-figure').hidden = !page.lab.points || !page.lab.points.bounds;
+  const regions = counted.map((name) => ({
+    color: COLORS[name],
+    points: page.runs[name].regionCounts.map(([epoch, count]) => [Math.max(epoch, 1), count]),
+  }));
+  drawChart($('#regions-chart'), regions, { log: true, min: 0 });
+  $('.regions-legend').innerHTML = counted.map((name) =>
+    `<b style="color:${COLORS[name]}">${name}</b> ${page.runs[name].info.activation}<span class="swatch" style="border-color:${COLORS[name]}"></span>`).join(' &nbsp; ');
+  const uncounted = RUNS.filter((name) => page.runs[name] && !page.runs[name].regionCounts.length);
+  $('#regions-note').textContent = uncounted.length
+    ? `${uncounted.map((name) => `${name} (${page.runs[name].info.activation})`).join(', ')}: no linear regions to count`
+    : 'counted while training, at most a tenth of its time; epoch 0 is drawn at 1';
 }
 
 function scheduleDraw() {

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod collapse;
 pub mod compare;
 pub mod ols;
+pub mod patterns;
 pub mod seeds;
 pub mod surface;
 pub mod sweep;

@@ -136,6 +136,25 @@ impl UnitValues {
     }
 }
 
+/// `dead` (relu-like, never active on the rows given) or `saturated`
+/// (bounded, within 1e-3 of a bound on at least 95% of them), as the
+/// diagnostics define them; `None` for a unit that is neither.
+pub fn unit_flag(activation: Activation, pre: &[f64], post: &[f64]) -> Option<&'static str> {
+    use crate::training::diagnostics::{SATURATION_MARGIN, SATURATION_SHARE};
+    use model::UnitBehaviour;
+    match activation.unit_behaviour() {
+        UnitBehaviour::CanDie => pre.iter().all(|&v| v <= 0.0).then_some("dead"),
+        UnitBehaviour::Saturates { lower, upper } => {
+            let near = post
+                .iter()
+                .filter(|&&v| v - lower < SATURATION_MARGIN || upper - v < SATURATION_MARGIN)
+                .count();
+            (near as f64 >= SATURATION_SHARE * post.len() as f64).then_some("saturated")
+        }
+        UnitBehaviour::Neither => None,
+    }
+}
+
 /// A network's output on a regular grid over the plane.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Surface {

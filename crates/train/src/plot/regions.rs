@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use super::chart::TITLE_SIZE;
 use super::figure::titled_grid_svg;
 use super::legend::{self, Entry};
-use super::palette::{CLASS_0, CLASS_1, class_colour, paled};
+use super::palette::{CLASS_0, CLASS_1, class_colour, region_colour};
 use super::plot_error;
 use super::surface::plane_chart;
 use crate::data::Dataset;
@@ -20,6 +20,14 @@ pub struct RegionMap<'a> {
     pub title: String,
     /// The regions' polygons.
     pub regions: &'a [Region],
+    /// Each polygon's colour index when several polygons make one region
+    /// (a sampled map's runs of cells); by default every polygon its own.
+    pub colours: Option<&'a [u32]>,
+    /// The borders to draw when they are not the polygons' outlines (a
+    /// sampled map's borders between patterns).
+    pub borders: Option<&'a [[[f64; 2]; 2]]>,
+    /// What a border is, for the legend (`region border`).
+    pub border_name: &'static str,
     /// The decision boundary, as one segment per region it crosses.
     pub boundary: &'a [[[f64; 2]; 2]],
     /// What the boundary is, for the legend (`p = 0.5`).
@@ -32,12 +40,6 @@ pub struct RegionMap<'a> {
     pub classes: bool,
     /// The axes' names.
     pub axis_names: [String; 2],
-}
-
-/// A pale colour for region `index`: neighbours differ, the data stays readable.
-fn region_colour(index: usize) -> RGBColor {
-    let colour = colorous::SET3[index % colorous::SET3.len()];
-    paled(RGBColor(colour.r, colour.g, colour.b), 0.5)
 }
 
 /// Region maps as a grid of panels in one SVG document, under `title`.
@@ -66,7 +68,7 @@ fn draw_region_map<DB: DrawingBackend>(
         entries.push(Entry::dot("class 1", CLASS_1));
     }
     entries.push(Entry::line(map.boundary_name.clone(), BLACK, 3));
-    entries.push(Entry::line("region border", RGBColor(110, 110, 110), 1));
+    entries.push(Entry::line(map.border_name, RGBColor(110, 110, 110), 1));
     let root = area
         .titled(&map.title, ("sans-serif", TITLE_SIZE))
         .map_err(plot_error)?;
@@ -76,20 +78,25 @@ fn draw_region_map<DB: DrawingBackend>(
     let corners =
         |polygon: &Region| -> Vec<(f64, f64)> { polygon.0.iter().map(|p| (p[0], p[1])).collect() };
     chart
-        .draw_series(
-            map.regions.iter().enumerate().map(|(index, polygon)| {
-                Polygon::new(corners(polygon), region_colour(index).filled())
-            }),
-        )
+        .draw_series(map.regions.iter().enumerate().map(|(index, polygon)| {
+            let colour = map.colours.map_or(index, |ids| ids[index] as usize);
+            Polygon::new(corners(polygon), region_colour(colour).filled())
+        }))
         .map_err(plot_error)?;
     let border = RGBColor(110, 110, 110).stroke_width(1);
-    chart
-        .draw_series(map.regions.iter().map(|polygon| {
+    match map.borders {
+        Some(segments) => chart.draw_series(
+            segments
+                .iter()
+                .map(|[a, b]| PathElement::new([(a[0], a[1]), (b[0], b[1])], border)),
+        ),
+        None => chart.draw_series(map.regions.iter().map(|polygon| {
             let mut ring = corners(polygon);
             ring.push(ring[0]);
             PathElement::new(ring, border)
-        }))
-        .map_err(plot_error)?;
+        })),
+    }
+    .map_err(plot_error)?;
     chart
         .draw_series(
             map.boundary.iter().map(|[a, b]| {

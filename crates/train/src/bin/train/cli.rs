@@ -163,7 +163,14 @@ pub struct ServeArgs {
 #[command(mut_arg("out", |arg| arg.help("Where to write regions.svg and regions.png (default: the run's directory)")))]
 pub struct RegionsArgs {
     /// A run's output directory (finished or checkpointed).
-    pub dir: PathBuf,
+    #[arg(required_unless_present = "weights", conflicts_with = "weights")]
+    pub dir: Option<PathBuf>,
+    /// A weights file instead (safetensors, ours or PyTorch's names), for the network of --config.
+    #[arg(long, value_name = "FILE", requires = "config")]
+    pub weights: Option<PathBuf>,
+    /// The config the --weights belong to (its data, network and inputs).
+    #[arg(long, value_name = "FILE", requires = "weights")]
+    pub config: Option<PathBuf>,
     /// The box to map, as x1min,x1max,x2min,x2max (default: the data's range plus 10%).
     #[arg(long = "box", value_name = "X1MIN,X1MAX,X2MIN,X2MAX", value_parser = parse_box, allow_hyphen_values = true)]
     pub r#box: Option<[(f64, f64); 2]>,

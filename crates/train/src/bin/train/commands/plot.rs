@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use burn::tensor::Device;
-use model::{Activation, LayerWeights, UnitBehaviour};
+use model::{Activation, LayerWeights};
 use plotters::style::RGBColor;
 use train::backend::Backend;
 use train::config::{DataKind, LossKind, RunConfig};
@@ -11,7 +11,7 @@ use train::data::Standardizer;
 use train::experiments::activation_curves::sample;
 use train::experiments::surface::{
     CURVE_POINTS, InputSpace, Pieces, SURFACE_RESOLUTION, Surface, TrainedNetwork, UnitValues,
-    bounds, curve, input_space, surface,
+    bounds, curve, input_space, surface, unit_flag,
 };
 use train::io::atomic::ensure_dir;
 use train::io::checkpoint::Checkpoint;
@@ -331,23 +331,6 @@ fn neurons_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
 /// A value in 3 significant digits, for a small title.
 fn short(value: f64) -> String {
     train::plot::axis::tick_label(format!("{value:.2e}").parse().unwrap_or(value))
-}
-
-/// `dead` (relu-like, never active on the training rows) or `saturated`
-/// (bounded, within 1e-3 of a bound on at least 95% of them), as the
-/// diagnostics define them.
-fn unit_flag(activation: Activation, pre: &[f64], post: &[f64]) -> Option<&'static str> {
-    match activation.unit_behaviour() {
-        UnitBehaviour::CanDie => pre.iter().all(|&v| v <= 0.0).then_some("dead"),
-        UnitBehaviour::Saturates { lower, upper } => {
-            let near = post
-                .iter()
-                .filter(|&&v| v - lower < 1e-3 || upper - v < 1e-3)
-                .count();
-            (near as f64 >= 0.95 * post.len() as f64).then_some("saturated")
-        }
-        UnitBehaviour::Neither => None,
-    }
 }
 
 fn activations(args: &PlotActivationsArgs) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@
 //! lab.rs      the labs of this server, their pages, their end
 //! worker.rs   one run on its own thread: Trainer::fit, checkpoints, frames
 //! view.rs     what the page is shown of a run (JSON)
+//! inside.rs   the network's inside: diagram, region map, the clicked unit
 //! archive.rs  a run directory as .tar.gz
 //! routes.rs   HTTP: the page, JSON commands, Server-Sent Events
 //! guard.rs    who may drive the lab: Host, Origin, JSON bodies, the token
@@ -17,6 +18,7 @@
 mod archive;
 mod assets;
 mod guard;
+mod inside;
 mod lab;
 mod request;
 mod routes;

@@ -22,6 +22,7 @@ use train::config::{DataKind, FunctionKind, InputFeature, LossKind, OptimizerKin
 
 use super::assets;
 use super::guard::{Guard, guard_requests};
+use super::inside::Wish;
 use super::lab::{LabError, Labs};
 use super::request::{DEFAULT_SPEED, LabRequest, default_runs, lab_config};
 use super::worker::{Command, LrRefused};
@@ -174,7 +175,7 @@ async fn remove(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Control {
-    /// start | pause | step | reset | lr | speed
+    /// start | pause | step | reset | lr | speed | view
     action: String,
     /// One run's name (`A`, `B`); every run when absent.
     #[serde(default)]
@@ -185,6 +186,12 @@ struct Control {
     /// For `speed`: epochs per second, 0 for unlimited.
     #[serde(default)]
     speed: Option<f64>,
+    /// For `view`: send the region map's polygons.
+    #[serde(default)]
+    regions: Option<bool>,
+    /// For `view`: the clicked unit, `[hidden layer, unit]` from 0 (absent: none).
+    #[serde(default)]
+    unit: Option<(usize, usize)>,
 }
 
 async fn control(
@@ -239,9 +246,24 @@ async fn control(
                     })?;
             }
         }
+        "view" => {
+            let wish = Wish {
+                regions: control.regions.unwrap_or(false),
+                unit: control.unit,
+            };
+            for run in runs {
+                let (reply, answer) = oneshot::channel();
+                send(Command::View(wish, reply), run)?;
+                answer
+                    .await
+                    .map_err(|_| LabError::conflict(format!("run {} has ended", run.name)))?
+                    .map_err(LabError::bad)?;
+            }
+        }
         other => {
             return Err(LabError::bad(format!(
-                "action: unknown action `{other}` (one of start, pause, step, reset, lr, speed)"
+                "action: unknown action `{other}` (one of start, pause, step, reset, lr, speed, \
+                 view)"
             )));
         }
     }

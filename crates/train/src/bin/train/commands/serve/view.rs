@@ -9,10 +9,12 @@ use train::data::{self, Dataset};
 use train::experiments::surface::{self, TrainedNetwork};
 use train::training::trainer::EpochRecord;
 
+use super::inside::{Diagram, Focus, RegionView, Wish};
+
 /// Grid points per axis of the live decision surface.
-const LIVE_RESOLUTION: usize = 48;
+pub const LIVE_RESOLUTION: usize = 48;
 /// Points of the live 1-D fit.
-const LIVE_CURVE_POINTS: usize = 241;
+pub const LIVE_CURVE_POINTS: usize = 241;
 
 /// Where a run stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -160,6 +162,16 @@ pub struct RunView {
     /// Records: all of them in a snapshot, the new ones in a frame.
     pub records: Vec<RecordView>,
     pub picture: Option<Picture>,
+    /// The network diagram, for data with a picture.
+    pub diagram: Option<Diagram>,
+    /// The region map (absent from a frame that did not redraw it).
+    pub regions: Option<RegionView>,
+    /// `(epoch, regions)`: all of them in a snapshot, the new ones in a frame.
+    pub region_counts: Vec<(usize, usize)>,
+    /// The clicked unit over the picture's grid.
+    pub focus: Option<Focus>,
+    /// What the page asked to see.
+    pub wish: Wish,
 }
 
 impl RunView {
@@ -176,6 +188,11 @@ impl RunView {
             lr_changes: Vec::new(),
             records: Vec::new(),
             picture: None,
+            diagram: None,
+            regions: None,
+            region_counts: Vec::new(),
+            focus: None,
+            wish: Wish::default(),
         }
     }
 }

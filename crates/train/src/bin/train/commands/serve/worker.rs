@@ -23,6 +23,7 @@ use train::training::init::initial_weights_for;
 use train::training::trainer::{FitEnd, Trainer};
 
 use super::archive::{Archive, archive_run};
+use super::inside::{RegionPace, RegionView, Wish, diagram, focus, region_view};
 use super::request::toml_value;
 use super::view::{LrChange, Points, RecordView, RunState, RunView, picture};
 
@@ -57,6 +58,9 @@ pub enum Command {
     Speed(f64),
     /// The run directory as a `.tar.gz`, checkpointed at this instant.
     Archive(Reply<Archive>),
+    /// What the page wants to see of the network's inside; refused when
+    /// the unit is not in the network.
+    View(Wish, Reply<()>),
 }
 
 /// What a run is made from.
@@ -141,6 +145,8 @@ pub fn spawn(
                         interrupt,
                         target: None,
                         last_frame: Instant::now(),
+                        wish: Wish::default(),
+                        region_pace: RegionPace::default(),
                     };
                     worker.publish();
                     worker.serve();
@@ -167,6 +173,8 @@ struct LiveRun {
     standardizer: Option<Standardizer>,
     /// The records the page has been sent.
     sent: usize,
+    /// `(epoch, regions)` of every region map made.
+    region_counts: Vec<(usize, usize)>,
     lr_changes: Vec<LrChange>,
     generation: u64,
     state: RunState,
@@ -194,6 +202,7 @@ impl LiveRun {
             backend,
             standardizer: split.standardizer,
             sent: 0,
+            region_counts: Vec::new(),
             lr_changes: Vec::new(),
             generation: 0,
             state: RunState::Paused,
@@ -206,6 +215,14 @@ impl LiveRun {
     fn save(&mut self) -> anyhow::Result<()> {
         self.session.save(&self.trainer)
     }
+}
+
+/// What a frame shows of the network's inside.
+#[derive(Default)]
+struct Inside {
+    diagram: Option<super::inside::Diagram>,
+    regions: Option<RegionView>,
+    focus: Option<super::inside::Focus>,
 }
 
 /// SHA-256 over the weights' float32 bytes, layer by layer (weight, bias).
@@ -235,6 +252,9 @@ struct Worker {
     /// The epoch to pause at, while training.
     target: Option<usize>,
     last_frame: Instant,
+    /// What the page asked to see of the network.
+    wish: Wish,
+    region_pace: RegionPace,
 }
 
 /// What a frame of the event stream carries.
@@ -307,6 +327,24 @@ impl Worker {
             }
             Command::Archive(reply) => {
                 let _ = reply.send(self.archive());
+            }
+            Command::View(wish, reply) => {
+                let hidden = &self.spec.config.model.hidden;
+                let known = wish.unit.is_none_or(|(layer, unit)| {
+                    hidden.get(layer).is_some_and(|&units| unit < units)
+                });
+                if !known {
+                    let (layer, unit) = wish.unit.unwrap_or_default();
+                    let _ = reply.send(Err(format!(
+                        "unit: run {} has no unit {unit} in hidden layer {layer} (hidden {hidden:?}, \
+                         both counted from 0)",
+                        self.spec.name
+                    )));
+                    return true;
+                }
+                self.wish = wish;
+                self.publish();
+                let _ = reply.send(Ok(()));
             }
         }
         true
@@ -507,19 +545,49 @@ impl Worker {
         let config = &self.spec.config;
         let points = self.spec.points.clone();
         let name = self.spec.name;
+        let wish = self.wish;
+        let training = self.target.is_some();
+        let pace = &mut self.region_pace;
         let live = self.live.as_mut().expect("a built run");
+        let epoch = live.trainer.position().epoch;
+        let mut inside = Inside::default();
         let picture = points.and_then(|points| {
             let weights = live.trainer.model().to_weights();
-            TrainedNetwork::new(
+            let network = TrainedNetwork::new(
                 config,
                 config.model.activation,
                 &weights,
                 live.standardizer.clone(),
                 &live.backend.device,
             )
-            .ok()
-            .map(|network| picture(&network, &points))
+            .ok()?;
+            inside.diagram = Some(diagram(config, &network, &weights, &points));
+            inside.focus = wish.unit.and_then(|unit| focus(&network, &points, unit));
+            if pace.due(training) {
+                inside.regions = region_view(
+                    config,
+                    live.standardizer.as_ref(),
+                    &weights,
+                    &points,
+                    epoch,
+                    wish,
+                    pace,
+                );
+            }
+            Some(picture(&network, &points))
         });
+        let counted = match &inside.regions {
+            Some(RegionView::Exact { epoch, count, .. })
+                if live
+                    .region_counts
+                    .last()
+                    .is_none_or(|(last, _)| last != epoch) =>
+            {
+                live.region_counts.push((*epoch, *count));
+                vec![(*epoch, *count)]
+            }
+            _ => Vec::new(),
+        };
         let new: Vec<RecordView> = live.session.records()[live.sent..]
             .iter()
             .map(RecordView::from)
@@ -540,6 +608,11 @@ impl Worker {
             lr_changes: live.lr_changes.clone(),
             records: new,
             picture,
+            diagram: inside.diagram,
+            regions: inside.regions,
+            region_counts: counted,
+            focus: inside.focus,
+            wish,
         };
         let json = serde_json::to_string(&Frame {
             r#type: "frame",
@@ -551,8 +624,13 @@ impl Worker {
             let mut view = self.view.lock().expect("view lock");
             let mut records = std::mem::take(&mut view.records);
             records.extend(frame_view.records.iter().cloned());
+            let mut region_counts = std::mem::take(&mut view.region_counts);
+            region_counts.extend(frame_view.region_counts.iter().copied());
+            let regions = frame_view.regions.clone().or(view.regions.take());
             *view = RunView {
                 records,
+                region_counts,
+                regions,
                 ..frame_view
             };
         }
