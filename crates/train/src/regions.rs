@@ -50,6 +50,21 @@ pub enum RegionsError {
         /// Hidden layers in all.
         layers: usize,
     },
+    /// The map ran past its deadline (the live lab's time budget).
+    #[error(
+        "the map ran past its {budget_ms} ms budget ({reached} regions after layer {layer} of \
+         {layers}) and was stopped"
+    )]
+    OutOfTime {
+        /// The budget.
+        budget_ms: u64,
+        /// Regions when it stopped.
+        reached: usize,
+        /// The hidden layer being cut (1-based).
+        layer: usize,
+        /// Hidden layers in all.
+        layers: usize,
+    },
 }
 
 /// An affine map from a `k`-dimensional point to `n` values: `rows[i] . p + offset[i]`.
@@ -287,12 +302,26 @@ pub fn regions<C: Cell>(
     cell: C,
     limit: usize,
 ) -> Result<Vec<Region<C>>, RegionsError> {
+    regions_within(layers, activation, input, cell, limit, None)
+}
+
+/// [`regions`], stopped when `budget` (a time from now) runs out.
+pub fn regions_within<C: Cell>(
+    layers: &[LayerWeights],
+    activation: Activation,
+    input: Affine,
+    cell: C,
+    limit: usize,
+    budget: Option<std::time::Duration>,
+) -> Result<Vec<Region<C>>, RegionsError> {
+    let deadline = budget.map(|budget| (std::time::Instant::now() + budget, budget));
     let (active, inactive) = slopes(activation).ok_or(RegionsError::Smooth(activation))?;
     let hidden = layers.len().saturating_sub(1);
     let mut pieces = vec![(cell, Vec::<Vec<bool>>::new(), input)];
     for (index, layer) in layers[..hidden].iter().enumerate() {
         let mut next = Vec::with_capacity(pieces.len());
-        for (cell, pattern, map) in pieces {
+        let pending = pieces.len();
+        for (done, (cell, pattern, map)) in pieces.into_iter().enumerate() {
             let pre = map.then(layer);
             // Every piece of this cell, with its units' sides so far.
             let mut parts = vec![(cell, Vec::with_capacity(layer.d_output))];
@@ -314,6 +343,18 @@ pub fn regions<C: Cell>(
                     }
                 }
                 parts = cut;
+                // Regions so far: this layer's, this cell's parts, the cells still to cut.
+                let reached = next.len() + parts.len() + pending - done - 1;
+                if let Some((deadline, budget)) = deadline
+                    && std::time::Instant::now() > deadline
+                {
+                    return Err(RegionsError::OutOfTime {
+                        budget_ms: budget.as_millis() as u64,
+                        reached,
+                        layer: index + 1,
+                        layers: hidden,
+                    });
+                }
                 if next.len() + parts.len() > limit {
                     return Err(RegionsError::TooMany {
                         limit,
@@ -724,6 +765,35 @@ mod tests {
                 "k = {k}"
             );
         }
+    }
+
+    #[test]
+    fn a_map_past_its_time_budget_stops_with_the_regions_so_far() {
+        let stopped = regions_within(
+            &fan(6, &[]),
+            Activation::Relu,
+            identity_input(),
+            Polygon::rectangle(BOX),
+            MAX_REGIONS,
+            Some(std::time::Duration::ZERO),
+        )
+        .unwrap_err();
+        let RegionsError::OutOfTime { reached, layer, .. } = stopped else {
+            panic!("{stopped}");
+        };
+        // Stopped after the first unit's cut: its two halves.
+        assert_eq!((reached, layer), (2, 1), "{stopped}");
+        let ample = Some(std::time::Duration::from_secs(60));
+        let full = regions_within(
+            &fan(6, &[]),
+            Activation::Relu,
+            identity_input(),
+            Polygon::rectangle(BOX),
+            MAX_REGIONS,
+            ample,
+        )
+        .unwrap();
+        assert_eq!(full.len(), 6 * 7 / 2 + 1);
     }
 
     #[test]

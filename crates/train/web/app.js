@@ -270,7 +270,8 @@ function applyFrame(frame) {
   if (frame.picture) run.picture = frame.picture;
   if (frame.regions) run.regions = frame.regions;
   if (frame.diagram) run.diagram = frame.diagram;
-  run.focus = frame.focus;
+  // A frame without the inside keeps the last one, unless the unit was closed.
+  if (frame.focus || !frame.wish.unit) run.focus = frame.focus;
   run.view = frame;
 }
 
@@ -472,6 +473,7 @@ function drawPicture(canvas, run, note) {
   const picture = run.picture;
   if (!points) {
     note.textContent = 'This data has more than two inputs: no picture, see the curves below.';
+    $('.picture-toggle', canvas.closest('.run')).hidden = true;
     return;
   }
   note.textContent = '';
@@ -600,7 +602,8 @@ function drawRegionCount(panel, run) {
     const drawn = run.show === 'regions' && !regions.polygons && regions.count > 5000 ? ' (too many to draw live; `train regions` draws them)' : '';
     label.textContent = `${regions.count.toLocaleString('en')} ${regions.count === 1 ? 'region' : 'regions'}${drawn}`;
   } else if (regions.kind === 'stopped') {
-    label.textContent = `over ${regions.limit.toLocaleString('en')}: stopped (\`train regions\` maps up to 100,000)`;
+    label.textContent = `stopped at ${regions.reached.toLocaleString('en')}+ regions (\`train regions\` on the download maps up to 100,000)`;
+    label.title = regions.why;
   } else {
     label.textContent = regions.why.startsWith(run.info.activation) ? `${run.info.activation} is smooth: no linear regions` : 'curved inputs: no exact map';
     label.title = regions.why;
@@ -1049,7 +1052,7 @@ function drawCharts() {
   const uncounted = RUNS.filter((name) => page.runs[name] && !page.runs[name].regionCounts.length);
   $('#regions-note').textContent = uncounted.length
     ? `${uncounted.map((name) => `${name} (${page.runs[name].info.activation})`).join(', ')}: no linear regions to count`
-    : 'counted while training, at most a tenth of its time; epoch 0 is drawn at 1';
+    : 'counted while training, in at most 3% of its time; epoch 0 is drawn at 1';
 }
 
 function scheduleDraw() {

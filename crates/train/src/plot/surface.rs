@@ -100,9 +100,26 @@ pub(crate) fn plane_chart<'a, DB: DrawingBackend>(
     [(x_low, x_high), (y_low, y_high)]: [(f64, f64); 2],
     axis_names: &[String; 2],
 ) -> anyhow::Result<ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>> {
+    // Equal scales on both axes, so a circle in the data is drawn round:
+    // the spare width becomes margin on the left (the colour bar or legend
+    // stays beside the plot), the spare height margin above and below.
+    let (width, height) = area.dim_in_pixel();
+    let (inner_w, inner_h) = (
+        f64::from(width.saturating_sub(8 + 16 + 52).max(1)),
+        f64::from(height.saturating_sub(8 + 8 + 40).max(1)),
+    );
+    let aspect = (x_high - x_low) / (y_high - y_low);
+    let (spare_w, spare_h) = if inner_w / inner_h > aspect {
+        ((inner_w - inner_h * aspect) as u32, 0)
+    } else {
+        (0, (inner_h - inner_w / aspect) as u32)
+    };
     let mut chart = ChartBuilder::on(area)
         .margin(8)
+        .margin_left(8 + spare_w)
         .margin_right(16)
+        .margin_top(8 + spare_h / 2)
+        .margin_bottom(8 + spare_h - spare_h / 2)
         .x_label_area_size(40)
         .y_label_area_size(52)
         .build_cartesian_2d(

@@ -11,7 +11,7 @@ use train::config::RunConfig;
 use train::data::Standardizer;
 use train::data::playground::FUNCTION_RANGE;
 use train::experiments::surface::{TrainedNetwork, UnitValues, unit_flag};
-use train::regions::{Polygon, RegionsError, plane_input, regions};
+use train::regions::{Polygon, RegionsError, plane_input, regions_within};
 
 use super::view::{LIVE_CURVE_POINTS, LIVE_RESOLUTION, Points};
 
@@ -23,8 +23,14 @@ const THUMB_RESOLUTION: usize = 16;
 pub const LIVE_MAX_REGIONS: usize = 10_000;
 /// Regions sent as polygons at most; past it the page shows the count only.
 pub const LIVE_DRAWN_REGIONS: usize = 5_000;
-/// While training, the region map takes at most this share of the time.
-const REGION_SHARE: f64 = 0.1;
+/// While training, the diagram and the region map each take at most this
+/// share of the time.
+const INSIDE_SHARE: f64 = 0.03;
+/// A region map made while training stops after this long (a frame's worth).
+const TRAINING_BUDGET: Duration = Duration::from_millis(25);
+/// A region map made while paused (or at the end) stops after this long:
+/// a pause or the last epoch shows that much later.
+const PAUSED_BUDGET: Duration = Duration::from_millis(250);
 
 /// What the page asks to see of one run beyond its picture.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -77,11 +83,12 @@ pub enum RegionView {
         polygons: Option<Vec<Vec<f32>>>,
         ms: f64,
     },
-    /// Past [`LIVE_MAX_REGIONS`]: stopped.
+    /// Past [`LIVE_MAX_REGIONS`] or its time budget: stopped, with the
+    /// regions found so far and the one-line reason.
     Stopped {
         epoch: usize,
         reached: usize,
-        limit: usize,
+        why: String,
     },
     /// No exact map (a smooth activation, a curved input), and why.
     None { why: String },
@@ -234,14 +241,15 @@ pub fn focus(
     })
 }
 
-/// When the region map is due: always while paused, and while training at
-/// most [`REGION_SHARE`] of the time.
+/// When a picture of the inside is due again: always while paused, and
+/// while training at most [`INSIDE_SHARE`] of the time (its last cost
+/// decides when the next is due).
 #[derive(Debug)]
-pub struct RegionPace {
+pub struct Pace {
     next: Instant,
 }
 
-impl Default for RegionPace {
+impl Default for Pace {
     fn default() -> Self {
         Self {
             next: Instant::now(),
@@ -249,14 +257,25 @@ impl Default for RegionPace {
     }
 }
 
-impl RegionPace {
+impl Pace {
     pub fn due(&self, training: bool) -> bool {
         !training || Instant::now() >= self.next
     }
 
-    fn took(&mut self, cost: Duration) {
-        self.next = Instant::now() + cost.div_f64(REGION_SHARE);
+    pub fn took(&mut self, cost: Duration) {
+        self.next = Instant::now() + cost.div_f64(INSIDE_SHARE);
     }
+}
+
+/// When a region map is made, and what it must carry.
+#[derive(Clone, Copy, Debug)]
+pub struct MapMoment {
+    /// Epochs done.
+    pub epoch: usize,
+    /// Made between training steps (a tight budget) or at rest.
+    pub training: bool,
+    /// The page draws the polygons, not only the count.
+    pub polygons: bool,
 }
 
 /// The exact regions of the network over the picture's box.
@@ -265,9 +284,12 @@ pub fn region_view(
     standardizer: Option<&Standardizer>,
     weights: &[LayerWeights],
     points: &Points,
-    epoch: usize,
-    wish: Wish,
-    pace: &mut RegionPace,
+    MapMoment {
+        epoch,
+        training,
+        polygons,
+    }: MapMoment,
+    pace: &mut Pace,
 ) -> Option<RegionView> {
     let area = points.bounds?;
     let activation = config.model.activation;
@@ -281,12 +303,17 @@ pub fn region_view(
         Err(why) => return Some(RegionView::None { why }),
     };
     let started = Instant::now();
-    let found = regions(
+    let found = regions_within(
         weights,
         activation,
         input,
         Polygon::rectangle(area),
         LIVE_MAX_REGIONS,
+        Some(if training {
+            TRAINING_BUDGET
+        } else {
+            PAUSED_BUDGET
+        }),
     );
     let cost = started.elapsed();
     pace.took(cost);
@@ -294,7 +321,7 @@ pub fn region_view(
         Ok(found) => RegionView::Exact {
             epoch,
             count: found.len(),
-            polygons: (wish.regions && found.len() <= LIVE_DRAWN_REGIONS).then(|| {
+            polygons: (polygons && found.len() <= LIVE_DRAWN_REGIONS).then(|| {
                 found
                     .iter()
                     .map(|region| {
@@ -309,10 +336,13 @@ pub fn region_view(
             }),
             ms: cost.as_secs_f64() * 1e3,
         },
-        Err(RegionsError::TooMany { reached, limit, .. }) => RegionView::Stopped {
+        Err(
+            error @ (RegionsError::TooMany { reached, .. }
+            | RegionsError::OutOfTime { reached, .. }),
+        ) => RegionView::Stopped {
             epoch,
             reached,
-            limit,
+            why: error.to_string(),
         },
         Err(error) => RegionView::None {
             why: error.to_string(),

@@ -23,7 +23,7 @@ use train::training::init::initial_weights_for;
 use train::training::trainer::{FitEnd, Trainer};
 
 use super::archive::{Archive, archive_run};
-use super::inside::{RegionPace, RegionView, Wish, diagram, focus, region_view};
+use super::inside::{MapMoment, Pace, RegionView, Wish, diagram, focus, region_view};
 use super::request::toml_value;
 use super::view::{LrChange, Points, RecordView, RunState, RunView, picture};
 
@@ -146,7 +146,8 @@ pub fn spawn(
                         target: None,
                         last_frame: Instant::now(),
                         wish: Wish::default(),
-                        region_pace: RegionPace::default(),
+                        diagram_pace: Pace::default(),
+                        region_pace: Pace::default(),
                     };
                     worker.publish();
                     worker.serve();
@@ -254,7 +255,8 @@ struct Worker {
     last_frame: Instant,
     /// What the page asked to see of the network.
     wish: Wish,
-    region_pace: RegionPace,
+    diagram_pace: Pace,
+    region_pace: Pace,
 }
 
 /// What a frame of the event stream carries.
@@ -329,6 +331,8 @@ impl Worker {
                 let _ = reply.send(self.archive());
             }
             Command::View(wish, reply) => {
+                // Shown at once, whatever the pace.
+                self.diagram_pace = Pace::default();
                 let hidden = &self.spec.config.model.hidden;
                 let known = wish.unit.is_none_or(|(layer, unit)| {
                     hidden.get(layer).is_some_and(|&units| unit < units)
@@ -548,6 +552,7 @@ impl Worker {
         let wish = self.wish;
         let training = self.target.is_some();
         let pace = &mut self.region_pace;
+        let diagram_pace = &mut self.diagram_pace;
         let live = self.live.as_mut().expect("a built run");
         let epoch = live.trainer.position().epoch;
         let mut inside = Inside::default();
@@ -561,16 +566,23 @@ impl Worker {
                 &live.backend.device,
             )
             .ok()?;
-            inside.diagram = Some(diagram(config, &network, &weights, &points));
-            inside.focus = wish.unit.and_then(|unit| focus(&network, &points, unit));
+            if diagram_pace.due(training) {
+                let started = Instant::now();
+                inside.diagram = Some(diagram(config, &network, &weights, &points));
+                inside.focus = wish.unit.and_then(|unit| focus(&network, &points, unit));
+                diagram_pace.took(started.elapsed());
+            }
             if pace.due(training) {
                 inside.regions = region_view(
                     config,
                     live.standardizer.as_ref(),
                     &weights,
                     &points,
-                    epoch,
-                    wish,
+                    MapMoment {
+                        epoch,
+                        training,
+                        polygons: wish.regions,
+                    },
                     pace,
                 );
             }
@@ -626,11 +638,20 @@ impl Worker {
             records.extend(frame_view.records.iter().cloned());
             let mut region_counts = std::mem::take(&mut view.region_counts);
             region_counts.extend(frame_view.region_counts.iter().copied());
+            // A frame that did not redraw the inside keeps the last one.
             let regions = frame_view.regions.clone().or(view.regions.take());
+            let diagram = frame_view.diagram.clone().or(view.diagram.take());
+            let focus = match (&frame_view.focus, wish.unit) {
+                (Some(focus), _) => Some(focus.clone()),
+                (None, Some(_)) => view.focus.take(),
+                (None, None) => None,
+            };
             *view = RunView {
                 records,
                 region_counts,
                 regions,
+                diagram,
+                focus,
                 ..frame_view
             };
         }
