@@ -480,6 +480,11 @@ fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
     assert_eq!(regions[2], "smooth", "{regions:?}");
     assert!(compared.join("regions.png").exists());
 
+    // The count is the weights': every backend that reads them counts the same.
+    for backend in ["ndarray", "flex"] {
+        let again = json(&["regions", path_str(&relu), "--backend", backend]);
+        assert_eq!(again["regions"], count, "{backend}: {again}");
+    }
     // The same weights as a file with their config: the same count.
     let from_file = json(&[
         "regions",
