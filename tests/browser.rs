@@ -220,3 +220,114 @@ fn in_chromium_off_loopback_the_page_keeps_the_token_out_of_its_address() {
     drop(driver);
     drop(server);
 }
+
+/// Chooses data set `kind` in the form (its preset loads), trains the pair
+/// as fast as it can and returns, per run, its last validation accuracy
+/// and loss; also the preset note shown and the form's epochs.
+fn train_preset(session: &Session, kind: &str) -> Value {
+    session.execute(&format!(
+        "const kind = document.querySelector('#data-kind'); kind.value = '{kind}';
+         kind.dispatchEvent(new Event('change', {{ bubbles: true }}));
+         const speed = document.querySelector('#speed'); speed.value = '0';"
+    ));
+    session.click("#reset");
+    wait_for(
+        session,
+        &format!("a lab on {kind}"),
+        "return page.lab && page.lab.runs[0].config_toml.includes(document.querySelector('#data-kind').value) && page.runs.A.view.epoch === 0;",
+        |ready| ready == &json!(true),
+    );
+    session.click("#start");
+    wait_for(
+        session,
+        &format!("the {kind} pair to finish"),
+        "return document.querySelector('#status').textContent;",
+        |status| status == "finished / finished",
+    );
+    session.execute(
+        "const last = (run) => page.runs[run].records[page.runs[run].records.length - 1];
+         return { accuracy: ['A', 'B'].map((run) => last(run).val_accuracy),
+                  loss: ['A', 'B'].map((run) => last(run).val_loss),
+                  note: document.querySelector('#preset-note').textContent,
+                  epochs: Number(document.querySelector('#epochs').value) };",
+    )
+}
+
+#[test]
+fn in_chromium_every_preset_loads_and_its_pair_makes_the_point_the_page_states() {
+    let Some((chromium, driver_path)) =
+        needed_or_skip("ACTLAB_REQUIRE_BROWSER", "the browser test", browser())
+    else {
+        return;
+    };
+    let server = LabServer::start(&[]);
+    let driver = Driver::start(&driver_path);
+    let session = driver.session(&chromium, (1400, 1000));
+    session.goto(&server.url);
+    wait_for(
+        &session,
+        "the two panels",
+        "return [...document.querySelectorAll('.run .activation')].map((e) => e.textContent);",
+        |names| names == &json!(["identity", "relu"]),
+    );
+    let value = |v: &Value, key: &str, run: usize| v[key][run].as_f64().unwrap();
+    // Sets no straight line separates: relu clearly ahead.
+    for (kind, margin, file) in [
+        ("xor", 0.3, "config/xor.toml"),
+        ("moons", 0.1, "config/moons.toml"),
+        ("spiral", 0.2, "config/spiral.toml"),
+    ] {
+        let got = train_preset(&session, kind);
+        eprintln!("{kind}: {got}");
+        assert!(
+            got["note"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("({file})")),
+            "{got}"
+        );
+        assert!(
+            value(&got, "accuracy", 1) >= value(&got, "accuracy", 0) + margin,
+            "{kind}: relu ahead by {margin}: {got}"
+        );
+    }
+    assert_eq!(train_preset(&session, "spiral")["epochs"], 300);
+    // The counter-cases: a line is enough (gauss, linear), nothing to learn (noise).
+    let gauss = train_preset(&session, "gauss");
+    assert!(
+        (value(&gauss, "accuracy", 0) - value(&gauss, "accuracy", 1)).abs() <= 0.02
+            && value(&gauss, "accuracy", 0) >= 0.95,
+        "{gauss}"
+    );
+    assert!(
+        gauss["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("The counter-case"),
+        "{gauss}"
+    );
+    let linear = train_preset(&session, "linear");
+    assert!(
+        value(&linear, "loss", 0) <= value(&linear, "loss", 1) * 1.05,
+        "{linear}"
+    );
+    let noise = train_preset(&session, "noise");
+    assert!(
+        value(&noise, "loss", 1) >= value(&noise, "loss", 0),
+        "{noise}"
+    );
+    // Curved truths: relu's validation loss far under identity's.
+    let sine = train_preset(&session, "function");
+    assert!(
+        value(&sine, "loss", 1) * 5.0 < value(&sine, "loss", 0),
+        "{sine}"
+    );
+    let friedman = train_preset(&session, "friedman1");
+    assert!(
+        value(&friedman, "loss", 1) * 2.0 < value(&friedman, "loss", 0),
+        "{friedman}"
+    );
+    drop(session);
+    drop(driver);
+    drop(server);
+}

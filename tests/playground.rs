@@ -508,7 +508,7 @@ fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
         sampled["why"]
             .as_str()
             .unwrap()
-            .starts_with("tanh is smooth: a tanh network has no linear regions"),
+            .starts_with("tanh is smooth: a network of tanh units has no linear regions"),
         "{sampled}"
     );
     assert_eq!(
@@ -549,6 +549,21 @@ fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
         "--out",
         path_str(&curved),
     ]);
+    // Identity never switches: one pattern even on curved inputs.
+    let flat = dir.path().join("curved-identity");
+    train_ok([
+        "--config",
+        path_str(&curved_config),
+        "--activation",
+        "identity",
+        "--epochs",
+        "3",
+        "--quiet",
+        "--out",
+        path_str(&flat),
+    ]);
+    let one = json(&["regions", path_str(&flat)]);
+    assert_eq!(one["sampled"]["patterns"], 1, "{one}");
     let sampled = json(&["regions", path_str(&curved)]);
     assert!(
         sampled["why"]

@@ -687,6 +687,13 @@ fn the_page_sees_inside_each_network_diagram_regions_and_a_clicked_unit() {
         wrong.json()["error"],
         "unit: run B has no unit 0 in hidden layer 2 (hidden [8, 8], both counted from 0)"
     );
+    // Another action's field is refused, not ignored.
+    let stray = server.post(
+        &format!("/api/labs/{id}/control"),
+        &json!({ "action": "start", "unit": [0, 0] }),
+    );
+    assert_eq!(stray.status, 400, "{}", stray.text());
+    assert_eq!(stray.json()["error"], "unit: not a field of action `start`");
     server.control(&id, json!({ "action": "start" }));
     let done = server.wait_for(&id, "both runs to finish", |s| all_in(s, "finished"));
     let (a, b) = (&done["runs"][0], &done["runs"][1]);

@@ -32,8 +32,8 @@ pub const MAX_REGIONS: usize = 100_000;
 pub enum RegionsError {
     /// A smooth activation has no linear pieces.
     #[error(
-        "{0} is smooth: a {0} network has no linear regions (only identity, relu and leaky_relu \
-         cut their input into straight pieces)"
+        "{0} is smooth: a network of {0} units has no linear regions (only identity, relu and \
+         leaky_relu cut their input into straight pieces)"
     )]
     Smooth(Activation),
     /// The map passed the limit.
@@ -343,6 +343,14 @@ pub fn regions_within<C: Cell>(
                     }
                 }
                 parts = cut;
+                if next.len() + parts.len() > limit {
+                    return Err(RegionsError::TooMany {
+                        limit,
+                        reached: next.len() + parts.len(),
+                        layer: index + 1,
+                        layers: hidden,
+                    });
+                }
                 // Regions so far: this layer's, this cell's parts, the cells still to cut.
                 let reached = next.len() + parts.len() + pending - done - 1;
                 if let Some((deadline, budget)) = deadline
@@ -351,14 +359,6 @@ pub fn regions_within<C: Cell>(
                     return Err(RegionsError::OutOfTime {
                         budget_ms: budget.as_millis() as u64,
                         reached,
-                        layer: index + 1,
-                        layers: hidden,
-                    });
-                }
-                if next.len() + parts.len() > limit {
-                    return Err(RegionsError::TooMany {
-                        limit,
-                        reached: next.len() + parts.len(),
                         layer: index + 1,
                         layers: hidden,
                     });

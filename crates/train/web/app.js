@@ -100,6 +100,35 @@ function hiddenInput(width) {
   $('#hidden').appendChild(input);
 }
 
+/// A data set's example settings (config/*.toml), by data kind.
+function presetFor(kind) {
+  return (page.options.presets || []).find((preset) => preset.config.data.kind === kind);
+}
+
+/// Fills the form with `config`'s settings (both runs' rates from its own).
+function fillSettings(config) {
+  $('#data-noise').value = config.data.noise_std ?? '';
+  $('#data-samples').value = config.data.samples;
+  $('#data-validation').value = config.data.validation_fraction;
+  $('#data-standardize').checked = Boolean(config.data.standardize);
+  if (config.data.function) $('#data-function').value = config.data.function;
+  const chosen = config.data.inputs || ['x1', 'x2'];
+  for (const box of $('#data-inputs').querySelectorAll('input')) box.checked = chosen.includes(box.value);
+  $('#hidden').innerHTML = '';
+  for (const width of config.model.hidden) hiddenInput(width);
+  $('#loss').value = config.training.loss;
+  $('#batch').value = config.training.batch_size;
+  $('#epochs').value = config.training.epochs;
+  $('#seed').value = config.seed;
+  for (const name of RUNS) $(`#lr-${name}`).value = config.training.lr;
+}
+
+/// What the chosen set's example settings show, under the set's name.
+function showPresetNote() {
+  const preset = presetFor($('#data-kind').value);
+  $('#preset-note').textContent = preset ? `${preset.point} (${preset.file})` : '';
+}
+
 function fillForm(options) {
   const config = options.defaults.config;
   const runs = options.defaults.runs;
@@ -109,25 +138,20 @@ function fillForm(options) {
   $('#data-samples').value = config.data.samples;
   $('#data-validation').value = config.data.validation_fraction;
   const inputs = $('#data-inputs');
-  const chosen = config.data.inputs || ['x1', 'x2'];
   for (const name of options.inputs) {
     const label = document.createElement('label');
     label.innerHTML = `<input type="checkbox" value="${name}"> ${name}`;
-    $('input', label).checked = chosen.includes(name);
     inputs.appendChild(label);
   }
-  for (const width of config.model.hidden) hiddenInput(width);
   fillSelect($('#loss'), options.losses, config.training.loss);
-  $('#batch').value = config.training.batch_size;
-  $('#epochs').value = config.training.epochs;
-  $('#seed').value = config.seed;
   fillSelect($('#backend'), options.backends, options.default_backend);
   RUNS.forEach((name, index) => {
     fillSelect($(`#activation-${name}`), options.activations, runs[index]['model.activation']);
-    $(`#lr-${name}`).value = config.training.lr;
   });
+  fillSettings(config);
   $('#speed').value = String(options.defaults.speed);
   showKindRows();
+  showPresetNote();
 }
 
 function showKindRows() {
@@ -149,6 +173,7 @@ function request() {
     'data.kind': kind,
     'data.samples': number('#data-samples'),
     'data.validation_fraction': number('#data-validation'),
+    'data.standardize': $('#data-standardize').checked,
     'data.noise_std': noise === '' ? null : Number(noise),
     'data.function': kind === 'function' ? $('#data-function').value : null,
     'data.inputs': null,
@@ -233,21 +258,26 @@ function listen(id) {
 }
 
 function applySnapshot(snapshot) {
+  // The same lab again (the stream reconnected or fell behind): the panels
+  // stay, only their data is replaced.
+  const same = page.lab && page.lab.id === snapshot.lab.id && RUNS.every((name, index) => !snapshot.lab.runs[index] === !page.runs[name]);
   page.lab = snapshot.lab;
+  const previous = page.runs;
   page.runs = {};
   snapshot.lab.runs.forEach((info, index) => {
     const view = snapshot.runs[index];
-    const old = page.runs[info.name];
+    const old = previous[info.name];
     page.runs[info.name] = {
       info, view, records: view.records.slice(), picture: view.picture,
       regions: view.regions, regionCounts: view.region_counts.slice(),
       diagram: view.diagram, focus: view.focus,
-      // What this page asked to see, kept over a new snapshot of the same lab.
+      // What this page asked to see: the picture kept over a new lab, the
+      // clicked unit only over a new snapshot of the same lab.
       show: old ? old.show : (view.wish.regions ? 'regions' : 'surface'),
-      unit: old ? old.unit : view.wish.unit,
+      unit: same && old ? old.unit : view.wish.unit,
     };
   });
-  buildPanels();
+  if (!same) buildPanels();
   scheduleDraw();
 }
 
@@ -295,8 +325,9 @@ function buildPanels() {
     for (const radio of panel.querySelectorAll('.picture-toggle input')) {
       radio.name = `show-${name}`;
       radio.checked = radio.value === run.show;
+      // The run's current record (a snapshot replaces it), not this one.
       radio.addEventListener('change', () => {
-        run.show = radio.value;
+        page.runs[name].show = radio.value;
         sendWish(name);
         scheduleDraw();
       });
@@ -306,10 +337,11 @@ function buildPanels() {
       const box = canvas.getBoundingClientRect();
       const x = ((event.clientX - box.left) * canvas.width) / box.width;
       const y = ((event.clientY - box.top) * canvas.height) / box.height;
-      const hit = run.diagram && unitAt(diagramLayout(run.diagram, canvas.width), x, y);
+      const now = page.runs[name];
+      const hit = now.diagram && unitAt(diagramLayout(now.diagram, canvas.width), x, y);
       if (!hit) return;
-      const same = run.unit && run.unit[0] === hit[0] && run.unit[1] === hit[1];
-      run.unit = same ? null : hit;
+      const same = now.unit && now.unit[0] === hit[0] && now.unit[1] === hit[1];
+      now.unit = same ? null : hit;
       sendWish(name);
       scheduleDraw();
     });
@@ -595,8 +627,6 @@ function drawSwitchPoints(context, width, height, pre, picture, points) {
 function drawRegionCount(panel, run) {
   const regions = run.regions;
   const label = $('.region-count', panel);
-  const choice = $('.show-regions', panel);
-  choice.disabled = !regions || regions.kind !== 'exact';
   if (!regions) { label.textContent = ''; return; }
   if (regions.kind === 'exact') {
     const drawn = run.show === 'regions' && !regions.polygons && regions.count > 5000 ? ' (too many to draw live; `train regions` draws them)' : '';
@@ -1076,8 +1106,11 @@ async function main() {
   $('#settings').addEventListener('submit', (event) => event.preventDefault());
   $('#data-kind').addEventListener('change', () => {
     const kind = $('#data-kind').value;
-    $('#loss').value = isPlane(kind) ? 'bce' : 'mse';
+    const preset = presetFor(kind);
+    if (preset) fillSettings(preset.config);
+    else $('#loss').value = isPlane(kind) ? 'bce' : 'mse';
     showKindRows();
+    showPresetNote();
     markChanged();
   });
   $('#add-layer').addEventListener('click', () => {

@@ -585,7 +585,7 @@ impl RunConfig {
                 return Err(ConfigError::new(
                     "training.regions_every",
                     format!(
-                        "{0} is smooth: a {0} network has no linear regions to count",
+                        "{0} is smooth: a network of {0} units has no linear regions to count",
                         self.model.activation
                     ),
                 ));

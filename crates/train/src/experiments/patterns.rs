@@ -107,8 +107,10 @@ pub fn sample_patterns(
     } else {
         (PatternKind::Regimes, Some(Slopes::of(activation, device)))
     };
+    // Identity never switches: one pattern, whatever its inputs.
+    let switches = activation != Activation::Identity;
     let state = |z: f64| match &slopes {
-        None => u8::from(z > 0.0),
+        None => u8::from(switches && z > 0.0),
         Some(slopes) => slopes.regime(z),
     };
     let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();

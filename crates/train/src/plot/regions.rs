@@ -116,14 +116,26 @@ fn draw_region_map<DB: DrawingBackend>(
             RGBColor(80, 80, 80)
         }
     };
+    // Only the points inside the box (a smaller --box leaves some out).
+    let [(x_low, x_high), (y_low, y_high)] = map.bounds;
+    let inside: Vec<usize> = (0..points.rows())
+        .filter(|&row| {
+            let (x, y) = centre(row);
+            (x_low..=x_high).contains(&x) && (y_low..=y_high).contains(&y)
+        })
+        .collect();
     chart
         .draw_series(
-            (0..points.rows()).map(|row| Circle::new(centre(row), 3, colour(row).filled())),
+            inside
+                .iter()
+                .map(|&row| Circle::new(centre(row), 3, colour(row).filled())),
         )
         .map_err(plot_error)?;
     chart
         .draw_series(
-            (0..points.rows()).map(|row| Circle::new(centre(row), 3, WHITE.stroke_width(1))),
+            inside
+                .iter()
+                .map(|&row| Circle::new(centre(row), 3, WHITE.stroke_width(1))),
         )
         .map_err(plot_error)?;
     legend::draw(&legend_area, &entries, 40)?;

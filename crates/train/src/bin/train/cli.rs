@@ -176,7 +176,7 @@ pub struct RegionsArgs {
     pub r#box: Option<[(f64, f64); 2]>,
     /// Count linear pieces along N lines through random pairs of training rows instead (any input
     /// size; at most 100000).
-    #[arg(long, value_name = "N", conflicts_with = "box", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, value_name = "N", conflicts_with_all = ["box", "out"], value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub lines: Option<u32>,
     /// Print the counts as JSON on standard output.
     #[arg(long)]

@@ -179,12 +179,14 @@ pub fn run(args: &RegionsArgs) -> anyhow::Result<()> {
         );
     } else {
         println!(
-            "{network} on {}, {when}: {count} linear region{} in x1 [{:.3}, {:.3}] x x2 \
+            "{network} on {}, {when}: {count} linear region{} in {} [{:.3}, {:.3}] x {} \
              [{:.3}, {:.3}]; the decision boundary ({}) passes through {crossed} of them",
             data_name(config),
             if count == 1 { "" } else { "s" },
+            mapped.data.axis_names[0],
             area[0].0,
             area[0].1,
+            mapped.data.axis_names[1],
             area[1].0,
             area[1].1,
             mapped.boundary_name,
@@ -227,6 +229,7 @@ fn sampled(args: &RegionsArgs, source: &Source, why: &str, out: &Path) -> anyhow
                 "regions": null,
                 "why": why,
                 "sampled": { "patterns": patterns, "kind": what, "grid": n },
+                "box": [[map.patterns.area[0].0, map.patterns.area[0].1], [map.patterns.area[1].0, map.patterns.area[1].1]],
                 "activation": activation.to_string(),
                 "epoch": source.epoch,
             })

@@ -291,7 +291,13 @@ pub fn region_view(
     }: MapMoment,
     pace: &mut Pace,
 ) -> Option<RegionView> {
-    let area = points.bounds?;
+    let Some(area) = points.bounds else {
+        return Some(RegionView::None {
+            why: "a 1-D fit has no region map: its pieces lie along the curve (`train plot \
+                  surface` counts them)"
+                .into(),
+        });
+    };
     let activation = config.model.activation;
     if !activation.is_piecewise_linear() {
         return Some(RegionView::None {

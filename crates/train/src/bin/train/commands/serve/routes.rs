@@ -24,7 +24,7 @@ use super::assets;
 use super::guard::{Guard, guard_requests};
 use super::inside::Wish;
 use super::lab::{LabError, Labs};
-use super::request::{DEFAULT_SPEED, LabRequest, default_runs, lab_config};
+use super::request::{DEFAULT_SPEED, LabRequest, default_runs, lab_config, presets};
 use super::worker::{Command, LrRefused};
 
 impl IntoResponse for LabError {
@@ -127,6 +127,7 @@ async fn options(State(labs): State<Arc<Labs>>) -> Json<serde_json::Value> {
         "runs_in_use": labs.runs_in_use(),
         "idle_timeout_s": labs.idle.as_secs(),
         "defaults": { "config": lab_config(), "runs": default_runs(), "speed": DEFAULT_SPEED },
+        "presets": presets(),
     }))
 }
 
@@ -201,6 +202,28 @@ async fn control(
 ) -> Result<StatusCode, LabError> {
     let control: Control = serde_json::from_slice(&body)
         .map_err(|error| LabError::bad(format!("request body: {error}")))?;
+    // A field another action takes is a mistake, not something to ignore.
+    let given = [
+        ("lr", control.lr.is_some()),
+        ("speed", control.speed.is_some()),
+        ("regions", control.regions.is_some()),
+        ("unit", control.unit.is_some()),
+    ];
+    let takes: &[&str] = match control.action.as_str() {
+        "lr" => &["lr"],
+        "speed" => &["speed"],
+        "view" => &["regions", "unit"],
+        _ => &[],
+    };
+    if let Some((field, _)) = given
+        .iter()
+        .find(|(field, given)| *given && !takes.contains(field))
+    {
+        return Err(LabError::bad(format!(
+            "{field}: not a field of action `{}`",
+            control.action
+        )));
+    }
     let lab = labs.get(&id)?;
     let runs = match &control.run {
         Some(name) => vec![lab.run(name)?],

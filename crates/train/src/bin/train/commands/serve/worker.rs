@@ -333,6 +333,7 @@ impl Worker {
             Command::View(wish, reply) => {
                 // Shown at once, whatever the pace.
                 self.diagram_pace = Pace::default();
+                self.region_pace = Pace::default();
                 let hidden = &self.spec.config.model.hidden;
                 let known = wish.unit.is_none_or(|(layer, unit)| {
                     hidden.get(layer).is_some_and(|&units| unit < units)
