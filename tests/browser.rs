@@ -180,6 +180,19 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
         error,
         "run B: key `training.lr`: must be > 0 and finite in float32 (got -1)"
     );
+    // Text that is no number: the page quotes it.
+    session.execute(
+        "const lr = document.querySelector('#lr-B'); lr.value = 'abc';
+         lr.dispatchEvent(new Event('input', { bubbles: true }));",
+    );
+    session.click("#reset");
+    let error = wait_for(
+        &session,
+        "the quoted text",
+        "return document.querySelector('#error').textContent;",
+        |text| text.as_str().is_some_and(|t| t.contains("abc")),
+    );
+    assert_eq!(error, "B: learning rate: \"abc\" is not a number");
     drop(session);
     drop(driver);
     drop(server);
@@ -270,6 +283,14 @@ fn in_chromium_every_preset_loads_and_its_pair_makes_the_point_the_page_states()
         "return [...document.querySelectorAll('.run .activation')].map((e) => e.textContent);",
         |names| names == &json!(["identity", "relu"]),
     );
+    // At 1400 x 1000 the charts start above the fold.
+    let fold = session.execute(
+        "return [document.querySelector('#loss-chart').getBoundingClientRect().top, innerHeight];",
+    );
+    assert!(
+        fold[0].as_f64().unwrap() + 100.0 < fold[1].as_f64().unwrap(),
+        "the charts' top and the window's height: {fold}"
+    );
     let value = |v: &Value, key: &str, run: usize| v[key][run].as_f64().unwrap();
     // Sets no straight line separates: relu clearly ahead.
     for (kind, margin, file) in [
@@ -328,6 +349,27 @@ fn in_chromium_every_preset_loads_and_its_pair_makes_the_point_the_page_states()
         "{friedman}"
     );
     drop(session);
+    // At 900 px nothing is cut off: the runs stack, nothing scrolls sideways.
+    let narrow = driver.session(&chromium, (900, 1000));
+    narrow.goto(&server.url);
+    wait_for(
+        &narrow,
+        "the two panels at 900 px",
+        "return [...document.querySelectorAll('.run .activation')].map((e) => e.textContent);",
+        |names| names == &json!(["identity", "relu"]),
+    );
+    let sides = narrow.execute(
+        "return [document.querySelector('#run-B').getBoundingClientRect().right,
+                 document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+    );
+    assert!(
+        sides[0].as_f64() <= sides[2].as_f64() && sides[1].as_f64() <= sides[2].as_f64(),
+        "B's right edge, the page's width, the window's: {sides}"
+    );
+    if let Some(path) = std::env::var_os("ACTLAB_SCREENSHOT_NARROW") {
+        std::fs::write(path, narrow.screenshot()).unwrap();
+    }
+    drop(narrow);
     drop(driver);
     drop(server);
 }

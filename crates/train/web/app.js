@@ -93,8 +93,9 @@ function isPlane(kind) {
 
 function hiddenInput(width) {
   const input = document.createElement('input');
-  input.type = 'number';
-  input.min = '1';
+  input.type = 'text';
+  input.inputMode = 'numeric';
+  input.dataset.name = 'Hidden layer width';
   input.value = width;
   input.addEventListener('input', markChanged);
   $('#hidden').appendChild(input);
@@ -160,12 +161,22 @@ function showKindRows() {
   $('#inputs-row').hidden = !isPlane(kind);
 }
 
-function number(selector) {
-  return Number($(selector).value);
+/// What the form could not read, quoted as typed: filled by `number`.
+let unreadable = [];
+
+/// A number field's value; a text that is no number is noted, quoted.
+function number(selector, element = $(selector)) {
+  const typed = element.value.trim();
+  const value = Number(typed);
+  if (typed === '' || !Number.isFinite(value)) {
+    unreadable.push(`${element.dataset.name || selector}: "${typed}" is not a number`);
+  }
+  return value;
 }
 
 /// The form as a lab request: config keys shared by the pair, each run's own.
 function request() {
+  unreadable = [];
   const kind = $('#data-kind').value;
   const noise = $('#data-noise').value.trim();
   const shared = {
@@ -174,11 +185,11 @@ function request() {
     'data.samples': number('#data-samples'),
     'data.validation_fraction': number('#data-validation'),
     'data.standardize': $('#data-standardize').checked,
-    'data.noise_std': noise === '' ? null : Number(noise),
+    'data.noise_std': noise === '' ? null : number('#data-noise'),
     'data.function': kind === 'function' ? $('#data-function').value : null,
     'data.inputs': null,
     'data.features': null,
-    'model.hidden': [...$('#hidden').querySelectorAll('input')].map((input) => Number(input.value)),
+    'model.hidden': [...$('#hidden').querySelectorAll('input')].map((input) => number(null, input)),
     'training.loss': $('#loss').value,
     'training.batch_size': number('#batch'),
     'training.epochs': number('#epochs'),
@@ -211,13 +222,17 @@ function markChanged() {
   hint.classList.toggle('changed', changed);
   hint.textContent = changed
     ? 'Settings changed: press Reset to train with them.'
-    : 'Changed settings take effect on Reset.';
+    : 'Changed settings take effect on Reset; "Set now" changes a paused run\'s rate mid-run.';
 }
 
 // ---- the lab -------------------------------------------------------------
 
 async function newLab() {
   const wanted = request();
+  if (unreadable.length) {
+    showError(new Error(unreadable[0]));
+    return false;
+  }
   let created;
   try {
     created = await (await api('POST', '/api/labs', wanted)).json();
@@ -317,10 +332,6 @@ function buildPanels() {
     panel.appendChild($('#run-template').content.cloneNode(true));
     $('.name', panel).textContent = name;
     $('.activation', panel).textContent = run.info.activation;
-    $('.lr', panel).value = run.view.lr;
-    $('.set-lr', panel).addEventListener('click', () => {
-      control('lr', { run: name, lr: Number($('.lr', panel).value) });
-    });
     $('.download', panel).addEventListener('click', () => download(name));
     for (const radio of panel.querySelectorAll('.picture-toggle input')) {
       radio.name = `show-${name}`;
@@ -433,11 +444,10 @@ function drawPanel(name) {
   const shown = $('.accuracy', panel);
   shown.textContent = accuracy === null ? '–' : `${(accuracy * 100).toFixed(1)}%`;
   shown.dataset.value = accuracy === null ? '' : String(accuracy);
-  const lrInput = $('.lr', panel);
-  if (document.activeElement !== lrInput) lrInput.value = view.lr;
-  const paused = view.state === 'paused';
-  lrInput.disabled = !paused;
-  $('.set-lr', panel).disabled = !paused;
+  // The run's one learning-rate field is the form's: it says the rate now,
+  // and "Set now" changes it while the run is paused mid-run.
+  $(`#lr-now-${name}`).textContent = `now ${view.lr}`;
+  $(`.set-lr[data-run="${name}"]`).disabled = !(view.state === 'paused' && view.epoch > 0);
   $('.message', panel).textContent = view.message || '';
   $('.command', panel).textContent = commandText(run);
   const changes = view.lr_changes || [];
@@ -527,9 +537,12 @@ function drawPicture(canvas, run, note) {
     run.switchSegments = run.focus && run.unit ? drawSwitchingLine(context, width, height, run.focus.pre, points.bounds) : 0;
   } else {
     drawScale(panel, null);
-    drawCurve(context, width, height, picture, points);
+    const { px } = drawCurve(context, width, height, picture, points, COLORS[run.info.name]);
+    note.innerHTML = `<span style="color:${COLORS[run.info.name]}">━</span> this run's fit, ╌ the true function` +
+      (points.truth ? '' : ' (none for this data)') + ', ● training data' +
+      ($('#show-validation').checked ? ', ○ validation data' : '');
     run.switchSegments = run.focus && run.unit && picture && picture.kind === 'curve'
-      ? drawSwitchPoints(context, width, height, run.focus.pre, picture, points) : 0;
+      ? drawSwitchPoints(context, height, run.focus.pre, picture, px) : 0;
   }
 }
 
@@ -601,10 +614,7 @@ function drawSwitchingLine(context, width, height, pre, bounds) {
 }
 
 /// A clicked unit's switching points on a 1-D fit: dashed vertical lines.
-function drawSwitchPoints(context, width, height, pre, picture, points) {
-  const xs = points.rows.map((row) => row[0]);
-  const [xlo, xhi] = [Math.min(...xs), Math.max(...xs)];
-  const px = (x) => ((x - xlo) / (xhi - xlo || 1)) * width;
+function drawSwitchPoints(context, height, pre, picture, px) {
   context.strokeStyle = '#000';
   context.lineWidth = 1.5;
   context.setLineDash([6, 4]);
@@ -689,7 +699,12 @@ function drawScale(panel, scale, probabilities) {
   $('.scale-name', box).textContent = probabilities ? 'p(class 1), 0.5 in the middle' : 'output, 0.5 in the middle';
   $('.class0', box).style.background = classColour(0);
   $('.class1', box).style.background = classColour(1);
-  $('.stretched', box).textContent = scale.stretched ? '(colours stretched to this range)' : '';
+  $('.stretched', box).textContent = $('#discretize').checked
+    ? '(discretized: each class\'s colour, split at 0.5)'
+    : scale.stretched ? '(colours stretched to this range)' : '';
+  const rings = $('#show-validation').checked && page.lab.points && page.lab.points.validation_from < page.lab.points.rows.length;
+  $('.ring', box).hidden = !rings;
+  $('.ring-label', box).hidden = !rings;
 }
 
 function drawSurface(context, width, height, picture, points) {
@@ -704,7 +719,9 @@ function drawSurface(context, width, height, picture, points) {
     for (let j = 0; j < n; j++) {
       for (let i = 0; i < n; i++) {
         const value = picture.values[j * n + i];
-        const [r, g, b] = shade(scale.position(value), 0.45);
+        // Discretised: each class's colour, split at 0.5 (Playground's "discretize output").
+        const position = $('#discretize').checked ? (value >= 0.5 ? 1 : 0) : scale.position(value);
+        const [r, g, b] = shade(position, 0.45);
         const at = ((n - 1 - j) * n + i) * 4;   // x2 grows upwards
         image.data[at] = r;
         image.data[at + 1] = g;
@@ -733,42 +750,98 @@ function drawSurface(context, width, height, picture, points) {
 }
 
 /// The data's points in their classes' colours, white-rimmed.
+/// Validation rows (never trained on) as rings in their class's colour,
+/// when "validation data" is ticked.
 function drawPoints(context, px, py, points) {
-  for (const [x1, x2, label] of points.rows) {
+  const showValidation = $('#show-validation').checked;
+  points.rows.forEach(([x1, x2, label], index) => {
+    const validation = index >= points.validation_from;
+    if (validation && !showValidation) return;
     const [x, y] = [px(x1), py(x2)];
     context.beginPath();
     context.arc(x, y, 3, 0, 2 * Math.PI);
-    context.fillStyle = classColour(label);
-    context.fill();
-    context.strokeStyle = '#fff';
-    context.lineWidth = 1;
+    if (validation) {
+      context.fillStyle = '#fff';
+      context.fill();
+      context.strokeStyle = classColour(label);
+      context.lineWidth = 1.8;
+    } else {
+      context.fillStyle = classColour(label);
+      context.fill();
+      context.strokeStyle = '#fff';
+      context.lineWidth = 1;
+    }
     context.stroke();
-  }
+  });
 }
 
-function drawCurve(context, width, height, picture, points) {
+/// A 1-D fit as the figures draw it: axes ticked at 1-2-5 steps, the data
+/// (validation rows as rings, when shown), the true function dashed, the
+/// run's fit in the run's colour. Returns the x mapping.
+function drawCurve(context, width, height, picture, points, colour) {
+  const margin = { left: 34, right: 8, top: 8, bottom: 20 };
   context.fillStyle = '#fff';
   context.fillRect(0, 0, width, height);
-  const xs = points.rows.map((row) => row[0]);
-  const ys = points.rows.map((row) => row[1]);
   const curve = picture && picture.kind === 'curve' ? picture.points : [];
-  const allY = ys.concat(curve.map((p) => p[1]));
+  const truth = points.truth || [];
+  const xs = points.rows.map((row) => row[0]).concat(curve.map((p) => p[0]));
+  const ys = points.rows.map((row) => row[1]).concat(curve.map((p) => p[1]), truth.map((p) => p[1]));
   const [xlo, xhi] = [Math.min(...xs), Math.max(...xs)];
-  let [ylo, yhi] = [Math.min(...allY), Math.max(...allY)];
-  const pad = (yhi - ylo) * 0.1 || 1;
+  let [ylo, yhi] = [Math.min(...ys), Math.max(...ys)];
+  const pad = (yhi - ylo) * 0.08 || 1;
   ylo -= pad;
   yhi += pad;
-  const px = (x) => ((x - xlo) / (xhi - xlo || 1)) * width;
-  const py = (y) => height - ((y - ylo) / (yhi - ylo)) * height;
-  context.fillStyle = '#999';
-  for (let i = 0; i < xs.length; i++) {
-    context.fillRect(px(xs[i]) - 1.5, py(ys[i]) - 1.5, 3, 3);
+  const px = (x) => margin.left + ((x - xlo) / (xhi - xlo || 1)) * (width - margin.left - margin.right);
+  const py = (y) => margin.top + (1 - (y - ylo) / (yhi - ylo)) * (height - margin.top - margin.bottom);
+  context.font = '10px sans-serif';
+  context.fillStyle = '#555';
+  context.strokeStyle = '#e4e4e4';
+  context.lineWidth = 1;
+  for (const tick of linearTicks(ylo, yhi, 4)) {
+    context.beginPath();
+    context.moveTo(margin.left, py(tick));
+    context.lineTo(width - margin.right, py(tick));
+    context.stroke();
+    context.textAlign = 'right';
+    context.fillText(tickLabel(tick), margin.left - 3, py(tick) + 3);
   }
-  context.strokeStyle = '#2a6fdb';
-  context.lineWidth = 2;
+  context.textAlign = 'center';
+  for (const tick of linearTicks(xlo, xhi, 5)) context.fillText(tickLabel(tick), px(tick), height - 6);
+  context.textAlign = 'start';
+  context.strokeStyle = '#999';
   context.beginPath();
-  curve.forEach(([x, y], index) => (index ? context.lineTo(px(x), py(y)) : context.moveTo(px(x), py(y))));
+  context.moveTo(margin.left, margin.top);
+  context.lineTo(margin.left, height - margin.bottom);
+  context.lineTo(width - margin.right, height - margin.bottom);
   context.stroke();
+  const showValidation = $('#show-validation').checked;
+  points.rows.forEach(([x, y], index) => {
+    const validation = index >= points.validation_from;
+    if (validation && !showValidation) return;
+    context.beginPath();
+    context.arc(px(x), py(y), 2, 0, 2 * Math.PI);
+    if (validation) {
+      context.strokeStyle = '#555';
+      context.stroke();
+    } else {
+      context.fillStyle = '#aaa';
+      context.fill();
+    }
+  });
+  const line = (pairs) => {
+    context.beginPath();
+    pairs.forEach(([x, y], index) => (index ? context.lineTo(px(x), py(y)) : context.moveTo(px(x), py(y))));
+    context.stroke();
+  };
+  context.strokeStyle = '#000';
+  context.lineWidth = 1.2;
+  context.setLineDash([5, 4]);
+  line(truth);
+  context.setLineDash([]);
+  context.strokeStyle = colour;
+  context.lineWidth = 2.2;
+  line(curve);
+  return { px };
 }
 
 // ---- the network diagram -------------------------------------------------
@@ -1069,6 +1142,9 @@ function drawCharts() {
   drawChartLegends();
   drawChart($('#loss-chart'), loss, { log: true });
   drawChart($('#accuracy-chart'), accuracy, { log: false, min: 0, max: 1 });
+  // A fit (mse) has no accuracy: no empty chart for it.
+  const classifies = page.lab.runs.some((info) => /loss = "bce"/.test(info.config_toml));
+  $('#accuracy-chart').closest('figure').hidden = !classifies;
   // The region count over training: one line per run with a count.
   const counted = RUNS.filter((name) => page.runs[name] && page.runs[name].regionCounts.length);
   $('#regions-figure').hidden = !page.lab.points || !page.lab.points.bounds;
@@ -1131,6 +1207,17 @@ async function main() {
     else newLab();
   });
   $('#speed').addEventListener('change', () => control('speed', { speed: Number($('#speed').value) }));
+  for (const button of document.querySelectorAll('.set-lr')) {
+    button.addEventListener('click', () => {
+      const name = button.dataset.run;
+      unreadable = [];
+      const lr = number(`#lr-${name}`);
+      if (unreadable.length) showError(new Error(unreadable[0]));
+      else control('lr', { run: name, lr });
+    });
+  }
+  // How the pictures are drawn: no new lab, no reset.
+  for (const view of ['#show-validation', '#discretize']) $(view).addEventListener('change', scheduleDraw);
   window.addEventListener('pagehide', closeLab);
   if (await newLab() && new URLSearchParams(location.search).has('start')) control('start');
 }

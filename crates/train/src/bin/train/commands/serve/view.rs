@@ -102,6 +102,10 @@ pub struct Points {
     pub rows: Vec<Vec<f32>>,
     /// The box the surface covers, for 2-D sets.
     pub bounds: Option<[(f64, f64); 2]>,
+    /// Rows from this one on are the validation share (never trained on).
+    pub validation_from: usize,
+    /// The noiseless function of a 1-D fit, as `(x, y)` over the curve's range.
+    pub truth: Option<Vec<(f32, f32)>>,
 }
 
 /// The raw points of a generated 2-D set or function, if the data has a picture.
@@ -114,9 +118,26 @@ pub fn points(config: &RunConfig) -> Option<Points> {
             values
         })
         .collect();
+    // As data::split holds out the last rows.
+    let held_out = (raw.rows() as f64 * config.data.validation_fraction).round() as usize;
+    let truth = (config.data.kind == train::config::DataKind::Function).then(|| {
+        let function = config
+            .data
+            .function
+            .unwrap_or(train::config::FunctionKind::Sin);
+        let (low, high) = FUNCTION_RANGE;
+        (0..LIVE_CURVE_POINTS)
+            .map(|i| {
+                let x = low + (high - low) * i as f64 / (LIVE_CURVE_POINTS - 1) as f64;
+                (x as f32, function.eval(x) as f32)
+            })
+            .collect()
+    });
     Some(Points {
         rows,
         bounds: config.data.kind.is_plane().then(|| surface::bounds(&raw)),
+        validation_from: raw.rows().saturating_sub(held_out),
+        truth,
     })
 }
 
