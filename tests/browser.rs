@@ -193,9 +193,56 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
         |text| text.as_str().is_some_and(|t| t.contains("abc")),
     );
     assert_eq!(error, "B: learning rate: \"abc\" is not a number");
+    // A reload of the tab finds its lab again; the address holds the setup.
+    let before = session.execute("return [page.lab.id, location.hash];");
+    assert!(
+        before[1].as_str().unwrap().starts_with("#setup="),
+        "{before}"
+    );
+    session.execute("location.reload();");
+    let after = wait_for(
+        &session,
+        "the lab after a reload",
+        "return page.lab ? page.lab.id : null;",
+        |id| id.is_string(),
+    );
+    assert_eq!(after, before[0], "a reload reconnects to the tab's lab");
     drop(session);
+    // A link with another setup, in a new browser: a new lab made from it.
+    let setup = json!({
+        "shared": { "data.kind": "xor", "data.samples": 200, "training.epochs": 40, "model.hidden": [6],
+                    "training.loss": "bce", "data.inputs": ["x1", "x2"], "model.input": 2 },
+        "runs": [ { "model.activation": "tanh", "training.lr": 0.02 }, { "model.activation": "relu", "training.lr": 0.01 } ],
+    });
+    let link = format!("{}/#setup={}", server.url, urlencoding(&setup.to_string()));
+    let shared = driver.session(&chromium, (1400, 1000));
+    shared.goto(&link);
+    let restored = wait_for(
+        &shared,
+        "the linked setup",
+        "return page.lab ? [page.lab.id, [...document.querySelectorAll('.run .activation')].map((e) => e.textContent),
+           document.querySelector('#data-kind').value, document.querySelector('#lr-A').value,
+           [...document.querySelectorAll('#hidden input')].map((i) => i.value)] : null;",
+        |r| r.is_array(),
+    );
+    assert_ne!(restored[0], before[0], "a new browser makes its own lab");
+    assert_eq!(restored[1], json!(["tanh", "relu"]), "{restored}");
+    assert_eq!(restored[2], "xor", "{restored}");
+    assert_eq!(restored[3], "0.02", "{restored}");
+    assert_eq!(restored[4], json!(["6"]), "{restored}");
+    drop(shared);
     drop(driver);
     drop(server);
+}
+
+/// `text` percent-encoded for a URL's fragment (every byte but letters and digits).
+fn urlencoding(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[test]

@@ -227,6 +227,80 @@ function markChanged() {
 
 // ---- the lab -------------------------------------------------------------
 
+// ---- a shareable setup -----------------------------------------------------
+
+/// The setup in the address's fragment (`#setup=...`): a copied link
+/// reproduces both runs' settings. The lab's id and any token stay out of
+/// it, in this tab's sessionStorage.
+function setupInAddress() {
+  const found = /(?:^#|&)setup=([^&]*)/.exec(location.hash);
+  if (!found) return null;
+  try {
+    const setup = JSON.parse(decodeURIComponent(found[1]));
+    if (!setup || typeof setup.shared !== 'object' || !Array.isArray(setup.runs)) throw new Error('no setup');
+    return setup;
+  } catch (_) {
+    showError(new Error('the link\'s #setup could not be read; the page starts from its defaults'));
+    return null;
+  }
+}
+
+function writeSetup(wanted) {
+  const { shared, runs, backend, speed } = wanted;
+  const fragment = `#setup=${encodeURIComponent(JSON.stringify({ shared, runs, backend, speed }))}`;
+  history.replaceState(null, '', location.pathname + location.search + fragment);
+}
+
+/// Fills the form from a setup (the keys `request` sends).
+function fillFromSetup(setup) {
+  const shared = setup.shared;
+  const set = (selector, value) => { if (value !== undefined && value !== null) $(selector).value = value; };
+  if (shared['data.kind']) $('#data-kind').value = shared['data.kind'];
+  set('#data-function', shared['data.function']);
+  $('#data-noise').value = shared['data.noise_std'] ?? '';
+  set('#data-samples', shared['data.samples']);
+  set('#data-validation', shared['data.validation_fraction']);
+  if ('data.standardize' in shared) $('#data-standardize').checked = Boolean(shared['data.standardize']);
+  if (Array.isArray(shared['data.inputs'])) {
+    for (const box of $('#data-inputs').querySelectorAll('input')) box.checked = shared['data.inputs'].includes(box.value);
+  }
+  if (Array.isArray(shared['model.hidden'])) {
+    $('#hidden').innerHTML = '';
+    for (const width of shared['model.hidden']) hiddenInput(width);
+  }
+  set('#loss', shared['training.loss']);
+  set('#batch', shared['training.batch_size']);
+  set('#epochs', shared['training.epochs']);
+  set('#seed', shared.seed);
+  RUNS.forEach((name, index) => {
+    const own = setup.runs[index] || {};
+    set(`#activation-${name}`, own['model.activation']);
+    set(`#lr-${name}`, own['training.lr']);
+  });
+  set('#backend', setup.backend);
+  if (setup.speed !== undefined) $('#speed').value = String(setup.speed);
+  showKindRows();
+  showPresetNote();
+}
+
+/// The lab this tab made before a reload, if it still lives (a lab with no
+/// page waits `--idle-timeout` seconds, 30 by default) and has this setup.
+async function reconnect() {
+  const id = sessionStorage.getItem('lab-id');
+  if (!id) return false;
+  try {
+    const snapshot = await (await api('GET', `/api/labs/${id}`)).json();
+    if (sessionStorage.getItem('lab-setup') !== settingsKey()) return false;
+    page.applied = settingsKey();
+    applySnapshot(snapshot);
+    listen(id);
+    markChanged();
+    return true;
+  } catch (_) {
+    return false;
+  }
+}
+
 async function newLab() {
   const wanted = request();
   if (unreadable.length) {
@@ -243,6 +317,9 @@ async function newLab() {
   showError(null);
   closeLab();
   page.applied = settingsKey(wanted);
+  writeSetup(wanted);
+  sessionStorage.setItem('lab-id', created.lab.id);
+  sessionStorage.setItem('lab-setup', page.applied);
   applySnapshot(created);
   listen(created.lab.id);
   markChanged();
@@ -1218,8 +1295,12 @@ async function main() {
   }
   // How the pictures are drawn: no new lab, no reset.
   for (const view of ['#show-validation', '#discretize']) $(view).addEventListener('change', scheduleDraw);
-  window.addEventListener('pagehide', closeLab);
-  if (await newLab() && new URLSearchParams(location.search).has('start')) control('start');
+  // A reload keeps the lab (it waits for the page --idle-timeout seconds);
+  // a closed tab's lab ends when that time is up.
+  const setup = setupInAddress();
+  if (setup) fillFromSetup(setup);
+  const resumed = await reconnect();
+  if ((resumed || await newLab()) && new URLSearchParams(location.search).has('start')) control('start');
 }
 
 main().catch(showError);
