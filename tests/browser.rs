@@ -193,6 +193,32 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
         |text| text.as_str().is_some_and(|t| t.contains("abc")),
     );
     assert_eq!(error, "B: learning rate: \"abc\" is not a number");
+    // The L1 control: the page shows the penalty apart from the loss.
+    session.execute(
+        "const lr = document.querySelector('#lr-B'); lr.value = '0.01';
+         const l1 = document.querySelector('#l1'); l1.value = '0.001';
+         l1.dispatchEvent(new Event('input', { bubbles: true }));",
+    );
+    session.click("#reset");
+    wait_for(
+        &session,
+        "a lab with the L1 penalty",
+        "return page.lab && page.lab.runs[1].config_toml.includes('l1 = 0.001');",
+        |ready| ready == &json!(true),
+    );
+    session.click("#step");
+    let penalty = wait_for(
+        &session,
+        "the penalty shown",
+        "const shown = document.querySelector('#run-B .penalty-shown');
+         const last = page.runs.B.records[page.runs.B.records.length - 1];
+         return shown.hidden || !last ? null : [last.penalty, last.train_loss];",
+        |p| p.is_array(),
+    );
+    assert!(
+        penalty[0].as_f64().is_some_and(|p| p > 0.0),
+        "penalty, train loss: {penalty}"
+    );
     // A reload of the tab finds its lab again; the address holds the setup.
     let before = session.execute("return [page.lab.id, location.hash];");
     assert!(

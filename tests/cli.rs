@@ -412,3 +412,41 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
         "the run finished and was recorded"
     );
 }
+
+#[test]
+fn a_weight_penalty_is_trained_on_and_recorded_apart_from_the_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("l2");
+    crate::common::train_ok([
+        "--epochs",
+        "3",
+        "--l2",
+        "0.01",
+        "--quiet",
+        "--out",
+        crate::common::path_str(&out),
+    ]);
+    let penalty = crate::common::csv_column(&out.join("metrics.csv"), "penalty");
+    assert_eq!(penalty.len(), 3);
+    assert!(penalty.iter().all(|&p| p > 0.0), "{penalty:?}");
+    let config = fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(config.contains("l2 = 0.01"), "{config}");
+    // Without one, no column.
+    let plain = dir.path().join("plain");
+    crate::common::train_ok([
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        crate::common::path_str(&plain),
+    ]);
+    let header = fs::read_to_string(plain.join("metrics.csv")).unwrap();
+    assert!(
+        !header.lines().next().unwrap().contains("penalty"),
+        "{header}"
+    );
+    assert_eq!(
+        crate::common::user_error(&["--l1=-1", "--epochs", "1"]),
+        "--l1 (sets `training.l1`): must be >= 0 and finite in float32 (got -1)"
+    );
+}

@@ -121,6 +121,8 @@ function fillSettings(config) {
   $('#batch').value = config.training.batch_size;
   $('#epochs').value = config.training.epochs;
   $('#seed').value = config.seed;
+  $('#l1').value = config.training.l1 ?? '';
+  $('#l2').value = config.training.l2 ?? '';
   for (const name of RUNS) $(`#lr-${name}`).value = config.training.lr;
 }
 
@@ -174,6 +176,11 @@ function number(selector, element = $(selector)) {
   return value;
 }
 
+/// A field that may be left blank (off): null, else its number.
+function optionalNumber(selector) {
+  return $(selector).value.trim() === '' ? null : number(selector);
+}
+
 /// The form as a lab request: config keys shared by the pair, each run's own.
 function request() {
   unreadable = [];
@@ -192,6 +199,8 @@ function request() {
     'model.hidden': [...$('#hidden').querySelectorAll('input')].map((input) => number(null, input)),
     'training.loss': $('#loss').value,
     'training.batch_size': number('#batch'),
+    'training.l1': optionalNumber('#l1'),
+    'training.l2': optionalNumber('#l2'),
     'training.epochs': number('#epochs'),
   };
   if (isPlane(kind)) {
@@ -272,6 +281,8 @@ function fillFromSetup(setup) {
   set('#batch', shared['training.batch_size']);
   set('#epochs', shared['training.epochs']);
   set('#seed', shared.seed);
+  $('#l1').value = shared['training.l1'] ?? '';
+  $('#l2').value = shared['training.l2'] ?? '';
   RUNS.forEach((name, index) => {
     const own = setup.runs[index] || {};
     set(`#activation-${name}`, own['model.activation']);
@@ -517,6 +528,9 @@ function drawPanel(name) {
   $('.epoch', panel).textContent = view.epoch;
   $('.loss', panel).textContent = formatNumber(last && (last.train_loss ?? last.loss));
   $('.val-loss', panel).textContent = formatNumber(last && last.val_loss);
+  // The penalty apart from the data's losses, when the run has one.
+  $('.penalty-shown', panel).hidden = !(last && last.penalty !== null && last.penalty !== undefined);
+  $('.penalty', panel).textContent = formatNumber(last && last.penalty);
   const accuracy = shownAccuracy(last);
   const shown = $('.accuracy', panel);
   shown.textContent = accuracy === null ? '–' : `${(accuracy * 100).toFixed(1)}%`;
@@ -1141,15 +1155,22 @@ function tickLabel(value) {
 }
 
 /// The charts' legend: each run in its colour, train solid, validation dashed.
+/// Whether run `name` records a weight penalty.
+function penalised(name) {
+  return page.runs[name].records.some((record) => record.penalty !== null && record.penalty !== undefined);
+}
+
 function drawChartLegends() {
-  const parts = RUNS.filter((name) => page.runs[name]).map((name) => {
+  const parts = (withPenalty) => RUNS.filter((name) => page.runs[name]).map((name) => {
     const colour = COLORS[name];
     const activation = page.runs[name].info.activation || '';
     return `<b style="color:${colour}">${name}</b> ${activation}` +
       `<span class="swatch" style="border-color:${colour}"></span>train` +
-      `<span class="swatch dashed" style="border-color:${colour}"></span>validation`;
+      `<span class="swatch dashed" style="border-color:${colour}"></span>validation` +
+      (withPenalty && penalised(name) ? `<span class="swatch dotted" style="border-color:${colour}"></span>penalty` : '');
   });
-  for (const legend of document.querySelectorAll('.chart-legend:not(.regions-legend)')) legend.innerHTML = parts.join(' &nbsp; ');
+  $('#loss-chart').closest('figure').querySelector('.chart-legend').innerHTML = parts(true).join(' &nbsp; ');
+  $('#accuracy-chart').closest('figure').querySelector('.chart-legend').innerHTML = parts(false).join(' &nbsp; ');
 }
 
 function drawChart(canvas, series, { log, min, max }) {
@@ -1189,7 +1210,7 @@ function drawChart(canvas, series, { log, min, max }) {
   for (const s of series) {
     context.strokeStyle = s.color;
     context.lineWidth = 1.6;
-    context.setLineDash(s.dashed ? [5, 4] : []);
+    context.setLineDash(s.dashed ? [5, 4] : s.dotted ? [1.5, 3] : []);
     context.beginPath();
     let started = false;
     for (const [epoch, v] of s.points) {
@@ -1213,6 +1234,7 @@ function drawCharts() {
     const color = COLORS[name];
     loss.push({ color, points: pick('train_loss').length ? pick('train_loss') : pick('loss') });
     loss.push({ color, dashed: true, points: pick('val_loss') });
+    loss.push({ color, dotted: true, points: pick('penalty') });
     accuracy.push({ color, points: pick('train_accuracy') });
     accuracy.push({ color, dashed: true, points: pick('val_accuracy') });
   }

@@ -149,6 +149,14 @@ pub struct TrainingConfig {
     /// data, into metrics.csv's `regions`; off when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regions_every: Option<usize>,
+    /// The L1 penalty's rate: `l1 * sum |w|` over the weights (not the
+    /// biases) is added to the training objective; off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l1: Option<f64>,
+    /// The L2 penalty's rate: `l2 * sum w^2` over the weights, likewise
+    /// (apart from `optimizer.weight_decay`: see training::penalty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l2: Option<f64>,
 }
 
 /// `[training.early_stop]`.
@@ -269,6 +277,8 @@ impl Default for TrainingConfig {
             loss: LossKind::Mse,
             clip_grad_norm: None,
             regions_every: None,
+            l1: None,
+            l2: None,
             schedule: ScheduleConfig::default(),
             early_stop: None,
         }
@@ -573,6 +583,16 @@ impl RunConfig {
                 "training.clip_grad_norm",
                 format!("must be > 0 and finite in float32 (got {})", shown(norm)),
             ));
+        }
+        for (key, rate) in [("training.l1", training.l1), ("training.l2", training.l2)] {
+            if let Some(rate) = rate
+                && !(as_f32(rate).is_finite() && rate >= 0.0)
+            {
+                return Err(ConfigError::new(
+                    key,
+                    format!("must be >= 0 and finite in float32 (got {})", shown(rate)),
+                ));
+            }
         }
         if let Some(every) = training.regions_every {
             if every == 0 {

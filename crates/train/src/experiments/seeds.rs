@@ -392,6 +392,7 @@ mod tests {
             lr: None,
             regions: None,
             pieces_per_line: None,
+            penalty: None,
             elapsed_s: 0.0,
             layers: Vec::new(),
         }

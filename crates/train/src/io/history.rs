@@ -3,7 +3,9 @@
 //! Columns: `epoch,loss,elapsed_s`, then `train_loss`, `val_loss`,
 //! `train_accuracy` and `val_accuracy` when the run measured them, `lr` (the
 //! learning rate of the epoch's last step), `regions` or `pieces_per_line`
-//! (every `training.regions_every` epochs and the last, empty between) (the loss
+//! (every `training.regions_every` epochs and the last, empty between),
+//! `penalty` (the weights' L1/L2 penalty after the epoch, when the run has
+//! one; the loss columns are the data's alone) (the loss
 //! is the run's `training.loss`; runs before the `bce` loss named the first
 //! `train_mse`, still read), then per layer `grad_norm_l{i}`, `dead_l{i}` and
 //! `saturated_l{i}` when diagnostics were on (empty cells where a measure does
@@ -27,6 +29,7 @@ pub fn metrics_csv(records: &[EpochRecord]) -> anyhow::Result<Vec<u8>> {
     let with_lr = records.iter().any(|r| r.lr.is_some());
     let with_regions = records.iter().any(|r| r.regions.is_some());
     let with_pieces = records.iter().any(|r| r.pieces_per_line.is_some());
+    let with_penalty = records.iter().any(|r| r.penalty.is_some());
     let layers = records.iter().map(|r| r.layers.len()).max().unwrap_or(0);
     let hidden = layers.saturating_sub(1);
     let mut header: Vec<String> = vec!["epoch".into(), "loss".into(), "elapsed_s".into()];
@@ -50,6 +53,9 @@ pub fn metrics_csv(records: &[EpochRecord]) -> anyhow::Result<Vec<u8>> {
     }
     if with_pieces {
         header.push("pieces_per_line".into());
+    }
+    if with_penalty {
+        header.push("penalty".into());
     }
     for layer in 1..=layers {
         header.push(format!("grad_norm_l{layer}"));
@@ -88,6 +94,9 @@ pub fn metrics_csv(records: &[EpochRecord]) -> anyhow::Result<Vec<u8>> {
         }
         if with_pieces {
             row.push(cell(record.pieces_per_line));
+        }
+        if with_penalty {
+            row.push(cell(record.penalty));
         }
         let layer = |i: usize| record.layers.get(i);
         row.extend((0..layers).map(|i| cell(layer(i).map(|l| l.grad_norm))));
@@ -186,6 +195,7 @@ pub fn read_records(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
             lr: optional("lr", row),
             regions: optional("regions", row),
             pieces_per_line: optional("pieces_per_line", row),
+            penalty: optional("penalty", row),
             layers: diagnostics,
         });
     }
@@ -209,6 +219,7 @@ mod tests {
                 lr: Some(0.001 / epoch as f64),
                 regions: (epoch == 2).then_some(17.0),
                 pieces_per_line: (epoch == 3).then_some(4.5),
+                penalty: (epoch > 1).then_some(0.25 * epoch as f64),
                 elapsed_s: 0.25 * epoch as f64,
                 layers: vec![
                     LayerDiagnostics {

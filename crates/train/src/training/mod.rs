@@ -9,6 +9,7 @@ pub mod early_stop;
 pub mod init;
 pub mod metric;
 pub mod optimizer;
+pub mod penalty;
 pub mod rng;
 pub mod schedule;
 pub mod state_check;

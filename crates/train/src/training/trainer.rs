@@ -5,6 +5,7 @@
 //! per epoch (the seed prints the epoch's last batch loss), so a step never
 //! waits on the host.
 
+use super::penalty::Penalty;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -49,6 +50,9 @@ pub struct EpochRecord {
     pub regions: Option<f64>,
     /// Or, for the others, its mean linear pieces along fixed lines.
     pub pieces_per_line: Option<f64>,
+    /// The weights' L1/L2 penalty after the epoch, when the run has one
+    /// (the losses above are the data's alone).
+    pub penalty: Option<f64>,
     /// Seconds since the training loop started.
     pub elapsed_s: f64,
     /// Per-layer diagnostics, input side first (empty when switched off).
@@ -64,6 +68,8 @@ pub struct Trainer {
     full_train: Option<(Tensor<2>, Tensor<2>)>,
     /// Counts the linear regions every `training.regions_every` epochs.
     regions: Option<RegionTracker>,
+    /// L1/L2 penalties on the weights, added to the objective.
+    penalty: Option<Penalty>,
     grad_norms: Option<GradNormAccumulator>,
     loss: LossKind,
     /// The decision threshold, when the targets are 0/1 labels.
@@ -184,6 +190,7 @@ impl Trainer {
             validation,
             full_train: None,
             regions: RegionTracker::new(config, data)?,
+            penalty: Penalty::from_config(&config.training),
             grad_norms: None,
             loss: config.training.loss,
             threshold: config
@@ -349,7 +356,12 @@ impl Trainer {
         while self.position.batch < self.batches.len() {
             let (x, y) = &self.batches[self.position.batch];
             let loss = stats::loss(self.loss, self.model.forward(x.clone()), y.clone());
-            let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
+            // The objective: the data's loss and the weights' penalty.
+            let objective = match &self.penalty {
+                Some(penalty) => loss.clone() + penalty.of(&self.model, &loss),
+                None => loss.clone(),
+            };
+            let mut grads = GradientsParams::from_grads(objective.backward(), &self.model);
             // Diagnostics see the gradients as computed, before any clipping.
             if let Some(accumulator) = self.grad_norms.as_mut() {
                 accumulator.add(&self.model, &grads);
@@ -402,6 +414,9 @@ impl Trainer {
             lr: Some(self.schedule.last_rate()),
             regions: counted.and_then(Counted::regions),
             pieces_per_line: counted.and_then(Counted::pieces_per_line),
+            penalty: self
+                .penalty
+                .map(|penalty| penalty.on_host(&self.model.to_weights())),
             layers,
             elapsed_s: self.seconds(),
         }))
@@ -640,6 +655,46 @@ mod tests {
             refused.to_string().contains("training.schedule"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn penalties_shrink_the_weights_and_are_recorded_apart_from_the_loss() {
+        let norms = |model: &Mlp| {
+            let weights = model.to_weights();
+            let all = weights.iter().flat_map(|layer| layer.weight.iter());
+            all.fold((0.0, 0.0), |(l1, l2), &w| {
+                (l1 + f64::from(w).abs(), l2 + f64::from(w) * f64::from(w))
+            })
+        };
+        let (config, backend, data, weights) = seed_run(20);
+        let plain = train(&config, &backend, &data, &weights).unwrap();
+        assert!(plain.records.iter().all(|r| r.penalty.is_none()));
+        let (plain_l1, plain_l2) = norms(&plain.model);
+        for (l1, l2) in [(Some(0.01), None), (None, Some(0.05))] {
+            let mut penalised = config.clone();
+            penalised.training.l1 = l1;
+            penalised.training.l2 = l2;
+            penalised.validate().unwrap();
+            let outcome = train(&penalised, &backend, &data, &weights).unwrap();
+            let (got_l1, got_l2) = norms(&outcome.model);
+            let last = outcome.records.last().unwrap();
+            // The record is the penalty of the weights it ended with.
+            let expected = l1.unwrap_or(0.0) * got_l1 + l2.unwrap_or(0.0) * got_l2;
+            let recorded = last.penalty.unwrap();
+            assert!(
+                (recorded - expected).abs() <= 1e-9 * expected.max(1.0),
+                "{recorded} vs {expected}"
+            );
+            // And it pulled the weights in: the norm it penalises is smaller.
+            match l1 {
+                Some(_) => assert!(got_l1 < 0.9 * plain_l1, "L1 {got_l1} vs {plain_l1}"),
+                None => assert!(got_l2 < 0.9 * plain_l2, "L2 {got_l2} vs {plain_l2}"),
+            }
+        }
+        // A rate below 0 is refused with its key.
+        let mut negative = config.clone();
+        negative.training.l2 = Some(-1.0);
+        assert_eq!(negative.validate().unwrap_err().key, "training.l2");
     }
 
     #[test]

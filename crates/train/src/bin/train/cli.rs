@@ -388,6 +388,22 @@ pub struct CommonArgs {
     /// pieces along lines through the data into metrics.csv's `regions` (`train plot run` draws it).
     #[arg(group = "run_settings", long, value_name = "N")]
     pub regions_every: Option<usize>,
+    /// L1 penalty rate: adds RATE * sum |w| over the weights (not biases) to the loss trained on.
+    #[arg(
+        group = "run_settings",
+        long,
+        value_name = "RATE",
+        allow_hyphen_values = true
+    )]
+    pub l1: Option<f64>,
+    /// L2 penalty rate: adds RATE * sum w^2 over the weights (not biases) to the loss trained on.
+    #[arg(
+        group = "run_settings",
+        long,
+        value_name = "RATE",
+        allow_hyphen_values = true
+    )]
+    pub l2: Option<f64>,
     /// Float type of weights and data (float64 shows which differences are rounding).
     #[arg(group = "run_settings", long, value_parser = precision_name())]
     pub precision: Option<Precision>,
@@ -416,6 +432,8 @@ impl CommonArgs {
                 "training.regions_every",
                 self.regions_every,
             )
+            .set("--l1", "training.l1", self.l1)
+            .set("--l2", "training.l2", self.l2)
             .set("--optimizer", "optimizer.kind", self.optimizer)
             .set("--init", "model.init", self.init);
         overrides

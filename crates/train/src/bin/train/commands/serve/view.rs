@@ -53,6 +53,8 @@ pub struct RecordView {
     lr: Option<f64>,
     /// Seconds of training so far.
     elapsed_s: f64,
+    /// The weights' L1/L2 penalty (the losses are the data's alone).
+    penalty: Option<f64>,
     /// Per layer, input side first.
     grad_norm: Vec<f64>,
     dead: Vec<Option<f64>>,
@@ -70,6 +72,7 @@ impl From<&EpochRecord> for RecordView {
             val_accuracy: record.val_accuracy,
             lr: record.lr,
             elapsed_s: record.elapsed_s,
+            penalty: record.penalty,
             grad_norm: record.layers.iter().map(|l| l.grad_norm).collect(),
             dead: record.layers.iter().map(|l| l.dead_fraction).collect(),
             saturated: record.layers.iter().map(|l| l.saturated_fraction).collect(),
