@@ -94,7 +94,12 @@ async fn json_errors(response: Response) -> Response {
                 .get(header::ALLOW)
                 .and_then(|value| value.to_str().ok())
                 .unwrap_or_default();
-            format!("method not allowed here (allowed: {allowed})")
+            // The Allow header is added outside this layer, on a route's
+            // own 405: then the message points to it.
+            match allowed {
+                "" => "method not allowed here (the Allow header lists the methods)".to_string(),
+                allowed => format!("method not allowed here (allowed: {allowed})"),
+            }
         }
         _ if text.is_empty() => status
             .canonical_reason()
