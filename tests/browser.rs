@@ -330,6 +330,16 @@ fn train_preset(session: &Session, kind: &str) -> Value {
         "return document.querySelector('#status').textContent;",
         |status| status == "finished / finished",
     );
+    // `ACTLAB_PRESET_SHOTS=docs/presets` saves four presets' pages for README.md.
+    let shown = ["xor", "spiral", "gauss", "function"].contains(&kind);
+    if let Some(dir) = std::env::var_os("ACTLAB_PRESET_SHOTS")
+        .filter(|_| shown)
+        .map(|dir| repo_root().join(dir))
+    {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        std::fs::write(dir.join(format!("{kind}.png")), session.screenshot()).unwrap();
+    }
     session.execute(
         "const last = (run) => page.runs[run].records[page.runs[run].records.length - 1];
          return { accuracy: ['A', 'B'].map((run) => last(run).val_accuracy),

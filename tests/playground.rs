@@ -480,6 +480,14 @@ fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
     assert_eq!(regions[2], "smooth", "{regions:?}");
     assert!(compared.join("regions.png").exists());
 
+    // A file where --out wants a directory: the user's mistake (exit 2).
+    let in_the_way = dir.path().join("a-file");
+    fs::write(&in_the_way, "").unwrap();
+    let error = user_error(&["regions", path_str(&relu), "--out", path_str(&in_the_way)]);
+    assert!(
+        error.ends_with("exists and is not a directory; give --out a directory"),
+        "{error}"
+    );
     // The count is the weights': every backend that reads them counts the same.
     for backend in ["ndarray", "flex"] {
         let again = json(&["regions", path_str(&relu), "--backend", backend]);

@@ -8,6 +8,13 @@ use anyhow::Context;
 
 /// Creates `dir` (and parents) if needed.
 pub fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
+    // A file in the way is the user's to move: exit 2, not an I/O failure.
+    if dir.exists() && !dir.is_dir() {
+        return Err(crate::user_error!(
+            "{}: exists and is not a directory; give --out a directory",
+            dir.display()
+        ));
+    }
     std::fs::create_dir_all(dir).map_err(|error| {
         anyhow::anyhow!(
             "cannot create output directory {}: {}",
