@@ -33,6 +33,16 @@ fn browser() -> Result<(PathBuf, PathBuf), String> {
     Ok((chromium, driver))
 }
 
+/// Waits until the page has made its lab with the default pair.
+fn wait_for_default_pair(session: &Session) {
+    wait_for(
+        session,
+        "the two panels of the default pair",
+        "return [...document.querySelectorAll('.run .activation')].map((e) => e.textContent);",
+        |names| names == &json!(["identity", "relu"]),
+    );
+}
+
 /// Polls `script` until `done` holds for its value (90 s at most).
 fn wait_for(session: &Session, what: &str, script: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -103,12 +113,7 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
     let session = driver.session(&chromium, (1400, 1100));
     session.goto(&server.url);
     // The page makes its lab with the default pair.
-    wait_for(
-        &session,
-        "the two panels",
-        "return [...document.querySelectorAll('.run .activation')].map((e) => e.textContent);",
-        |names| names == &json!(["identity", "relu"]),
-    );
+    wait_for_default_pair(&session);
     session.click("#start");
     let shown = wait_for(
         &session,
@@ -284,12 +289,7 @@ fn in_chromium_off_loopback_the_page_keeps_the_token_out_of_its_address() {
     let session = driver.session(&chromium, (1400, 1100));
     session.goto(&format!("{}/?token={token}", server.url));
     // The lab is made and its events stream only if every request carries the token.
-    wait_for(
-        &session,
-        "the two panels",
-        "return [...document.querySelectorAll('.run .activation')].map((e) => e.textContent);",
-        |names| names == &json!(["identity", "relu"]),
-    );
+    wait_for_default_pair(&session);
     let address = session.execute("return location.href;");
     assert!(
         address.as_str().is_some_and(|href| !href.contains("token")),
@@ -360,12 +360,7 @@ fn in_chromium_every_preset_loads_and_its_pair_makes_the_point_the_page_states()
     let driver = Driver::start(&driver_path);
     let session = driver.session(&chromium, (1400, 1000));
     session.goto(&server.url);
-    wait_for(
-        &session,
-        "the two panels",
-        "return [...document.querySelectorAll('.run .activation')].map((e) => e.textContent);",
-        |names| names == &json!(["identity", "relu"]),
-    );
+    wait_for_default_pair(&session);
     // At 1400 x 1000 the charts start above the fold.
     let fold = session.execute(
         "return [document.querySelector('#loss-chart').getBoundingClientRect().top, innerHeight];",
@@ -435,12 +430,7 @@ fn in_chromium_every_preset_loads_and_its_pair_makes_the_point_the_page_states()
     // At 900 px nothing is cut off: the runs stack, nothing scrolls sideways.
     let narrow = driver.session(&chromium, (900, 1000));
     narrow.goto(&server.url);
-    wait_for(
-        &narrow,
-        "the two panels at 900 px",
-        "return [...document.querySelectorAll('.run .activation')].map((e) => e.textContent);",
-        |names| names == &json!(["identity", "relu"]),
-    );
+    wait_for_default_pair(&narrow);
     let sides = narrow.execute(
         "return [document.querySelector('#run-B').getBoundingClientRect().right,
                  document.documentElement.scrollWidth, document.documentElement.clientWidth];",

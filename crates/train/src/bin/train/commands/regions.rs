@@ -197,10 +197,16 @@ pub fn run(args: &RegionsArgs) -> anyhow::Result<()> {
         data_name(config),
         if count == 1 { "" } else { "s" }
     );
-    let svg = region_map_svg(&mapped.drawing(title))?;
+    write_map(out, &mapped.drawing(title), args.json)
+}
+
+/// Writes `regions.svg`/`.png` into `out`; says so on standard error when
+/// standard output carries JSON.
+fn write_map(out: &Path, map: &RegionMap, json: bool) -> anyhow::Result<()> {
+    let svg = region_map_svg(map)?;
     ensure_dir(out)?;
     let files = write_figure(out, "regions", &svg)?;
-    if args.json {
+    if json {
         eprintln!("wrote {files}");
     } else {
         println!("wrote {files}");
@@ -265,15 +271,7 @@ fn sampled(args: &RegionsArgs, source: &Source, why: &str, out: &Path) -> anyhow
         classes: map.data.classes,
         axis_names: map.data.axis_names.clone(),
     };
-    let svg = region_map_svg(&drawing)?;
-    ensure_dir(out)?;
-    let files = write_figure(out, "regions", &svg)?;
-    if args.json {
-        eprintln!("wrote {files}");
-    } else {
-        println!("wrote {files}");
-    }
-    Ok(())
+    write_map(out, &drawing, args.json)
 }
 
 /// A sampled pattern map with its decision boundary and data.
