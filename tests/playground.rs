@@ -520,7 +520,7 @@ fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
         "{sampled}"
     );
     assert_eq!(
-        sampled["sampled"]["kind"], "near-linear/flat patterns",
+        sampled["sampled"]["kind"], "patterns of near-linear and flat units",
         "{sampled}"
     );
     assert!(

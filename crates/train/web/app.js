@@ -10,6 +10,8 @@ const COLORS = { A: PALETTE.runs[0], B: PALETTE.runs[2] };
 document.documentElement.style.setProperty('--a', COLORS.A);
 document.documentElement.style.setProperty('--b', COLORS.B);
 const $ = (selector, root = document) => root.querySelector(selector);
+/// The clicked unit's switching line: a colour no class, run or boundary has.
+const SWITCH_COLOUR = '#e7298a';
 
 const page = {
   options: null,   // GET /api/options
@@ -624,6 +626,10 @@ function drawPicture(canvas, run, note) {
       const scale = drawSurface(context, width, height, picture, points);
       drawScale(panel, scale, picture && picture.probabilities);
     }
+    if (run.focus && run.unit) {
+      note.innerHTML = `${note.textContent ? `${note.textContent} ` : ''}<span style="color:${SWITCH_COLOUR}">╌ magenta</span>: ` +
+        `where hidden layer ${run.unit[0] + 1}'s unit ${run.unit[1] + 1} switches.`;
+    }
     // How many segments of the clicked unit's line the picture shows.
     run.switchSegments = run.focus && run.unit ? drawSwitchingLine(context, width, height, run.focus.pre, points.bounds) : 0;
   } else {
@@ -688,7 +694,8 @@ function drawSwitchingLine(context, width, height, pre, bounds) {
   const n = Math.round(Math.sqrt(pre.length));
   const { px, py, node } = planeMapping(width, height, bounds);
   const segments = boundarySegments(pre, n, 0);
-  for (const [colour, lineWidth, dash] of [['#fff', 4, []], ['#000', 2, [6, 4]]]) {
+  // Magenta, dashed over white: never mistaken for the black 0.5 boundary.
+  for (const [colour, lineWidth, dash] of [['#fff', 4, []], [SWITCH_COLOUR, 2.5, [7, 4]]]) {
     context.strokeStyle = colour;
     context.lineWidth = lineWidth;
     context.setLineDash(dash);
@@ -706,8 +713,8 @@ function drawSwitchingLine(context, width, height, pre, bounds) {
 
 /// A clicked unit's switching points on a 1-D fit: dashed vertical lines.
 function drawSwitchPoints(context, height, pre, picture, px) {
-  context.strokeStyle = '#000';
-  context.lineWidth = 1.5;
+  context.strokeStyle = SWITCH_COLOUR;
+  context.lineWidth = 1.8;
   context.setLineDash([6, 4]);
   let found = 0;
   for (let i = 0; i + 1 < pre.length && i + 1 < picture.points.length; i++) {
@@ -1112,7 +1119,7 @@ function drawFocus(panel, run) {
   }
   $('.focus-note', panel).innerHTML =
     `<b>hidden layer ${focus.layer + 1}, unit ${focus.unit + 1}</b><br>output from ${formatNumber(low)} (white) to ${formatNumber(high)} (dark)` +
-    '<br>dashed: where it switches (its input crosses 0), also on the picture above<br>click it again to close';
+    `<br><span style="color:${SWITCH_COLOUR}">╌ magenta</span>: where it switches (its input crosses 0), also on the picture beside<br>click it again to close`;
 }
 
 // ---- curves over epochs ----------------------------------------------------
@@ -1164,7 +1171,7 @@ function drawChartLegends() {
   const parts = (withPenalty) => RUNS.filter((name) => page.runs[name]).map((name) => {
     const colour = COLORS[name];
     const activation = page.runs[name].info.activation || '';
-    return `<b style="color:${colour}">${name}</b> ${activation}` +
+    return `<span class="keep"><b style="color:${colour}">${name}</b> ${activation}</span>` +
       `<span class="swatch" style="border-color:${colour}"></span>train` +
       `<span class="swatch dashed" style="border-color:${colour}"></span>validation` +
       (withPenalty && penalised(name) ? `<span class="swatch dotted" style="border-color:${colour}"></span>penalty` : '');
@@ -1253,7 +1260,7 @@ function drawCharts() {
   }));
   drawChart($('#regions-chart'), regions, { log: true, min: 0 });
   $('.regions-legend').innerHTML = counted.map((name) =>
-    `<b style="color:${COLORS[name]}">${name}</b> ${page.runs[name].info.activation}<span class="swatch" style="border-color:${COLORS[name]}"></span>`).join(' &nbsp; ');
+    `<span class="keep"><b style="color:${COLORS[name]}">${name}</b> ${page.runs[name].info.activation}<span class="swatch" style="border-color:${COLORS[name]}"></span></span>`).join(' &nbsp; ');
   const uncounted = RUNS.filter((name) => page.runs[name] && !page.runs[name].regionCounts.length);
   $('#regions-note').textContent = uncounted.length
     ? `${uncounted.map((name) => `${name} (${page.runs[name].info.activation})`).join(', ')}: no linear regions to count`

@@ -31,7 +31,7 @@ impl PatternKind {
     pub fn name(self) -> &'static str {
         match self {
             PatternKind::Pieces => "activation patterns",
-            PatternKind::Regimes => "near-linear/flat patterns",
+            PatternKind::Regimes => "patterns of near-linear and flat units",
         }
     }
 }

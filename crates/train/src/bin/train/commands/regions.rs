@@ -246,8 +246,22 @@ fn sampled(args: &RegionsArgs, source: &Source, why: &str, out: &Path) -> anyhow
             source.shown
         );
     }
+    // Engineered inputs are why the pieces bend: the title names them.
+    let inputs = config.data.inputs();
+    let seen = if config.data.kind.is_plane() && inputs.len() != 2
+        || inputs.iter().any(|i| {
+            !matches!(
+                i,
+                train::config::InputFeature::X1 | train::config::InputFeature::X2
+            )
+        }) {
+        let names: Vec<&str> = inputs.iter().map(|i| i.name()).collect();
+        format!(" (inputs {})", names.join(", "))
+    } else {
+        String::new()
+    };
     let title = format!(
-        "{activation} on {}, {}: {patterns} {what}, sampled on a {n} x {n} grid",
+        "{activation} on {}{seen}, {}: {patterns} {what}, sampled on a {n} x {n} grid",
         data_name(config),
         source.when
     );
