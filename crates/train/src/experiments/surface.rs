@@ -179,21 +179,32 @@ pub fn bounds(points: &Dataset) -> [(f64, f64); 2] {
 }
 
 /// Evenly spaced values from `low` to `high`, both included.
-fn linspace((low, high): (f64, f64), count: usize) -> Vec<f64> {
+pub fn linspace((low, high): (f64, f64), count: usize) -> Vec<f64> {
     let step = (high - low) / (count - 1) as f64;
     (0..count).map(|i| low + step * i as f64).collect()
 }
 
+/// The `resolution` x `resolution` grid over `bounds` as `(x1, x2)` pairs,
+/// row by row from the lowest x2, each row from the lowest x1: the grid
+/// every surface (and the live page's unit views) is evaluated on.
+pub fn plane_points(bounds: [(f64, f64); 2], resolution: usize) -> Vec<f64> {
+    let (x1, x2) = (
+        linspace(bounds[0], resolution),
+        linspace(bounds[1], resolution),
+    );
+    x2.iter()
+        .flat_map(|&b| x1.iter().flat_map(move |&a| [a, b]))
+        .collect()
+}
+
 /// The network's output over `bounds` at `resolution` points per axis.
 pub fn surface(network: &TrainedNetwork, bounds: [(f64, f64); 2], resolution: usize) -> Surface {
-    let x1 = linspace(bounds[0], resolution);
-    let x2 = linspace(bounds[1], resolution);
-    let points: Vec<f64> = x2
-        .iter()
-        .flat_map(|&b| x1.iter().flat_map(move |&a| [a, b]))
-        .collect();
-    let values = network.outputs(&points, 2);
-    Surface { x1, x2, values }
+    let values = network.outputs(&plane_points(bounds, resolution), 2);
+    Surface {
+        x1: linspace(bounds[0], resolution),
+        x2: linspace(bounds[1], resolution),
+        values,
+    }
 }
 
 /// The network's curve over `range` (its one input), as `(x, output)` points.

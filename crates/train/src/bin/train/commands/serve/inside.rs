@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use train::config::RunConfig;
 use train::data::Standardizer;
 use train::data::playground::FUNCTION_RANGE;
-use train::experiments::surface::{TrainedNetwork, UnitValues, unit_flag};
+use train::experiments::surface::{TrainedNetwork, UnitValues, linspace, plane_points, unit_flag};
 use train::regions::{Polygon, RegionsError, plane_input, regions_within};
 
 use super::view::{LIVE_CURVE_POINTS, LIVE_RESOLUTION, Points};
@@ -106,25 +106,9 @@ pub struct Focus {
 
 /// The raw points of the picture's grid (2 per point) or curve (1 per point).
 fn grid(points: &Points, resolution: usize, curve_points: usize) -> (Vec<f64>, usize) {
-    let step = |(low, high): (f64, f64), n: usize, i: usize| {
-        low + (high - low) * i as f64 / (n.max(2) - 1) as f64
-    };
     match points.bounds {
-        Some([x1, x2]) => (
-            (0..resolution)
-                .flat_map(|j| {
-                    (0..resolution)
-                        .flat_map(move |i| [step(x1, resolution, i), step(x2, resolution, j)])
-                })
-                .collect(),
-            2,
-        ),
-        None => (
-            (0..curve_points)
-                .map(|i| step(FUNCTION_RANGE, curve_points, i))
-                .collect(),
-            1,
-        ),
+        Some(bounds) => (plane_points(bounds, resolution), 2),
+        None => (linspace(FUNCTION_RANGE, curve_points), 1),
     }
 }
 
