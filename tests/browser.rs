@@ -446,3 +446,170 @@ fn in_chromium_every_preset_loads_and_its_pair_makes_the_point_the_page_states()
     drop(driver);
     drop(server);
 }
+
+/// Clicks run B's picture at `(fx, fy)` of its width and height (`shift`:
+/// the other class); returns the data coordinates the click stands for.
+fn click_picture(session: &Session, fx: f64, fy: f64, shift: bool) -> Value {
+    session.execute(&format!(
+        "const canvas = document.querySelector('#run-B .surface');
+         const box = canvas.getBoundingClientRect();
+         const [[x1lo, x1hi], [x2lo, x2hi]] = page.lab.points.bounds;
+         canvas.dispatchEvent(new MouseEvent('click', {{ bubbles: true, shiftKey: {shift},
+           clientX: box.left + canvas.clientLeft + {fx} * canvas.clientWidth,
+           clientY: box.top + canvas.clientTop + {fy} * canvas.clientHeight }}));
+         return [x1lo + {fx} * (x1hi - x1lo), x2hi - {fy} * (x2hi - x2lo)];"
+    ))
+}
+
+/// The lab's id, its points' count, the first point and the set chosen.
+const OWN_POINTS: &str =
+    "return page.lab ? [page.lab.id, page.lab.points.rows.length, page.lab.points.rows[0],
+    document.querySelector('#data-kind').value, document.querySelector('#own-note').textContent,
+    page.lab.points.own] : null;";
+
+#[test]
+fn in_chromium_an_uploaded_csv_trains_and_clicked_points_join_the_data() {
+    let Some((chromium, driver_path)) =
+        needed_or_skip("ACTLAB_REQUIRE_BROWSER", "the browser test", browser())
+    else {
+        return;
+    };
+    let server = LabServer::start(&[]);
+    let driver = Driver::start(&driver_path);
+    let session = driver.session(&chromium, (1400, 1000));
+    session.goto(&server.url);
+    wait_for_default_pair(&session);
+    let first = session.execute(OWN_POINTS);
+    // A click on a generated set's picture: its points become your data, one more.
+    let at = click_picture(&session, 0.9, 0.1, false);
+    let clicked = wait_for(&session, "a lab with the clicked point", OWN_POINTS, |v| {
+        v.is_array() && v[0] != first[0] && v[5] == json!(true)
+    });
+    assert_eq!(clicked[1], 401, "{clicked}");
+    assert_eq!(clicked[3], "csv", "{clicked}");
+    // Within a pixel (a mouse event's position is whole pixels; the box is ~2.4 wide).
+    for (got, wanted) in clicked[2].as_array().unwrap().iter().zip([&at[0], &at[1]]) {
+        assert!(
+            (got.as_f64().unwrap() - wanted.as_f64().unwrap()).abs() < 0.01,
+            "{clicked} at {at}"
+        );
+    }
+    assert_eq!(clicked[2][2], 1.0, "class 1 by default: {clicked}");
+    assert!(
+        clicked[4]
+            .as_str()
+            .unwrap()
+            .starts_with("circle points: 401 rows"),
+        "{clicked}"
+    );
+    // Shift-click: the other class.
+    click_picture(&session, 0.1, 0.9, true);
+    let shifted = wait_for(&session, "the shift-clicked point", OWN_POINTS, |v| {
+        v.is_array() && v[0] != clicked[0] && v[1] == 402
+    });
+    assert_eq!(shifted[2][2], 0.0, "{shifted}");
+
+    // An upload the reader refuses: its one-line message in the page.
+    let files = tempfile::tempdir().unwrap();
+    let bad = files.path().join("bad.csv");
+    std::fs::write(&bad, "a,b,label\n0.1,0.2,1\n0.3,abc,0\n").unwrap();
+    session.send_keys("#data-file", bad.to_str().unwrap());
+    let error = wait_for(
+        &session,
+        "the reader's message",
+        "const box = document.querySelector('#error'); return box.hidden ? '' : box.textContent;",
+        |text| text.as_str().is_some_and(|t| !t.is_empty()),
+    );
+    assert_eq!(error, "bad.csv: row 3, column 2 (b): `abc` is not a number");
+    // A good one: drawn, trained, relu ahead of identity.
+    let ring = files.path().join("ring.csv");
+    std::fs::write(&ring, crate::serve::ring_csv(300)).unwrap();
+    session.send_keys("#data-file", ring.to_str().unwrap());
+    let uploaded = wait_for(&session, "the uploaded data", OWN_POINTS, |v| {
+        v.is_array() && v[1] == 300
+    });
+    assert!(
+        uploaded[4]
+            .as_str()
+            .unwrap()
+            .starts_with("ring.csv: 300 rows, 2 feature columns and a target"),
+        "{uploaded}"
+    );
+    session.execute(
+        "const speed = document.querySelector('#speed'); speed.value = '0';
+         speed.dispatchEvent(new Event('change'));",
+    );
+    session.click("#start");
+    let accuracy = wait_for(
+        &session,
+        "both runs on the upload to finish",
+        &format!(
+            "if (!['A', 'B'].every((r) => page.runs[r].view.state === 'finished'))
+               return ['A', 'B'].map((r) => page.runs[r].view.state).join(' ');
+             {ACCURACIES}"
+        ),
+        |v| v.is_array(),
+    );
+    let (identity, relu) = (accuracy[0].as_f64().unwrap(), accuracy[1].as_f64().unwrap());
+    assert!(relu >= 0.9 && relu > identity + 0.2, "{accuracy}");
+    assert!(
+        session
+            .execute("return document.querySelector('#run-B .command').textContent;")
+            .as_str()
+            .unwrap()
+            .contains("/config.toml"),
+    );
+    if let Some(path) = std::env::var_os("ACTLAB_OWN_SHOT") {
+        std::fs::write(path, session.screenshot()).unwrap();
+    }
+    // One feature column: a 1-D fit over the data's own range, and a click
+    // adds the point (x, y) under the mouse.
+    let wave = files.path().join("wave.csv");
+    let rows: String = (0..120)
+        .map(|i| {
+            let x = -3.0 + 6.0 * f64::from(i) / 119.0;
+            format!("{x:.4},{:.4}\n", (2.0 * x).sin())
+        })
+        .collect();
+    std::fs::write(&wave, format!("t,signal\n{rows}")).unwrap();
+    session.send_keys("#data-file", wave.to_str().unwrap());
+    let line = wait_for(
+        &session,
+        "the 1-D upload",
+        "return page.lab && page.lab.points.range ? [page.lab.points.rows.length, page.lab.points.range,
+           document.querySelector('#loss').value, page.lab.points.inputs,
+           document.querySelector('#click-classes').hidden] : null;",
+        |v| v.is_array() && v[0] == 120,
+    );
+    assert_eq!(line[2], "mse", "targets that are values: a fit: {line}");
+    assert_eq!(line[3], json!(["t"]), "{line}");
+    assert_eq!(line[4], true, "no classes to choose for a fit: {line}");
+    assert!(
+        line[1][0].as_f64().unwrap() < -3.0 && line[1][1].as_f64().unwrap() > 3.0,
+        "{line}"
+    );
+    session.click("#start");
+    wait_for(
+        &session,
+        "the fit to finish",
+        "return ['A', 'B'].every((r) => page.runs[r].view.state === 'finished');",
+        |done| done == &json!(true),
+    );
+    session.execute(
+        "const canvas = document.querySelector('#run-B .surface'); const box = canvas.getBoundingClientRect();
+         canvas.dispatchEvent(new MouseEvent('click', { bubbles: true,
+           clientX: box.left + canvas.clientLeft + 0.5 * canvas.clientWidth,
+           clientY: box.top + canvas.clientTop + 0.2 * canvas.clientHeight }));",
+    );
+    let before = session.execute("return page.lab.id;");
+    let added = wait_for(&session, "the clicked 1-D point", OWN_POINTS, |v| {
+        v.is_array() && v[0] != before && v[1] == 121
+    });
+    assert_eq!(added[2].as_array().unwrap().len(), 2, "(x, y): {added}");
+    if let Some(path) = std::env::var_os("ACTLAB_OWN_SHOT_1D") {
+        std::fs::write(path, session.screenshot()).unwrap();
+    }
+    drop(session);
+    drop(driver);
+    drop(server);
+}

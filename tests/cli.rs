@@ -450,3 +450,64 @@ fn a_weight_penalty_is_trained_on_and_recorded_apart_from_the_loss() {
         "--l1 (sets `training.l1`): must be >= 0 and finite in float32 (got -1)"
     );
 }
+
+#[test]
+fn a_relative_data_path_is_read_beside_its_config_from_any_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    fs::create_dir(&project).unwrap();
+    fs::copy(
+        crate::common::fixture("seed_data.csv"),
+        project.join("data.csv"),
+    )
+    .unwrap();
+    fs::write(
+        project.join("run.toml"),
+        "[data]\nkind = \"csv\"\npath = \"data.csv\"\n[model]\ninput = 10\n[training]\nepochs = 2\n",
+    )
+    .unwrap();
+    // From the temp dir (not the config's folder): still found.
+    let output = train_bin()
+        .current_dir(dir.path())
+        .args(["--config", "project/run.toml", "--out", "run", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The run directory names it absolutely: its resume works from anywhere.
+    let written = fs::read_to_string(dir.path().join("run/config.toml")).unwrap();
+    let absolute = std::path::absolute(project.join("data.csv")).unwrap();
+    assert!(
+        written.contains(&format!("path = {:?}", absolute.display().to_string())),
+        "{written}"
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let resumed = train_bin()
+        .current_dir(elsewhere.path())
+        .arg("--resume")
+        .arg(dir.path().join("run"))
+        .args(["--epochs", "3", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    // A missing file is named where it was looked for: beside the config.
+    fs::remove_file(project.join("data.csv")).unwrap();
+    let output = train_bin()
+        .current_dir(dir.path())
+        .args(["--config", "project/run.toml", "--epochs", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot read data file project/data.csv"),
+        "{stderr}"
+    );
+}

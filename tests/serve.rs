@@ -220,11 +220,14 @@ fn bad_settings_and_limits_are_400s_with_the_clis_message() {
     let mut a_file = quick_pair(10, 0.0);
     a_file["shared"]["data.kind"] = json!("csv");
     a_file["shared"]["data.path"] = json!("/etc/passwd");
-    assert!(refuse(a_file).contains("generated data only"));
+    assert!(refuse(a_file).contains("key `data.path`: the lab opens no file a page names"));
     // A client-named path is refused for generated data too (it would land in the archive's config).
     let mut a_path = quick_pair(10, 0.0);
     a_path["shared"]["data.path"] = json!("/etc/passwd");
-    assert!(refuse(a_path).contains("key `data.path`: does not apply to data.kind = \"circle\""));
+    assert!(refuse(a_path).contains("key `data.path`: the lab opens no file a page names"));
+    let mut no_data = quick_pair(10, 0.0);
+    no_data["shared"]["data.kind"] = json!("csv");
+    assert!(refuse(no_data).contains("\"csv\" trains on your own data"));
     let mut apart = quick_pair(10, 0.0);
     apart["runs"][1]["model.hidden"] = json!([4]);
     assert!(refuse(apart).contains("differ"));
@@ -770,4 +773,142 @@ fn the_page_sees_inside_each_network_diagram_regions_and_a_clicked_unit() {
             .starts_with("tanh is smooth")
     );
     assert_eq!(run["diagram"]["layers"].as_array().unwrap().len(), 2);
+}
+
+/// A ring around a disc as CSV with a header (`a,b,label`): the classes
+/// interleaved, so the validation share (the last rows) holds both.
+pub fn ring_csv(rows: usize) -> String {
+    let mut text = String::from("a,b,label\n");
+    for i in 0..rows {
+        let angle = i as f64 * 2.399_963;
+        let inner = i % 2 == 0;
+        let radius = if inner {
+            0.1 + 0.35 * ((i * 37 % 100) as f64 / 100.0)
+        } else {
+            0.7 + 0.3 * ((i * 53 % 100) as f64 / 100.0)
+        };
+        text += &format!(
+            "{:.4},{:.4},{}\n",
+            radius * angle.cos(),
+            radius * angle.sin(),
+            u8::from(inner)
+        );
+    }
+    text
+}
+
+/// A pair on the page's own data: its CSV text under `name`.
+fn own_pair(name: &str, csv: &str, epochs: usize) -> Value {
+    json!({
+        "shared": { "data.kind": "csv", "data.inputs": null, "data.noise_std": null, "data.samples": null,
+                    "data.validation_fraction": 0.2, "model.input": 2, "training.epochs": epochs, "training.lr": 0.03 },
+        "runs": [ { "model.activation": "identity" }, { "model.activation": "relu" } ],
+        "data": { "name": name, "csv": csv },
+        "speed": 0,
+    })
+}
+
+#[test]
+fn the_pages_own_data_is_read_as_a_file_trains_and_its_archive_replays_anywhere() {
+    let server = LabServer::start(&[]);
+    let refuse = |request: Value| {
+        let reply = server.post("/api/labs", &request);
+        assert_eq!(reply.status, 400, "{}", reply.text());
+        reply.json()["error"].as_str().unwrap().to_string()
+    };
+    // The reader's own messages, naming the page's name for the data, as
+    // the command line names a file `mine.csv` in its working directory.
+    let bad = "a,b,label\n0.1,0.2,1\n0.3,abc,0\n";
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("mine.csv"), bad).unwrap();
+    std::fs::write(
+        work.path().join("mine.toml"),
+        "[data]\nkind = \"csv\"\npath = \"mine.csv\"\n[model]\ninput = 2\nhidden = [4]\n",
+    )
+    .unwrap();
+    let cli = train_bin()
+        .current_dir(work.path())
+        .args(["--config", "mine.toml", "--epochs", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(cli.status.code(), Some(2));
+    let cli = String::from_utf8_lossy(&cli.stderr).trim().to_string();
+    let page = refuse(own_pair("mine.csv", bad, 5));
+    assert_eq!(format!("error: {page}"), cli);
+    assert_eq!(page, "mine.csv: row 3, column 2 (b): `abc` is not a number");
+    let wide = refuse(own_pair("wide.csv", "a,b,c,y\n1,2,3,0\n", 5));
+    assert!(
+        wide.starts_with("wide.csv: 3 feature columns; the lab draws"),
+        "{wide}"
+    );
+    let big = refuse(own_pair("big.csv", &"0.5,0.5,1\n".repeat(110_000), 5));
+    assert!(
+        big.contains("1100000 bytes; the lab takes at most 1000000"),
+        "{big}"
+    );
+    let labels = refuse(own_pair("soft.csv", "a,b,y\n1,2,0\n3,4,0.5\n", 5));
+    assert!(
+        labels.contains("needs 0/1 targets, but data row 2 of soft.csv has 0.5"),
+        "{labels}"
+    );
+
+    // Good data: drawn from its own points, trained, and relu wins.
+    let snapshot = server.create(&own_pair("ring.csv", &ring_csv(300), 150));
+    let points = &snapshot["lab"]["points"];
+    assert_eq!(points["own"], true);
+    assert_eq!(points["rows"].as_array().unwrap().len(), 300);
+    assert_eq!(points["validation_from"], 240);
+    assert_eq!(points["inputs"], json!(["a", "b"]));
+    assert!(points["bounds"].is_array(), "2 features: a surface");
+    let id = lab_id(&snapshot);
+    server.control(&id, json!({ "action": "start" }));
+    let done = server.wait_for(&id, "the end", |s| all_in(s, "finished"));
+    let accuracy = |run: usize| {
+        let records = done["runs"][run]["records"].as_array().unwrap();
+        records.last().unwrap()["val_accuracy"].as_f64().unwrap()
+    };
+    assert!(
+        accuracy(1) >= 0.9 && accuracy(1) > accuracy(0) + 0.2,
+        "{}",
+        summary(&done)
+    );
+
+    // The archive carries the data; its config names it relative to itself,
+    // so the config replays the run from any working directory.
+    let archive = server.get(&format!("/api/labs/{id}/runs/B/archive"));
+    assert_eq!(archive.status, 200);
+    let folder = archive.header("x-archive-folder").unwrap().to_string();
+    let unpacked = tempfile::tempdir().unwrap();
+    tar::Archive::new(flate2::read::GzDecoder::new(&archive.body[..]))
+        .unpack(unpacked.path())
+        .unwrap();
+    let dir = unpacked.path().join(&folder);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("data.csv")).unwrap(),
+        ring_csv(300)
+    );
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(config.contains("path = \"data.csv\""), "{config}");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let replay = train_bin()
+        .current_dir(elsewhere.path())
+        .args([
+            "--config",
+            dir.join("config.toml").to_str().unwrap(),
+            "--out",
+            "replay",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    assert_eq!(
+        csv_column_text(&elsewhere.path().join("replay/metrics.csv"), "loss"),
+        csv_column_text(&dir.join("metrics.csv"), "loss"),
+        "the download replays to the digit"
+    );
 }

@@ -138,6 +138,22 @@ impl Session<'_> {
         self.command("POST", &format!("/element/{element}/click"), None);
     }
 
+    /// Types `text` into the element `selector` finds: for a file input, the
+    /// path of a file to choose, as a user picks one.
+    pub fn send_keys(&self, selector: &str, text: &str) {
+        let found = self.command(
+            "POST",
+            "/element",
+            Some(json!({ "using": "css selector", "value": selector })),
+        );
+        let element = found[ELEMENT_KEY].as_str().unwrap().to_string();
+        self.command(
+            "POST",
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": text })),
+        );
+    }
+
     /// The page as PNG.
     pub fn screenshot(&self) -> Vec<u8> {
         let encoded = self.command("GET", "/screenshot", None);

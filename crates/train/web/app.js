@@ -20,6 +20,7 @@ const page = {
   runs: {},        // name -> { view, records, picture }
   applied: '',     // the settings the lab was made with (JSON)
   drawing: false,
+  own: null,       // the page's own data: { name, csv, header, features, loss }
 };
 
 // ---- talking to the server ---------------------------------------------
@@ -93,6 +94,9 @@ function isPlane(kind) {
   return ['circle', 'xor', 'gauss', 'spiral', 'moons'].includes(kind);
 }
 
+/// The data kind of the page's own data (an upload, clicked points).
+const OWN = 'csv';
+
 function hiddenInput(width) {
   const input = document.createElement('input');
   input.type = 'text';
@@ -130,14 +134,20 @@ function fillSettings(config) {
 
 /// What the chosen set's example settings show, under the set's name.
 function showPresetNote() {
-  const preset = presetFor($('#data-kind').value);
-  $('#preset-note').textContent = preset ? `${preset.point} (${preset.file})` : '';
+  const kind = $('#data-kind').value;
+  const preset = presetFor(kind);
+  $('#preset-note').textContent = preset ? `${preset.point} (${preset.file})`
+    : kind === OWN ? 'Your own points: a CSV file, or clicks on the picture. The run directory keeps them as data.csv.' : '';
 }
 
 function fillForm(options) {
   const config = options.defaults.config;
   const runs = options.defaults.runs;
   fillSelect($('#data-kind'), options.data_kinds, config.data.kind);
+  const own = document.createElement('option');
+  own.value = OWN;
+  own.textContent = 'your data (CSV, clicks)';
+  $('#data-kind').appendChild(own);
   fillSelect($('#data-function'), options.functions, config.data.function || 'sin');
   $('#data-noise').value = config.data.noise_std ?? '';
   $('#data-samples').value = config.data.samples;
@@ -163,6 +173,27 @@ function showKindRows() {
   const kind = $('#data-kind').value;
   $('#function-row').hidden = kind !== 'function';
   $('#inputs-row').hidden = !isPlane(kind);
+  $('#own-row').hidden = kind !== OWN;
+  $('#noise-row').hidden = kind === OWN;
+  $('#samples-row').hidden = kind === OWN;
+  // Points are added where there is a picture: a 2-D set, a 1-D fit, your own data.
+  const oneD = kind === 'function' || (kind === OWN && page.own && page.own.features === 1);
+  $('#click-row').hidden = !(isPlane(kind) || kind === 'function' || kind === OWN);
+  $('#click-classes').hidden = oneD;
+  showOwnNote();
+}
+
+/// What the page's own data is, under the upload field.
+function showOwnNote() {
+  const own = page.own;
+  const points = page.lab && page.lab.points && page.lab.points.own ? page.lab.points : null;
+  let text = 'No data yet: choose a CSV file (1 or 2 feature columns, then the target; at most 1 MB and 10,000 rows), or click the picture.';
+  if (own) {
+    const rows = points ? `${points.rows.length} rows, ` : '';
+    const held = points ? `; rows ${points.validation_from + 1}–${points.rows.length} are the validation share` : '';
+    text = `${own.name}: ${rows}${own.features} feature ${own.features === 1 ? 'column' : 'columns'} and a target${held}.`;
+  }
+  $('#own-note').textContent = text;
 }
 
 /// What the form could not read, quoted as typed: filled by `number`.
@@ -187,14 +218,15 @@ function optionalNumber(selector) {
 function request() {
   unreadable = [];
   const kind = $('#data-kind').value;
+  const own = kind === OWN;
   const noise = $('#data-noise').value.trim();
   const shared = {
     seed: number('#seed'),
     'data.kind': kind,
-    'data.samples': number('#data-samples'),
+    'data.samples': own ? null : number('#data-samples'),
     'data.validation_fraction': number('#data-validation'),
     'data.standardize': $('#data-standardize').checked,
-    'data.noise_std': noise === '' ? null : number('#data-noise'),
+    'data.noise_std': noise === '' || own ? null : number('#data-noise'),
     'data.function': kind === 'function' ? $('#data-function').value : null,
     'data.inputs': null,
     'data.features': null,
@@ -211,6 +243,9 @@ function request() {
     shared['model.input'] = inputs.length;
   } else if (kind === 'function') {
     shared['model.input'] = 1;
+  } else if (own) {
+    shared['model.input'] = page.own ? page.own.features : 2;
+    shared['data.header'] = $('#data-header').checked;
   } else {
     shared['model.input'] = 10;
   }
@@ -218,13 +253,128 @@ function request() {
     'model.activation': $(`#activation-${name}`).value,
     'training.lr': number(`#lr-${name}`),
   }));
-  return { shared, runs, backend: $('#backend').value, speed: Number($('#speed').value) };
+  const wanted = { shared, runs, backend: $('#backend').value, speed: Number($('#speed').value) };
+  if (own && page.own) wanted.data = { name: page.own.name, csv: page.own.csv };
+  return wanted;
 }
 
-/// The settings that a Reset applies (not the speed, which applies at once).
+/// The settings that a Reset applies (not the speed, which applies at once);
+/// the page's own data by its digest.
 function settingsKey(wanted = request()) {
-  const { speed, ...settings } = wanted;
+  const { speed, data, ...settings } = wanted;
+  if (data) settings.data = page.own.digest;
   return JSON.stringify(settings);
+}
+
+// ---- your own data ---------------------------------------------------------
+
+/// A short digest of a text (FNV-1a, 32 bits): enough to tell two data sets apart.
+function digest(text) {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return `${text.length}:${(hash >>> 0).toString(16)}`;
+}
+
+/// Makes `csv` the page's own data: kept for this tab (a reload keeps it),
+/// the set switched to "your data". The loss is guessed from the targets
+/// (all 0/1: classes); the server reads the file and says what is wrong.
+function setOwnData(name, csv, header) {
+  const lines = csv.split(/\r?\n/).filter((line) => line.trim() !== '');
+  const rows = (header ? lines.slice(1) : lines).map((line) => line.split(','));
+  const features = Math.max(1, (rows.length ? rows[0].length : 2) - 1);
+  const classes = rows.length > 0 && rows.every((cells) => ['0', '1'].includes(cells[cells.length - 1].trim()));
+  page.own = { name, csv, header, features, loss: classes ? 'bce' : 'mse', digest: digest(csv) };
+  try {
+    sessionStorage.setItem('lab-own', JSON.stringify(page.own));
+  } catch (_) { /* too large for this tab's storage: a reload forgets it */ }
+  $('#data-kind').value = OWN;
+  $('#data-header').checked = header;
+  $('#loss').value = page.own.loss;
+  showKindRows();
+  showPresetNote();
+}
+
+/// Whether a CSV text's first row is a header: a cell in it is no number.
+function hasHeader(csv) {
+  const first = csv.split(/\r?\n/, 1)[0] || '';
+  return first.split(',').some((cell) => cell.trim() === '' || !Number.isFinite(Number(cell.trim())));
+}
+
+/// An uploaded file: checked for size here, read by the server.
+async function uploadFile(file) {
+  const most = page.options.limits.max_data_bytes;
+  if (file.size > most) {
+    showError(new Error(`${file.name}: ${file.size.toLocaleString('en')} bytes; the lab takes at most ${most.toLocaleString('en')} (1 MB): train larger files with \`train --config\``));
+    return;
+  }
+  const csv = await file.text();
+  // The file replaces any clicked points not yet trained on.
+  clearTimeout(clickTimer);
+  setOwnData(file.name, csv, hasHeader(csv));
+  await newLab();
+}
+
+/// The lab's points as CSV text (the columns the picture draws), so that
+/// clicks can add to any set with a picture.
+function pointsCsv(points) {
+  const plane = Boolean(points.bounds);
+  const names = points.inputs && points.own ? points.inputs : (plane ? ['x1', 'x2'] : ['x']);
+  const header = [...names, plane ? 'label' : 'y'].join(',');
+  const rows = points.rows.map((row) => row.map((v) => Number(v.toPrecision(7))).join(','));
+  return [header, ...rows].join('\n') + '\n';
+}
+
+/// A clicked point, put first (the validation share is the last rows, so
+/// a clicked point is trained on); then a new lab on the new data, which
+/// trains on at once if the pair was training or done.
+let clickTimer = null;
+function addPoint(values) {
+  const points = page.lab && page.lab.points;
+  if (!points) return;
+  const base = page.own && points.own ? page.own
+    : { name: `${$('#data-kind').value === OWN ? 'your' : $('#data-kind').value} points`, csv: pointsCsv(points), header: true };
+  const line = values.map((v) => Number(v.toPrecision(5))).join(',');
+  const lines = base.csv.replace(/\s+$/, '').split(/\r?\n/);
+  const at = base.header ? 1 : 0;
+  lines.splice(at, 0, line);
+  const name = base.name.endsWith('+ clicks') || base.name.endsWith('points') ? base.name : `${base.name} + clicks`;
+  setOwnData(name, lines.join('\n') + '\n', base.header);
+  // Drawn at once; trained on in a moment (clicks in a row make one new lab).
+  points.rows.unshift(values);
+  points.validation_from += 1;
+  scheduleDraw();
+  const states = RUNS.filter((n) => page.runs[n]).map((n) => page.runs[n].view.state);
+  const going = states.some((state) => state === 'running' || state === 'finished');
+  clearTimeout(clickTimer);
+  clickTimer = setTimeout(async () => {
+    if (await newLab() && going) control('start');
+  }, 400);
+}
+
+/// Where a click on run `name`'s picture lands in the data's coordinates;
+/// shift picks the other class.
+function pictureClick(name, event) {
+  const points = page.lab && page.lab.points;
+  const run = page.runs[name];
+  if (!points || !run) return;
+  const canvas = event.currentTarget;
+  const box = canvas.getBoundingClientRect();
+  // Inside the border: the drawing's own pixels.
+  const x = ((event.clientX - box.left - canvas.clientLeft) * canvas.width) / canvas.clientWidth;
+  const y = ((event.clientY - box.top - canvas.clientTop) * canvas.height) / canvas.clientHeight;
+  if (points.bounds) {
+    const [[x1lo, x1hi], [x2lo, x2hi]] = points.bounds;
+    const x1 = x1lo + (x / canvas.width) * (x1hi - x1lo);
+    const x2 = x2hi - (y / canvas.height) * (x2hi - x2lo);
+    const chosen = Number(document.querySelector('input[name="click-class"]:checked').value);
+    const label = event.shiftKey ? 1 - chosen : chosen;
+    addPoint([x1, x2, label]);
+  } else if (run.curveMapping) {
+    addPoint(run.curveMapping.invert(x, y));
+  }
 }
 
 function markChanged() {
@@ -272,6 +422,7 @@ function fillFromSetup(setup) {
   set('#data-samples', shared['data.samples']);
   set('#data-validation', shared['data.validation_fraction']);
   if ('data.standardize' in shared) $('#data-standardize').checked = Boolean(shared['data.standardize']);
+  if ('data.header' in shared) $('#data-header').checked = Boolean(shared['data.header']);
   if (Array.isArray(shared['data.inputs'])) {
     for (const box of $('#data-inputs').querySelectorAll('input')) box.checked = shared['data.inputs'].includes(box.value);
   }
@@ -320,6 +471,10 @@ async function newLab() {
     showError(new Error(unreadable[0]));
     return false;
   }
+  if (wanted.shared['data.kind'] === OWN && !wanted.data) {
+    showError(new Error('Your data: choose a CSV file first (or pick a set and click its picture to add points).'));
+    return false;
+  }
   let created;
   try {
     created = await (await api('POST', '/api/labs', wanted)).json();
@@ -336,6 +491,7 @@ async function newLab() {
   applySnapshot(created);
   listen(created.lab.id);
   markChanged();
+  showOwnNote();
   return true;
 }
 
@@ -433,6 +589,10 @@ function buildPanels() {
         scheduleDraw();
       });
     }
+    const surface = $('.surface', panel);
+    surface.classList.add('clickable');
+    surface.title = 'Click to add a point (shift: the other class)';
+    surface.addEventListener('click', (event) => pictureClick(name, event));
     $('.diagram', panel).addEventListener('click', (event) => {
       const canvas = event.currentTarget;
       const box = canvas.getBoundingClientRect();
@@ -634,7 +794,8 @@ function drawPicture(canvas, run, note) {
     run.switchSegments = run.focus && run.unit ? drawSwitchingLine(context, width, height, run.focus.pre, points.bounds) : 0;
   } else {
     drawScale(panel, null);
-    const { px } = drawCurve(context, width, height, picture, points, COLORS[run.info.name]);
+    const { px, invert } = drawCurve(context, width, height, picture, points, COLORS[run.info.name]);
+    run.curveMapping = { invert };
     note.innerHTML = `<span style="color:${COLORS[run.info.name]}">━</span> this run's fit, ╌ the true function` +
       (points.truth ? '' : ' (none for this data)') + ', ● training data' +
       ($('#show-validation').checked ? ', ○ validation data' : '');
@@ -843,15 +1004,19 @@ function drawSurface(context, width, height, picture, points) {
     }
     context.stroke();
   }
-  drawPoints(context, px, py, points);
+  drawPoints(context, px, py, points, scale);
   return scale;
 }
 
 /// The data's points in their classes' colours, white-rimmed.
 /// Validation rows (never trained on) as rings in their class's colour,
 /// when "validation data" is ticked.
-function drawPoints(context, px, py, points) {
+function drawPoints(context, px, py, points, scale = null) {
   const showValidation = $('#show-validation').checked;
+  // Targets that are values, not classes: on the surface's own colour scale.
+  const colour = !points.classes && scale
+    ? (value) => { const [r, g, b] = shade(scale.position(value)); return `rgb(${r},${g},${b})`; }
+    : classColour;
   points.rows.forEach(([x1, x2, label], index) => {
     const validation = index >= points.validation_from;
     if (validation && !showValidation) return;
@@ -861,10 +1026,10 @@ function drawPoints(context, px, py, points) {
     if (validation) {
       context.fillStyle = '#fff';
       context.fill();
-      context.strokeStyle = classColour(label);
+      context.strokeStyle = colour(label);
       context.lineWidth = 1.8;
     } else {
-      context.fillStyle = classColour(label);
+      context.fillStyle = colour(label);
       context.fill();
       context.strokeStyle = '#fff';
       context.lineWidth = 1;
@@ -939,7 +1104,12 @@ function drawCurve(context, width, height, picture, points, colour) {
   context.strokeStyle = colour;
   context.lineWidth = 2.2;
   line(curve);
-  return { px };
+  // A click's canvas position back in the data's coordinates.
+  const invert = (cx, cy) => [
+    xlo + ((cx - margin.left) / (width - margin.left - margin.right)) * (xhi - xlo || 1),
+    ylo + (1 - (cy - margin.top) / (height - margin.top - margin.bottom)) * (yhi - ylo),
+  ];
+  return { px, invert };
 }
 
 // ---- the network diagram -------------------------------------------------
@@ -1289,7 +1459,12 @@ async function main() {
   $('#data-kind').addEventListener('change', () => {
     const kind = $('#data-kind').value;
     const preset = presetFor(kind);
+    // "Your data" with none yet starts from the picture's points, to click on.
+    if (kind === OWN && !page.own && page.lab && page.lab.points) {
+      setOwnData(`${JSON.parse(page.applied).shared['data.kind']} points`, pointsCsv(page.lab.points), true);
+    }
     if (preset) fillSettings(preset.config);
+    else if (kind === OWN) $('#loss').value = page.own ? page.own.loss : 'bce';
     else $('#loss').value = isPlane(kind) ? 'bce' : 'mse';
     showKindRows();
     showPresetNote();
@@ -1322,14 +1497,37 @@ async function main() {
       else control('lr', { run: name, lr });
     });
   }
+  $('#data-file').addEventListener('change', (event) => {
+    const file = event.target.files[0];
+    if (file) uploadFile(file).catch(showError);
+    event.target.value = '';
+  });
+  $('#data-header').addEventListener('change', () => {
+    if (page.own) setOwnData(page.own.name, page.own.csv, $('#data-header').checked);
+    markChanged();
+  });
   // How the pictures are drawn: no new lab, no reset.
   for (const view of ['#show-validation', '#discretize']) $(view).addEventListener('change', scheduleDraw);
   // A reload keeps the lab (it waits for the page --idle-timeout seconds);
   // a closed tab's lab ends when that time is up.
+  let notice = null;
+  try {
+    const kept = JSON.parse(sessionStorage.getItem('lab-own') || 'null');
+    if (kept && typeof kept.csv === 'string') page.own = kept;
+  } catch (_) { /* nothing kept */ }
   const setup = setupInAddress();
   if (setup) fillFromSetup(setup);
+  if ($('#data-kind').value === OWN && !page.own) {
+    // A link carries the settings, not the data (up to 1 MB): back to the default set.
+    $('#data-kind').value = page.options.defaults.config.data.kind;
+    showKindRows();
+    showPresetNote();
+    notice = new Error('This link\'s setup trained on its author\'s own data, which a link does not carry: ' +
+      'the page uses its default set instead (upload the data under "your data" to train on it).');
+  }
   const resumed = await reconnect();
   if ((resumed || await newLab()) && new URLSearchParams(location.search).has('start')) control('start');
+  if (notice) showError(notice);
 }
 
 main().catch(showError);

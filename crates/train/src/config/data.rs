@@ -3,7 +3,7 @@
 //! error, not silently ignored).
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -321,6 +321,22 @@ pub struct DataConfig {
     /// (default `["x1", "x2"]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Vec<InputFeature>>,
+    /// The folder of the config file this was read from: a relative `path`
+    /// is looked up there.
+    #[serde(skip)]
+    pub folder: ConfigFolder,
+}
+
+/// The folder a config file was read from. Not a setting: it is never
+/// written, and two configs that say the same are equal wherever they were
+/// read (so it is no part of a sweep point's id).
+#[derive(Clone, Debug, Default)]
+pub struct ConfigFolder(pub Option<PathBuf>);
+
+impl PartialEq for ConfigFolder {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// The features of the generated kinds when `data.features` is not set.
@@ -344,11 +360,46 @@ impl Default for DataConfig {
             header: true,
             function: None,
             inputs: None,
+            folder: ConfigFolder::default(),
         }
     }
 }
 
 impl DataConfig {
+    /// The CSV file this process opens: a relative `path` from the folder
+    /// of the config file that names it. A config written before paths
+    /// were resolved so (a run directory of an earlier version, its path
+    /// relative to the working directory then) still finds its file from
+    /// the working directory when there is none beside the config.
+    pub fn data_file(&self) -> Option<PathBuf> {
+        let path = self.path.as_deref()?;
+        let Some(folder) = self.folder.0.as_deref().filter(|_| path.is_relative()) else {
+            return Some(path.to_path_buf());
+        };
+        let beside = folder.join(path);
+        if !beside.exists() && path.exists() {
+            return Some(path.to_path_buf());
+        }
+        Some(beside)
+    }
+
+    /// These settings as a config file written into `dir` must say them, so
+    /// that it reads the same file from any working directory: a data file
+    /// inside `dir` by its name, any other by its absolute path.
+    pub fn placed_in(&self, dir: &Path) -> DataConfig {
+        let mut placed = self.clone();
+        if let Some(file) = self.data_file() {
+            let file = std::path::absolute(&file).unwrap_or(file);
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+            placed.path = Some(match (file.parent(), file.file_name()) {
+                (Some(parent), Some(name)) if parent == dir => PathBuf::from(name),
+                _ => file,
+            });
+        }
+        placed.folder = ConfigFolder(Some(dir.to_path_buf()));
+        placed
+    }
+
     /// The noise's standard deviation, set or the kind's default.
     pub fn noise_std(&self) -> f64 {
         self.noise_std

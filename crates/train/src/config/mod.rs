@@ -15,8 +15,8 @@ mod optimizer;
 mod schedule;
 
 pub use self::data::{
-    DEFAULT_FEATURES, DataConfig, DataKind, FunctionKind, InputFeature, MAX_PLAYGROUND_NOISE,
-    TargetColumn,
+    ConfigFolder, DEFAULT_FEATURES, DataConfig, DataKind, FunctionKind, InputFeature,
+    MAX_PLAYGROUND_NOISE, TargetColumn,
 };
 pub use self::optimizer::{OptimizerConfig, OptimizerKind};
 pub use self::schedule::{ScheduleConfig, ScheduleKind};
@@ -390,12 +390,24 @@ impl RunConfig {
                 crate::error::describe_io_error(&error)
             ))
         })?;
-        Self::from_toml(&text, &path.display().to_string())
+        let mut config = Self::from_toml(&text, &path.display().to_string())?;
+        config.data.folder =
+            ConfigFolder(Some(path.parent().unwrap_or(Path::new("")).to_path_buf()));
+        Ok(config)
     }
 
     /// The config as TOML, exactly as a later `--config` would read it.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a validated RunConfig always serialises")
+    }
+
+    /// The config as a file in `dir` says it: [`Self::to_toml`] with the
+    /// data file named so that it is found from there
+    /// ([`DataConfig::placed_in`]).
+    pub fn to_toml_in(&self, dir: &Path) -> String {
+        let mut placed = self.clone();
+        placed.data = self.data.placed_in(dir);
+        placed.to_toml()
     }
 
     /// Whether the targets are 0/1 class labels, so that runs report
@@ -433,11 +445,13 @@ impl RunConfig {
             set_key(&mut table, key, value).map_err(|message| blamed(flag, key, &message))?;
             blame.insert(*key, *flag);
         }
-        let config = serde_path_to_error::deserialize(table).map_err(|error| {
+        let mut config: Self = serde_path_to_error::deserialize(table).map_err(|error| {
             let key = error.path().to_string();
             let flag = blame.get(key.as_str()).copied().unwrap_or("a flag");
             blamed(flag, &key, &error.into_inner().message().replace('\n', " "))
         })?;
+        // Where the file was read from is no setting: the TOML round trip drops it.
+        config.data.folder = self.data.folder;
         Ok((config, blame))
     }
 
@@ -462,10 +476,12 @@ impl RunConfig {
         for (key, value) in values {
             set_key(&mut table, key, value.clone()).map_err(|message| (key.clone(), message))?;
         }
-        serde_path_to_error::deserialize(table).map_err(|error| {
+        let mut config: Self = serde_path_to_error::deserialize(table).map_err(|error| {
             let key = error.path().to_string();
             (key, error.into_inner().message().replace('\n', " "))
-        })
+        })?;
+        config.data.folder = self.data.folder.clone();
+        Ok(config)
     }
 
     /// Checks every range; the error names the offending key. Values are
@@ -750,6 +766,50 @@ impl ResolvedConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_relative_data_path_is_found_beside_its_config_and_written_to_be_found_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("data.csv"), "x,y\n1,2\n").unwrap();
+        let file = sub.join("run.toml");
+        std::fs::write(&file, "[data]\nkind = \"csv\"\npath = \"data.csv\"\n").unwrap();
+        let config = RunConfig::from_file(&file).unwrap();
+        assert_eq!(config.data.data_file().unwrap(), sub.join("data.csv"));
+        // Where it was read from is no setting: the same text, equal configs.
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(config, RunConfig::from_toml(&text, "x").unwrap());
+        assert!(config.to_toml().contains("path = \"data.csv\""));
+        // A run directory elsewhere names it absolutely; the folder it lives in, by name.
+        let elsewhere = config.to_toml_in(dir.path());
+        let absolute = std::path::absolute(sub.join("data.csv")).unwrap();
+        assert!(
+            elsewhere.contains(&format!("path = {:?}", absolute.display().to_string())),
+            "{elsewhere}"
+        );
+        assert!(config.to_toml_in(&sub).contains("path = \"data.csv\""));
+        // Overrides and sweep values keep the folder.
+        let changed = config.with_values(&[("seed".into(), 3.into())]).unwrap();
+        assert_eq!(changed.data.data_file().unwrap(), sub.join("data.csv"));
+    }
+
+    #[test]
+    fn a_config_of_an_earlier_version_still_finds_its_file_from_the_working_directory() {
+        // Tests run in the crate's folder, which holds Cargo.toml; the
+        // config's folder does not: then the working directory's file.
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = RunConfig::default();
+        config.data.path = Some("Cargo.toml".into());
+        config.data.folder = ConfigFolder(Some(dir.path().to_path_buf()));
+        assert_eq!(config.data.data_file().unwrap(), Path::new("Cargo.toml"));
+        // Neither there: the config's folder, so the error names where it looked.
+        config.data.path = Some("missing.csv".into());
+        assert_eq!(
+            config.data.data_file().unwrap(),
+            dir.path().join("missing.csv")
+        );
+    }
 
     #[test]
     fn the_default_config_file_is_the_seed() {

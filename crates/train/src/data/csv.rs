@@ -63,11 +63,21 @@ pub fn read_table(path: &Path, header: bool) -> Result<Table, UserError> {
         ))
     })?;
     let limit = read_limit(path, &file, crate::memory::available())?;
+    parse_table(Bounded::new(file, limit), &shown.to_string(), header)
+}
+
+/// Reads CSV text of numbers from `source`, which errors call `shown`:
+/// the same rules and messages as a file (a page's upload is read so).
+pub fn parse_table(
+    source: impl std::io::Read,
+    shown: &str,
+    header: bool,
+) -> Result<Table, UserError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(header)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(Bounded::new(file, limit));
+        .from_reader(source);
     let names: Option<Vec<String>> = if header {
         let headers = reader
             .headers()
@@ -194,14 +204,22 @@ pub fn read_csv(
     header: bool,
 ) -> Result<Dataset, UserError> {
     let shown = path.display().to_string();
-    let table = read_table(path, header)?;
+    table_dataset(read_table(path, header)?, target, &shown)
+}
+
+/// A table's target column split off: the rest are the features.
+pub fn table_dataset(
+    table: Table,
+    target: Option<&TargetColumn>,
+    shown: &str,
+) -> Result<Dataset, UserError> {
     if table.columns < 2 {
         return Err(UserError::new(format!(
             "{shown}: needs at least 2 columns (features and a target), found {}",
             table.columns
         )));
     }
-    let target = target_index(&table, target, &shown)?;
+    let target = target_index(&table, target, shown)?;
     Ok(table.into_dataset(target))
 }
 

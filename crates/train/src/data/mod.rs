@@ -10,9 +10,7 @@ mod generate;
 pub mod playground;
 mod prepare;
 
-use std::path::Path;
-
-pub use self::csv::{Table, read_csv, read_table, target_index};
+pub use self::csv::{Table, parse_table, read_csv, read_table, table_dataset, target_index};
 pub use self::generate::{LinearTruth, friedman1, friedman1_target, linear, noise};
 pub use self::prepare::{Standardizer, split, standardize};
 
@@ -74,43 +72,36 @@ pub fn load_for(config: &RunConfig) -> Result<Split, UserError> {
     if config.data.kind != DataKind::Csv {
         crate::memory::check(config, config.data.samples)?;
     }
-    let split = load(&config.data, config.seed)?;
+    let data = rows(&config.data, config.seed)?;
     if config.data.kind == DataKind::Csv {
-        let rows = split.train.rows() + split.validation.as_ref().map_or(0, Dataset::rows);
-        crate::memory::check(config, rows)?;
+        crate::memory::check(config, data.rows())?;
     }
+    let source = match &config.data.path {
+        Some(path) => path.display().to_string(),
+        None => format!("data.kind = \"{}\"", config.data.kind),
+    };
+    prepare_for(config, data, &source)
+}
+
+/// Splits and standardises rows read for `config` (from `source`, as
+/// messages name it), after checking that they fit its loss and network.
+pub fn prepare_for(config: &RunConfig, data: Dataset, source: &str) -> Result<Split, UserError> {
     if config.training.loss == LossKind::Bce {
-        check_labels(&split, config)?;
+        check_labels(&data, source)?;
     }
-    if split.train.features != config.model.input {
+    if data.features != config.model.input {
         return Err(UserError::new(format!(
-            "model.input is {} but {} has {} feature columns",
-            config.model.input,
-            config
-                .data
-                .path
-                .as_deref()
-                .unwrap_or(Path::new("the data"))
-                .display(),
-            split.train.features
+            "model.input is {} but {source} has {} feature columns",
+            config.model.input, data.features
         )));
     }
-    Ok(split)
+    prepared(data, &config.data)
 }
 
 /// A `bce` run needs 0/1 targets; names the first row that is not one.
-fn check_labels(split: &Split, config: &RunConfig) -> Result<(), UserError> {
-    let targets = split
-        .train
-        .y
-        .iter()
-        .chain(split.validation.iter().flat_map(|v| v.y.iter()));
-    for (index, &target) in targets.enumerate() {
+fn check_labels(data: &Dataset, source: &str) -> Result<(), UserError> {
+    for (index, &target) in data.y.iter().enumerate() {
         if target != 0.0 && target != 1.0 {
-            let source = match &config.data.path {
-                Some(path) => path.display().to_string(),
-                None => format!("data.kind = \"{}\"", config.data.kind),
-            };
             return Err(UserError::new(format!(
                 "training.loss = \"bce\" needs 0/1 targets, but data row {} of {source} has {target}",
                 index + 1
@@ -142,6 +133,20 @@ pub fn points(config: &DataConfig, seed: u64) -> Option<Dataset> {
 
 /// Builds the data set a config describes, split and standardised.
 pub fn load(config: &DataConfig, seed: u64) -> Result<Split, UserError> {
+    prepared(rows(config, seed)?, config)
+}
+
+/// `data` split into training and validation rows, standardised when the config says so.
+fn prepared(data: Dataset, config: &DataConfig) -> Result<Split, UserError> {
+    let mut split = split(data, config.validation_fraction)?;
+    if config.standardize {
+        standardize(&mut split);
+    }
+    Ok(split)
+}
+
+/// Every row a config's data has, in order, before the split.
+pub fn rows(config: &DataConfig, seed: u64) -> Result<Dataset, UserError> {
     let features = config.features.unwrap_or(DEFAULT_FEATURES);
     let noise_std = config.noise_std();
     let data = match config.kind {
@@ -155,16 +160,11 @@ pub fn load(config: &DataConfig, seed: u64) -> Result<Split, UserError> {
         DataKind::Function => points(config, seed).expect("function data has points"),
         DataKind::Csv => {
             let path = config
-                .path
-                .as_deref()
+                .data_file()
                 .ok_or_else(|| UserError::new("data.path is required when data.kind = \"csv\""))?;
-            read_csv(path, config.target.as_ref(), config.header)?
+            read_csv(&path, config.target.as_ref(), config.header)?
         }
         _ => unreachable!("every kind is generated above"),
     };
-    let mut split = split(data, config.validation_fraction)?;
-    if config.standardize {
-        standardize(&mut split);
-    }
-    Ok(split)
+    Ok(data)
 }

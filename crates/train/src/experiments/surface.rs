@@ -347,10 +347,9 @@ pub fn input_space(config: &RunConfig) -> Result<InputSpace, UserError> {
         )));
     }
     let path = data
-        .path
-        .as_deref()
+        .data_file()
         .ok_or_else(|| UserError::new("data.path is required when data.kind = \"csv\""))?;
-    let table = read_table(path, data.header)?;
+    let table = read_table(&path, data.header)?;
     let shown = path.display().to_string();
     let target = target_index(&table, data.target.as_ref(), &shown)?;
     let features = table.columns.saturating_sub(1);
@@ -375,6 +374,20 @@ pub fn input_space(config: &RunConfig) -> Result<InputSpace, UserError> {
             classes,
         }));
     }
+    Ok(InputSpace::Line {
+        range: line_range(&points),
+        data: DrawnData {
+            points,
+            axis_names: [names[0].clone(), target_name],
+            classes,
+        },
+        truth: None,
+    })
+}
+
+/// The x range a 1-D data set's curve is drawn over: its points' range and
+/// a 5% margin each side.
+pub fn line_range(points: &Dataset) -> (f64, f64) {
     let (low, high) = points
         .x
         .iter()
@@ -382,15 +395,7 @@ pub fn input_space(config: &RunConfig) -> Result<InputSpace, UserError> {
             (lo.min(f64::from(x)), hi.max(f64::from(x)))
         });
     let margin = ((high - low) * 0.05).max(1e-3);
-    Ok(InputSpace::Line {
-        data: DrawnData {
-            points,
-            axis_names: [names[0].clone(), target_name],
-            classes,
-        },
-        range: (low - margin, high + margin),
-        truth: None,
-    })
+    (low - margin, high + margin)
 }
 
 #[cfg(test)]

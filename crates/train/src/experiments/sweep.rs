@@ -99,7 +99,14 @@ impl Sweep {
                 let base = path.parent().unwrap_or(Path::new(".")).join(base);
                 ResolvedConfig::load(Some(&base), &Default::default())?.config
             }
-            None => RunConfig::default(),
+            // A `data.path` axis without a base is relative to the sweep file.
+            None => {
+                let mut config = RunConfig::default();
+                config.data.folder = crate::config::ConfigFolder(Some(
+                    path.parent().unwrap_or(Path::new("")).into(),
+                ));
+                config
+            }
         };
         let mut axes = Vec::new();
         for (key, values) in &file.axes {

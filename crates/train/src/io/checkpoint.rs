@@ -138,8 +138,8 @@ impl Checkpointer {
     /// Checkpoints of the run `config` trains on `split`, into `dir`.
     pub fn new(dir: RunDir, config: &RunConfig, split: &Split) -> Self {
         Self {
+            config_toml: config.to_toml_in(dir.path()),
             dir,
-            config_toml: config.to_toml(),
             data_sha256: data_fingerprint(split),
             standardizer: split.standardizer.clone(),
             last_epoch: None,

@@ -160,7 +160,10 @@ impl RunDir {
     /// checkpoint: the weights are not kept).
     pub fn write_history(&self, config: &RunConfig, records: &[EpochRecord]) -> anyhow::Result<()> {
         write_metrics(&self.path.join(METRICS_FILE), records)?;
-        write_atomic(&self.path.join(CONFIG_FILE), config.to_toml().as_bytes())
+        write_atomic(
+            &self.path.join(CONFIG_FILE),
+            config.to_toml_in(&self.path).as_bytes(),
+        )
     }
 
     /// Takes an existing run directory for writing (`--resume`).

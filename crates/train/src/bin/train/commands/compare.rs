@@ -76,7 +76,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     if let Some(out) = args.out.dir() {
         write_atomic(&out.join("compare.csv"), &curves_csv(&comparison)?)?;
         write_atomic(&out.join("summary.csv"), &summary_csv(&comparison)?)?;
-        write_atomic(&out.join(CONFIG_FILE), config.to_toml().as_bytes())?;
+        write_atomic(&out.join(CONFIG_FILE), config.to_toml_in(out).as_bytes())?;
         println!(
             "wrote {0}/compare.csv, {0}/summary.csv, {0}/config.toml",
             out.display()
@@ -190,7 +190,7 @@ fn run_seeds(
     if let Some(out) = args.out.dir() {
         write_atomic(&out.join("summary.csv"), &seeds_summary_csv(&summary)?)?;
         write_atomic(&out.join("seeds.csv"), &per_seed_csv(&summary)?)?;
-        write_atomic(&out.join(CONFIG_FILE), config.to_toml().as_bytes())?;
+        write_atomic(&out.join(CONFIG_FILE), config.to_toml_in(out).as_bytes())?;
         println!(
             "wrote {0}/summary.csv, {0}/seeds.csv, {0}/config.toml",
             out.display()

@@ -81,7 +81,10 @@ fn run_sweep(args: &SweepRunArgs) -> anyhow::Result<()> {
         let dir = point_dir(out, &point.id);
         ensure_dir(&dir)?;
         if !dir.join(POINT_CONFIG).exists() {
-            write_atomic(&dir.join(POINT_CONFIG), point.config.to_toml().as_bytes())?;
+            write_atomic(
+                &dir.join(POINT_CONFIG),
+                point.config.to_toml_in(&dir).as_bytes(),
+            )?;
         }
     }
     let jobs = usize::from(args.jobs).min(points.len().max(1));

@@ -108,7 +108,10 @@ pub struct Focus {
 fn grid(points: &Points, resolution: usize, curve_points: usize) -> (Vec<f64>, usize) {
     match points.bounds {
         Some(bounds) => (plane_points(bounds, resolution), 2),
-        None => (linspace(FUNCTION_RANGE, curve_points), 1),
+        None => (
+            linspace(points.range.unwrap_or(FUNCTION_RANGE), curve_points),
+            1,
+        ),
     }
 }
 
@@ -179,15 +182,7 @@ pub fn diagram(
                 .collect()
         })
         .collect();
-    let inputs = match points.bounds {
-        Some(_) => config
-            .data
-            .inputs()
-            .iter()
-            .map(|input| input.name().to_string())
-            .collect(),
-        None => vec!["x".to_string()],
-    };
+    let inputs = points.inputs.clone();
     Diagram {
         sizes: config.layer_sizes(),
         inputs,

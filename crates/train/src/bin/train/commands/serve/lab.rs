@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::broadcast;
+use train::config::ConfigFolder;
 use train::error::{UserError, one_line};
 
-use super::request::{LabPlan, LabRequest, Limits, RUN_NAMES};
-use super::view::{Points, RunView, points};
+use super::request::{LabPlan, LabRequest, Limits, OWN_DATA_FILE, RUN_NAMES};
+use super::view::{Points, RunView, own_points, points};
 use super::worker::{RunHandle, RunSpec, Started, spawn};
 
 /// Frames a slow page may fall behind by before it is sent a snapshot instead.
@@ -173,6 +174,12 @@ impl Lab {
     }
 }
 
+/// Writes the page's own data into a run's directory (made here).
+fn write_own_data(dir: &std::path::Path, csv: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    train::io::atomic::write_atomic(&dir.join(OWN_DATA_FILE), csv.as_bytes())
+}
+
 /// A lab's id: unguessable enough that one page cannot drive another's
 /// lab by counting (std's per-process random hash keys, and a counter).
 fn lab_id() -> String {
@@ -250,16 +257,28 @@ impl Labs {
     fn build(&self, plan: LabPlan) -> Result<Lab, LabError> {
         let id = lab_id();
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        let lab_points = points(&plan.configs[0]).map(Arc::new);
+        let lab_points = match &plan.own {
+            Some(own) => Some(own_points(&plan.configs[0], &own.rows, own.names.clone())),
+            None => points(&plan.configs[0]),
+        }
+        .map(Arc::new);
         let mut runs = Vec::new();
         let mut infos = Vec::new();
-        for (index, (config, name)) in plan.configs.into_iter().zip(RUN_NAMES).enumerate() {
+        for (index, (mut config, name)) in plan.configs.into_iter().zip(RUN_NAMES).enumerate() {
+            let dir = self.root.join(format!("{id}-{name}"));
+            if let Some(own) = &plan.own {
+                // The run reads it as `train --config DIR/config.toml` will:
+                // `data.csv` beside the config.
+                write_own_data(&dir, &own.csv).map_err(|error| LabError::from_anyhow(&error))?;
+                config.data.folder = ConfigFolder(Some(dir.clone()));
+            }
+            let config_toml = config.to_toml_in(&dir);
             let spec = RunSpec {
                 index,
                 name,
                 config: config.clone(),
                 backend: plan.backend,
-                dir: self.root.join(format!("{id}-{name}")),
+                dir,
                 speed: plan.speed,
                 points: lab_points.clone(),
             };
@@ -269,7 +288,7 @@ impl Labs {
             infos.push(RunInfo {
                 name,
                 activation: config.model.activation.to_string(),
-                config_toml: config.to_toml(),
+                config_toml,
                 backend_name: plan.backend.name().to_string(),
                 started,
             });

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use train::backend::BackendKind;
 use train::config::{ConfigError, DataKind, Precision, RunConfig};
+use train::data::{Dataset, parse_table, prepare_for, table_dataset};
 
 /// The lab's starting settings, shown in the page before anything is changed.
 const LAB_CONFIG: &str = include_str!(concat!(
@@ -146,7 +147,36 @@ pub struct LabRequest {
     /// Epochs per second to show (0: as fast as the backend trains).
     #[serde(default)]
     pub speed: Option<f64>,
+    /// The page's own data (an upload, clicked points), for `data.kind = "csv"`.
+    #[serde(default)]
+    pub data: Option<OwnData>,
 }
+
+/// Data a page brings: CSV text, read by the same reader as a file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnData {
+    /// What the page calls it (the uploaded file's name): messages only,
+    /// never a path; the runs keep it as `data.csv` in their directories.
+    pub name: String,
+    /// The rows: 1 or 2 feature columns and a target (last, unless
+    /// `data.target` says another).
+    pub csv: String,
+}
+
+/// The page's own data once read: its text for the run directories and
+/// its rows for the picture.
+#[derive(Debug)]
+pub struct OwnRows {
+    pub csv: String,
+    pub rows: Dataset,
+    /// The feature columns' names (the header's, else `x1`, `x2` or `x`).
+    pub names: Vec<String>,
+}
+
+/// The file name a run directory keeps the page's own data under, and
+/// its config's `data.path` (relative to the config: README, "Your own data").
+pub const OWN_DATA_FILE: &str = "data.csv";
 
 /// What one server lets one page do (README, "The live lab").
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -163,6 +193,8 @@ pub struct Limits {
     pub max_runs: usize,
     /// Epochs per second at most (0 = unlimited is always allowed).
     pub max_speed: f64,
+    /// Bytes of CSV text a page may bring at most.
+    pub max_data_bytes: usize,
 }
 
 impl Limits {
@@ -175,17 +207,33 @@ impl Limits {
             max_epochs: 10_000,
             max_runs,
             max_speed: 1_000.0,
+            max_data_bytes: 1_000_000,
         }
     }
 
-    /// The first limit `config` breaks, as `(key, message)`.
-    fn check(&self, config: &RunConfig) -> Result<(), (String, String)> {
+    /// The first limit `config` breaks, as `(key, message)`; `own`: the
+    /// page brought its own data.
+    fn check(&self, config: &RunConfig, own: bool) -> Result<(), (String, String)> {
         let fail = |key: &str, message: String| Err((key.to_string(), message));
-        if config.data.kind == DataKind::Csv {
-            return fail(
-                "data.kind",
-                "\"csv\" reads a file on the server; the lab trains on generated data only".into(),
-            );
+        match (config.data.kind == DataKind::Csv, own) {
+            (true, false) => {
+                return fail(
+                    "data.kind",
+                    "\"csv\" trains on your own data: upload a file in the page (the request's \
+                     `data`)"
+                        .into(),
+                );
+            }
+            (false, true) => {
+                return fail(
+                    "data.kind",
+                    format!(
+                        "your own data trains with \"csv\" (got \"{}\")",
+                        config.data.kind
+                    ),
+                );
+            }
+            _ => {}
         }
         if config.training.precision == Precision::Float64 {
             return fail(
@@ -248,6 +296,8 @@ pub struct LabPlan {
     pub backend: BackendKind,
     /// Epochs per second to show, 0 for unlimited.
     pub speed: f64,
+    /// The page's own data, read and checked.
+    pub own: Option<OwnRows>,
 }
 
 /// The lab's default config (`config/lab.toml`).
@@ -274,19 +324,27 @@ impl LabRequest {
             ));
         }
         let base = lab_config();
+        let own_data = self.data.is_some();
         let configs = self
             .runs
             .iter()
             .zip(RUN_NAMES)
             .map(|(own, name)| {
                 let keys = self.shared.iter().chain(own);
-                resolve(&base, keys, limits).map_err(|(key, message)| match key.is_empty() {
-                    true => format!("run {name}: {message}"),
-                    false => format!("run {name}: key `{key}`: {message}"),
+                resolve(&base, keys, limits, own_data).map_err(|(key, message)| {
+                    match key.is_empty() {
+                        true => format!("run {name}: {message}"),
+                        false => format!("run {name}: key `{key}`: {message}"),
+                    }
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         check_pair(&configs)?;
+        let own = self
+            .data
+            .as_ref()
+            .map(|data| read_own(data, &configs, limits))
+            .transpose()?;
         let backend = match &self.backend {
             Some(name) => name
                 .parse::<BackendKind>()
@@ -305,20 +363,100 @@ impl LabRequest {
             configs,
             backend,
             speed,
+            own,
         })
     }
 }
 
-/// `base` with the dotted `keys` set, validated and within `limits`.
+/// The page's own data read as a file would be (the same reader, the same
+/// messages, naming the page's name for it), then held to what the lab
+/// draws and to every run's loss and network.
+fn read_own(data: &OwnData, configs: &[RunConfig], limits: &Limits) -> Result<OwnRows, String> {
+    let shown: String = data
+        .name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(80)
+        .collect();
+    let shown = match shown.trim() {
+        "" => "your data".to_string(),
+        name => name.to_string(),
+    };
+    let most = limits.max_data_bytes;
+    if data.csv.len() > most {
+        return Err(format!(
+            "{shown}: {} bytes; the lab takes at most {most} (1 MB): train larger files with \
+             `train --config`",
+            data.csv.len()
+        ));
+    }
+    let settings = &configs[0].data;
+    let table =
+        parse_table(data.csv.as_bytes(), &shown, settings.header).map_err(|e| e.to_string())?;
+    let names = table.names.clone();
+    let target = train::data::target_index(&table, settings.target.as_ref(), &shown)
+        .map_err(|e| e.to_string())?;
+    let rows = table_dataset(table, settings.target.as_ref(), &shown).map_err(|e| e.to_string())?;
+    if !(1..=2).contains(&rows.features) {
+        return Err(format!(
+            "{shown}: {} feature columns; the lab draws data with 1 or 2 and a target (train \
+             more with `train --config`)",
+            rows.features
+        ));
+    }
+    if rows.rows() > limits.max_samples {
+        return Err(format!(
+            "{shown}: {} rows; the lab takes at most {}",
+            rows.rows(),
+            limits.max_samples
+        ));
+    }
+    for (config, name) in configs.iter().zip(RUN_NAMES) {
+        prepare_for(config, rows.clone(), &shown).map_err(|e| format!("run {name}: {e}"))?;
+    }
+    let default_names: &[&str] = match rows.features {
+        1 => &["x"],
+        _ => &["x1", "x2"],
+    };
+    let names = match names {
+        Some(mut names) => {
+            names.remove(target);
+            names
+        }
+        None => default_names.iter().map(|n| n.to_string()).collect(),
+    };
+    Ok(OwnRows {
+        csv: data.csv.clone(),
+        rows,
+        names,
+    })
+}
+
+/// `base` with the dotted `keys` set, validated and within `limits`;
+/// `own`: the page brought its own data, which the run reads as `data.csv`.
 fn resolve<'a>(
     base: &RunConfig,
     keys: impl Iterator<Item = (&'a String, &'a serde_json::Value)>,
     limits: &Limits,
+    own: bool,
 ) -> Result<RunConfig, (String, String)> {
     // A later key wins (a run's own over the shared ones); null unsets a key.
     let mut changes: BTreeMap<&String, &serde_json::Value> = BTreeMap::new();
     for (key, value) in keys {
+        if key == "data.path" {
+            return Err((
+                key.clone(),
+                "the lab opens no file a page names: upload the file in the page (the \
+                 request's `data`)"
+                    .into(),
+            ));
+        }
         changes.insert(key, value);
+    }
+    let path_key = "data.path".to_string();
+    let path_value = serde_json::Value::from(OWN_DATA_FILE);
+    if own {
+        changes.insert(&path_key, &path_value);
     }
     let unset: Vec<String> = changes
         .iter()
@@ -332,7 +470,7 @@ fn resolve<'a>(
         .collect::<Result<Vec<_>, (String, String)>>()?;
     let config = base.with_changes(&values, &unset)?;
     // The lab's limits first: "no csv here" says more than csv's own keys.
-    limits.check(&config)?;
+    limits.check(&config, own)?;
     config
         .validate()
         .map_err(|ConfigError { key, message }| (key.to_string(), message))?;

@@ -103,26 +103,59 @@ pub enum Picture {
 pub struct Points {
     /// Each point's coordinates and label (2-D) or target (1-D).
     pub rows: Vec<Vec<f32>>,
-    /// The box the surface covers, for 2-D sets.
+    /// The box the surface covers, for 2-D data.
     pub bounds: Option<[(f64, f64); 2]>,
+    /// The x range the curve covers, for 1-D data.
+    pub range: Option<(f64, f64)>,
     /// Rows from this one on are the validation share (never trained on).
     pub validation_from: usize,
     /// The noiseless function of a 1-D fit, as `(x, y)` over the curve's range.
     pub truth: Option<Vec<(f32, f32)>>,
+    /// Whether the targets are 0/1 classes (else values, drawn on the surface's scale).
+    pub classes: bool,
+    /// The network's inputs, as the diagram names them.
+    pub inputs: Vec<String>,
+    /// Whether these are the page's own points (an upload, clicks).
+    pub own: bool,
 }
 
-/// The raw points of a generated 2-D set or function, if the data has a picture.
-pub fn points(config: &RunConfig) -> Option<Points> {
-    let raw: Dataset = data::points(&config.data, config.seed)?;
-    let rows = (0..raw.rows())
+/// The points of the page's own data (1 or 2 feature columns and a target),
+/// read from its CSV text; `names` are its feature columns' names.
+pub fn own_points(config: &RunConfig, raw: &Dataset, names: Vec<String>) -> Points {
+    let plane = raw.features == 2;
+    Points {
+        rows: point_rows(raw),
+        bounds: plane.then(|| surface::bounds(raw)),
+        range: (!plane).then(|| surface::line_range(raw)),
+        validation_from: validation_from(config, raw.rows()),
+        truth: None,
+        classes: raw.y.iter().all(|&y| y == 0.0 || y == 1.0),
+        inputs: names,
+        own: true,
+    }
+}
+
+/// Each row's features, then its target.
+fn point_rows(raw: &Dataset) -> Vec<Vec<f32>> {
+    (0..raw.rows())
         .map(|row| {
             let mut values = raw.row(row).to_vec();
             values.push(raw.y[row]);
             values
         })
-        .collect();
-    // As data::split holds out the last rows.
-    let held_out = (raw.rows() as f64 * config.data.validation_fraction).round() as usize;
+        .collect()
+}
+
+/// The first validation row, as data::split holds out the last rows.
+fn validation_from(config: &RunConfig, rows: usize) -> usize {
+    let held_out = (rows as f64 * config.data.validation_fraction).round() as usize;
+    rows.saturating_sub(held_out)
+}
+
+/// The raw points of a generated 2-D set or function, if the data has a picture.
+pub fn points(config: &RunConfig) -> Option<Points> {
+    let raw: Dataset = data::points(&config.data, config.seed)?;
+    let plane = config.data.kind.is_plane();
     let truth = (config.data.kind == train::config::DataKind::Function).then(|| {
         let function = config
             .data
@@ -136,11 +169,24 @@ pub fn points(config: &RunConfig) -> Option<Points> {
             })
             .collect()
     });
+    let inputs = match plane {
+        true => config
+            .data
+            .inputs()
+            .iter()
+            .map(|input| input.name().to_string())
+            .collect(),
+        false => vec!["x".to_string()],
+    };
     Some(Points {
-        rows,
-        bounds: config.data.kind.is_plane().then(|| surface::bounds(&raw)),
-        validation_from: raw.rows().saturating_sub(held_out),
+        rows: point_rows(&raw),
+        bounds: plane.then(|| surface::bounds(&raw)),
+        range: (!plane).then_some(FUNCTION_RANGE),
+        validation_from: validation_from(config, raw.rows()),
         truth,
+        classes: plane,
+        inputs,
+        own: false,
     })
 }
 
@@ -158,10 +204,14 @@ pub fn picture(network: &TrainedNetwork, points: &Points) -> Picture {
             }
         }
         None => Picture::Curve {
-            points: surface::curve(network, FUNCTION_RANGE, LIVE_CURVE_POINTS)
-                .into_iter()
-                .map(|(x, y)| (x as f32, y as f32))
-                .collect(),
+            points: surface::curve(
+                network,
+                points.range.unwrap_or(FUNCTION_RANGE),
+                LIVE_CURVE_POINTS,
+            )
+            .into_iter()
+            .map(|(x, y)| (x as f32, y as f32))
+            .collect(),
         },
     }
 }
