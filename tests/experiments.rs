@@ -9,7 +9,8 @@ use train::backend::{Backend, BackendKind};
 use train::config::{DataKind, RunConfig};
 use train::data;
 use train::experiments::collapse::collapse;
-use train::experiments::compare::{OLS_NAME, compare};
+use train::experiments::compare::{LEAST_SQUARES_NAME, LOGISTIC_NAME, compare};
+use train::experiments::logistic::{LogisticFit, RIDGE};
 use train::experiments::seeds::compare_seeds;
 use train::training::metric::Metric;
 
@@ -35,7 +36,7 @@ fn compare_starts_every_activation_from_the_same_weights() {
     let comparison = compare(&config, &backend, &split, &activations, 1, &|_| {}).unwrap();
     let rows = comparison.rows();
     assert_eq!(rows.len(), 4);
-    assert_eq!(rows[3].name, OLS_NAME);
+    assert_eq!(rows[3].name, LEAST_SQUARES_NAME);
     assert!(rows.iter().all(|r| r.val_r2.is_some()));
 
     // Every run read back the same starting weights from its device.
@@ -89,7 +90,7 @@ fn compare_writes_table_files_and_a_plot_with_one_series_per_activation() {
         &out_arg,
     ]);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    for name in ["identity", "relu", "tanh", OLS_NAME] {
+    for name in ["identity", "relu", "tanh", LEAST_SQUARES_NAME] {
         assert!(stdout.contains(name), "{name} missing: {stdout}");
     }
     let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
@@ -99,7 +100,7 @@ fn compare_writes_table_files_and_a_plot_with_one_series_per_activation() {
 
     let svg = fs::read_to_string(out.join("loss_curves.svg")).unwrap();
     let texts = svg_texts(&svg);
-    for name in ["identity", "relu", "tanh", OLS_NAME] {
+    for name in ["identity", "relu", "tanh", LEAST_SQUARES_NAME] {
         let entries = texts.iter().filter(|t| *t == name).count();
         assert_eq!(entries, 1, "legend entry {name}");
     }
@@ -192,7 +193,7 @@ fn seeds_pair_activations_on_shared_weights_and_draw_their_own_data() {
         summary.rows[0].vs_reference.is_none(),
         "identity is the reference"
     );
-    assert_eq!(summary.rows.last().unwrap().name, OLS_NAME);
+    assert_eq!(summary.rows.last().unwrap().name, LEAST_SQUARES_NAME);
 }
 
 #[test]
@@ -284,4 +285,48 @@ fn diverged_seeds_are_counted_and_left_out() {
     assert!(errors[0].contains("diverged"), "{stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("(2 diverged, left out)"), "{stdout}");
+}
+
+#[test]
+fn on_classes_the_linear_row_is_logistic_regression_by_maximum_likelihood() {
+    // scikit-learn's breast-cancer data: the config names it relative to
+    // itself, so compare runs from any working directory.
+    let config_path = crate::common::repo_root().join("config/breast-cancer.toml");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let output = crate::common::train_bin()
+        .current_dir(elsewhere.path())
+        .arg("compare")
+        .arg("--config")
+        .arg(&config_path)
+        .args(["--activations", "identity", "--epochs", "3", "--out", "cmp"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = stdout
+        .lines()
+        .find(|line| line.starts_with(LOGISTIC_NAME) && !line.contains("Newton"))
+        .unwrap_or_else(|| panic!("no logistic row: {stdout}"));
+    assert!(
+        stdout.contains("intercept unpenalised, ridge 1e-4")
+            && stdout.contains("C = 21.9780 for these 455 rows"),
+        "the note says how it was fitted: {stdout}"
+    );
+    // The row is the library's fit on the run's training rows.
+    let config = RunConfig::from_file(&config_path).unwrap();
+    let split = data::load_for(&config).unwrap();
+    let fit = LogisticFit::fit(&split.train, RIDGE);
+    let validation = split.validation.as_ref().unwrap();
+    let shown = format!("{:.1}%", 100.0 * fit.accuracy(validation));
+    assert!(row.contains(&shown), "{row} shows {shown}");
+    assert!(
+        row.contains(&format!("{:.6}", fit.log_loss(validation))),
+        "{row}"
+    );
+    let names = csv_column_text(&elsewhere.path().join("cmp/summary.csv"), "activation");
+    assert_eq!(names, ["identity", LOGISTIC_NAME]);
 }

@@ -1,13 +1,14 @@
 //! `train compare`: every activation from the same data and the same initial
-//! weights, side by side, with the least-squares line as the linear bar
-//! (for 0/1 labels: the least-squares line thresholded at 0.5, a linear
-//! classifier).
+//! weights, side by side, with the best linear model for the run's loss as
+//! the linear bar: least squares for `mse`, logistic regression by maximum
+//! likelihood for `bce`.
 
 use model::{Activation, LayerWeights};
 
 use crate::backend::Backend;
 use crate::config::{LossKind, RunConfig};
 use crate::data::Split;
+use crate::experiments::logistic::{LogisticFit, RIDGE};
 use crate::experiments::ols::OlsFit;
 use crate::experiments::surface::{
     CURVE_POINTS, InputSpace, Pieces, TrainedNetwork, curve, input_space,
@@ -19,13 +20,28 @@ use crate::training::diagnostics::LayerDiagnostics;
 use crate::training::init::initial_weights_for;
 use crate::training::trainer::{EpochRecord, Trainer, run_to_end};
 
-/// Name of the least-squares row.
-pub const OLS_NAME: &str = "ols (linear bound)";
+/// Name of the linear row of an `mse` run: the least-squares fit, the
+/// lowest training loss any linear model reaches.
+pub const LEAST_SQUARES_NAME: &str = "least squares (linear)";
+/// Name of the linear row of a `bce` run: the best linear model for the
+/// log-loss (not for accuracy).
+pub const LOGISTIC_NAME: &str = "logistic regression (linear, max. likelihood)";
+
+/// The note under a table whose linear row is logistic regression: how it
+/// was fitted, so that it can be reproduced.
+pub fn logistic_note(train_rows: usize) -> String {
+    format!(
+        "{LOGISTIC_NAME}: Newton's method in float64, intercept unpenalised, ridge {RIDGE:e} x \
+         |w|^2 / 2 on the mean log-loss (scikit-learn's C = {:.4} for these {train_rows} rows); \
+         the best linear model for the loss, not for accuracy",
+        1.0 / (RIDGE * train_rows as f64)
+    )
+}
 
 /// One row of the comparison table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompareRow {
-    /// Activation name, or [`OLS_NAME`].
+    /// Activation name, or the linear row's ([`LEAST_SQUARES_NAME`], [`LOGISTIC_NAME`]).
     pub name: String,
     /// The loss over all training rows at the end (none for least squares
     /// under `bce`: its outputs are no logits).
@@ -74,22 +90,24 @@ pub struct ActivationRun {
     pub row: CompareRow,
 }
 
-/// All runs plus the least-squares baseline.
+/// All runs plus the linear baseline.
 #[derive(Clone, Debug)]
 pub struct Comparison {
     /// One run per activation, in the order asked for.
     pub runs: Vec<ActivationRun>,
-    /// The closed-form linear fit's row.
-    pub ols: CompareRow,
+    /// The best linear model's row (least squares, or logistic regression).
+    pub linear: CompareRow,
+    /// How the linear row was fitted, when that needs saying.
+    pub note: Option<String>,
 }
 
 impl Comparison {
-    /// Table rows: every activation, then OLS.
+    /// Table rows: every activation, then the linear model.
     pub fn rows(&self) -> Vec<&CompareRow> {
         self.runs
             .iter()
             .map(|run| &run.row)
-            .chain([&self.ols])
+            .chain([&self.linear])
             .collect()
     }
 }
@@ -183,32 +201,33 @@ pub fn compare(
     };
     let runs = runs.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
 
-    let fit = OlsFit::fit(&data.train);
+    let linear_regions = runs
+        .iter()
+        .any(|run| run.row.regions.is_some())
+        .then_some(Pieces::Linear(1));
+    let mut linear = linear_row(config, data);
+    linear.pieces = line_range.map(|_| Pieces::Linear(1));
+    // A linear model is one region.
+    linear.regions = linear_regions;
+    let note = (config.training.loss == LossKind::Bce).then(|| logistic_note(data.train.rows()));
+    Ok(Comparison { runs, linear, note })
+}
+
+/// The best linear model for the run's loss, fitted on the training rows:
+/// least squares for `mse` (thresholded at 0.5 for 0/1 labels' accuracy),
+/// logistic regression for `bce` (its loss is the networks' log-loss).
+fn linear_row(config: &RunConfig, data: &Split) -> CompareRow {
     let classifies = config.is_classification();
-    let as_mse = config.training.loss == LossKind::Mse;
-    let val_loss = data.validation.as_ref().map(|v| fit.mse(v));
-    let ols = CompareRow {
-        name: OLS_NAME.into(),
-        train_loss: as_mse.then(|| fit.mse(&data.train)),
-        val_loss: val_loss.filter(|_| as_mse),
-        val_r2: data
-            .validation
-            .as_ref()
-            .zip(val_loss)
-            .filter(|_| !classifies)
-            .and_then(|(v, mse)| r_squared(mse, &v.y)),
-        train_accuracy: classifies.then(|| fit.accuracy(&data.train)),
-        val_accuracy: data
-            .validation
-            .as_ref()
-            .filter(|_| classifies)
-            .map(|v| fit.accuracy(v)),
-        pieces: line_range.map(|_| Pieces::Linear(1)),
-        // A linear model is one region.
-        regions: runs
-            .iter()
-            .any(|run| run.row.regions.is_some())
-            .then_some(Pieces::Linear(1)),
+    let validation = data.validation.as_ref();
+    let empty = CompareRow {
+        name: String::new(),
+        train_loss: None,
+        val_loss: None,
+        val_r2: None,
+        train_accuracy: None,
+        val_accuracy: None,
+        pieces: None,
+        regions: None,
         best_epoch: None,
         seconds: 0.0,
         first_layer_grad: None,
@@ -216,7 +235,31 @@ pub fn compare(
         saturated_fraction: None,
         diverged_epoch: None,
     };
-    Ok(Comparison { runs, ols })
+    if config.training.loss == LossKind::Bce {
+        let fit = LogisticFit::fit(&data.train, RIDGE);
+        return CompareRow {
+            name: LOGISTIC_NAME.into(),
+            train_loss: Some(fit.log_loss(&data.train)),
+            val_loss: validation.map(|v| fit.log_loss(v)),
+            train_accuracy: Some(fit.accuracy(&data.train)),
+            val_accuracy: validation.map(|v| fit.accuracy(v)),
+            ..empty
+        };
+    }
+    let fit = OlsFit::fit(&data.train);
+    let val_loss = validation.map(|v| fit.mse(v));
+    CompareRow {
+        name: LEAST_SQUARES_NAME.into(),
+        train_loss: Some(fit.mse(&data.train)),
+        val_loss,
+        val_r2: validation
+            .zip(val_loss)
+            .filter(|_| !classifies)
+            .and_then(|(v, mse)| r_squared(mse, &v.y)),
+        train_accuracy: classifies.then(|| fit.accuracy(&data.train)),
+        val_accuracy: validation.filter(|_| classifies).map(|v| fit.accuracy(v)),
+        ..empty
+    }
 }
 
 impl CompareRow {
@@ -410,7 +453,8 @@ impl Column {
 /// The table as text, aligned for a terminal.
 pub fn render_table(comparison: &Comparison) -> String {
     let columns = columns(comparison);
-    let mut out = format!("{:<20}", "activation");
+    let names = name_width(comparison.rows().iter().map(|row| row.name.as_str()));
+    let mut out = format!("{:<names$}", "activation");
     for column in &columns {
         out.push_str(&format!(" {:>width$}", column.title, width = column.width));
     }
@@ -418,12 +462,12 @@ pub fn render_table(comparison: &Comparison) -> String {
     for row in comparison.rows() {
         if let Some(epoch) = row.diverged_epoch {
             out.push_str(&format!(
-                "{:<20} diverged in epoch {epoch} (loss or weights not finite)\n",
+                "{:<names$} diverged in epoch {epoch} (loss or weights not finite)\n",
                 row.name
             ));
             continue;
         }
-        out.push_str(&format!("{:<20}", row.name));
+        out.push_str(&format!("{:<names$}", row.name));
         for column in &columns {
             out.push_str(&format!(
                 " {:>width$}",
@@ -433,7 +477,16 @@ pub fn render_table(comparison: &Comparison) -> String {
         }
         out.push('\n');
     }
+    if let Some(note) = &comparison.note {
+        out.push_str(note);
+        out.push('\n');
+    }
     out
+}
+
+/// The width of a table's first column: 20, or its longest name.
+pub fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names.map(str::len).max().unwrap_or(0).max(20)
 }
 
 /// `compare.csv`: one line per activation per epoch.

@@ -6,6 +6,7 @@ pub mod activation_curves;
 pub mod bench;
 pub mod collapse;
 pub mod compare;
+pub mod logistic;
 pub mod ols;
 pub mod patterns;
 pub mod seeds;

@@ -6,7 +6,7 @@
 use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::load_for;
-use crate::experiments::compare::{ActivationRun, Comparison, OLS_NAME, compare};
+use crate::experiments::compare::{ActivationRun, Comparison, compare};
 use crate::format::{cell, mean_ci_cells, percent};
 use crate::stats::MeanCi;
 use crate::training::metric::{Metric, last_and_best};
@@ -196,14 +196,16 @@ pub fn summarise(
     let ols: Vec<f64> = comparisons
         .iter()
         .filter_map(|c| match metric {
-            Metric::ValLoss => c.ols.val_loss,
-            Metric::TrainLoss => c.ols.train_loss,
-            Metric::ValAccuracy => c.ols.val_accuracy,
-            Metric::TrainAccuracy => c.ols.train_accuracy,
+            Metric::ValLoss => c.linear.val_loss,
+            Metric::TrainLoss => c.linear.train_loss,
+            Metric::ValAccuracy => c.linear.val_accuracy,
+            Metric::TrainAccuracy => c.linear.train_accuracy,
         })
         .collect();
     rows.push(SeedsRow {
-        name: OLS_NAME.into(),
+        name: comparisons
+            .first()
+            .map_or_else(String::new, |c| c.linear.name.clone()),
         diverged: 0,
         last: MeanCi::of(&ols),
         best: None,
@@ -243,8 +245,10 @@ pub fn render_seeds_table(summary: &SeedsComparison) -> String {
         summary.seeds.last().copied().unwrap_or(0),
         summary.metric.name()
     );
+    let names =
+        crate::experiments::compare::name_width(summary.rows.iter().map(|r| r.name.as_str()));
     out.push_str(&format!(
-        "{:<20} {:>5} {:>20} {:>20} {:>13} {:>30} {:>8} {:>30} {:>8}\n",
+        "{:<names$} {:>5} {:>20} {:>20} {:>13} {:>30} {:>8} {:>30} {:>8}\n",
         "activation",
         "runs",
         "final",
@@ -276,7 +280,7 @@ pub fn render_seeds_table(summary: &SeedsComparison) -> String {
             String::new()
         };
         out.push_str(&format!(
-            "{:<20} {:>5} {:>20} {:>20} {:>13} {:>30} {:>8} {:>30} {:>8}{diverged}\n",
+            "{:<names$} {:>5} {:>20} {:>20} {:>13} {:>30} {:>8} {:>30} {:>8}{diverged}\n",
             row.name,
             runs,
             shown(row.last, share, decimals),

@@ -13,7 +13,7 @@ use train::stats::MeanCi;
 use train::training::trainer::EpochRecord;
 
 use train::experiments::compare::{
-    ActivationRun, CompareRow, Comparison, OLS_NAME, compare, curves_csv, render_table, summary_csv,
+    ActivationRun, CompareRow, Comparison, compare, curves_csv, render_table, summary_csv,
 };
 use train::io::atomic::write_atomic;
 use train::io::run_dir::CONFIG_FILE;
@@ -302,12 +302,12 @@ fn per_epoch_curves(comparisons: &[&Comparison]) -> Charted {
             }
         })
         .collect();
-    // Least squares of every seed, averaged as the lines are.
+    // The linear model of every seed, averaged as the lines are.
     let ols: Vec<f64> = comparisons
         .iter()
         .filter_map(|c| match part {
-            Part::Validation => c.ols.val_loss,
-            Part::Training => c.ols.train_loss,
+            Part::Validation => c.linear.val_loss,
+            Part::Training => c.linear.train_loss,
         })
         .collect();
     let reference = MeanCi::of(&ols).map(|m| m.mean);
@@ -315,7 +315,9 @@ fn per_epoch_curves(comparisons: &[&Comparison]) -> Charted {
         part,
         curves,
         reference: reference.map(|value| Reference {
-            name: OLS_NAME.into(),
+            name: comparisons
+                .first()
+                .map_or_else(String::new, |c| c.linear.name.clone()),
             value,
         }),
     }
