@@ -176,3 +176,68 @@ fn every_optimizer_follows_pytorch_within_adams_bounds() {
     }
     assert!(failures.is_empty(), "{failures:?}");
 }
+
+/// Every activation's value and slope against PyTorch's (autograd, so at a
+/// kink the slope PyTorch uses) over inputs that hit every kink, in
+/// float32 and float64: `tests/fixtures/activations_torch.csv`, written by
+/// `scripts/activation_reference.py`.
+#[test]
+fn every_activation_and_its_slope_match_pytorch_in_float32_and_float64() {
+    use burn::tensor::{DType, Tensor, TensorData};
+    type Rows = Vec<(f64, f64, f64)>;
+    let mut reader = csv::Reader::from_path(fixture("activations_torch.csv")).unwrap();
+    let mut groups: std::collections::BTreeMap<(String, String), Rows> = Default::default();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let number = |i: usize| record[i].parse::<f64>().unwrap();
+        groups
+            .entry((record[0].to_string(), record[1].to_string()))
+            .or_default()
+            .push((number(2), number(3), number(4)));
+    }
+    let backend = Backend::open(BackendKind::Flex).unwrap();
+    let device = backend.device.clone().autodiff();
+    let mut names = std::collections::BTreeSet::new();
+    for ((name, precision), rows) in &groups {
+        let activation: Activation = name.parse().unwrap();
+        names.insert(activation.name());
+        let dtype = match precision.as_str() {
+            "float32" => DType::F32,
+            _ => DType::F64,
+        };
+        let x: Vec<f64> = rows.iter().map(|r| r.0).collect();
+        let input = Tensor::<1>::from_data(TensorData::new(x, [rows.len()]), (&device, dtype))
+            .require_grad();
+        let output = activation.forward(input.clone());
+        let grads = output.clone().sum().backward();
+        let slopes: Vec<f64> = model::host_values(input.grad(&grads).unwrap());
+        let values: Vec<f64> = model::host_values(output.without_autodiff());
+        for (((x, y, dy), value), slope) in rows.iter().zip(&values).zip(&slopes) {
+            // float32 also allows two units in the last place of 1, times |x|:
+            // gelu and gelu_tanh compute x (1 + erf) and x (1 + tanh), whose sum
+            // cancels in their negative tails, in PyTorch as here.
+            let rounding = if dtype == DType::F32 {
+                x.abs() * 2f64.powi(-22)
+            } else {
+                0.0
+            };
+            let close =
+                |got: f64, want: f64| (got - want).abs() <= 1e-6 * want.abs() + 1e-7 + rounding;
+            assert!(
+                close(*value, *y),
+                "{name} {precision} at {x}: {value} vs PyTorch {y}"
+            );
+            assert!(
+                close(*slope, *dy),
+                "{name} {precision} slope at {x}: {slope} vs PyTorch {dy}"
+            );
+        }
+    }
+    // Every activation the lab has is in the fixture.
+    for activation in Activation::ALL {
+        assert!(
+            names.contains(activation.name()),
+            "{activation} has no fixture"
+        );
+    }
+}

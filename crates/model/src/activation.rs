@@ -12,6 +12,15 @@ use crate::grammar;
 pub const DEFAULT_NEGATIVE_SLOPE: f64 = 0.01;
 /// PyTorch's default `alpha` for `ELU`.
 pub const DEFAULT_ELU_ALPHA: f64 = 1.0;
+/// PyTorch's default `alpha` for `CELU`.
+pub const DEFAULT_CELU_ALPHA: f64 = 1.0;
+/// PyTorch's default range of `Hardtanh`.
+pub const DEFAULT_HARDTANH: (f64, f64) = (-1.0, 1.0);
+/// SELU's constants (the paper's, as Burn and PyTorch have them).
+const SELU_ALPHA: f64 = 1.673_263_242_354_377_2;
+const SELU_GAMMA: f64 = 1.050_700_987_355_480_5;
+/// SIREN's frequency `w0` of `sin(w0 x)` by default: the plain sine.
+pub const DEFAULT_SIN_W0: f64 = 1.0;
 
 /// A non-linearity applied after every hidden layer.
 ///
@@ -46,6 +55,52 @@ pub enum Activation {
     Softplus,
     /// Scaled ELU with the self-normalising constants.
     Selu,
+    /// `x * tanh(softplus(x))` (YOLOv4).
+    Mish,
+    /// `x * relu6(x + 3) / 6` (MobileNetV3).
+    Hardswish,
+    /// `relu6(x + 3) / 6`: a piecewise-linear sigmoid.
+    Hardsigmoid,
+    /// `x` clamped to `[min, max]`.
+    Hardtanh {
+        /// Lower end (PyTorch's default is -1).
+        min: f64,
+        /// Upper end (PyTorch's default is 1).
+        max: f64,
+    },
+    /// `min(max(0, x), 6)` (MobileNetV2).
+    Relu6,
+    /// `x` for `x > 0`, `alpha * (e^(x / alpha) - 1)` otherwise.
+    Celu {
+        /// Scale of the negative part (PyTorch's default is 1.0).
+        alpha: f64,
+    },
+    /// GELU's tanh approximation, PyTorch's `nn.GELU(approximate="tanh")` (BERT, GPT-2).
+    GeluTanh,
+    /// `x / (1 + |x|)`.
+    Softsign,
+    /// `sin(w0 * x)`, SIREN's periodic activation.
+    Sin {
+        /// The frequency (1 by default; SIREN's first layer uses 30).
+        w0: f64,
+    },
+}
+
+/// A piecewise-linear activation as its straight pieces: `breaks`
+/// ascending, and on the piece before `breaks[0]`, between each pair and
+/// after the last, `f(x) = slopes[i] * x + intercepts[i]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinearPieces {
+    pub breaks: Vec<f64>,
+    pub slopes: Vec<f64>,
+    pub intercepts: Vec<f64>,
+}
+
+impl LinearPieces {
+    /// The piece `x` lies on; a break point belongs to the piece above it.
+    pub fn piece(&self, x: f64) -> usize {
+        self.breaks.iter().filter(|&&b| x >= b).count()
+    }
 }
 
 /// How an activation's units can stop learning, which decides what the
@@ -63,14 +118,15 @@ pub enum UnitBehaviour {
         /// The output's upper bound.
         upper: f64,
     },
-    /// Neither applies (identity, gelu, silu, elu, softplus, selu).
+    /// Neither applies (identity, gelu, silu, elu, softplus, selu, mish,
+    /// hardswish, celu, sin).
     Neither,
 }
 
 impl Activation {
     /// Every supported activation with default parameters; the seed's four
     /// and the identity come first.
-    pub const ALL: [Activation; 10] = [
+    pub const ALL: [Activation; 19] = [
         Activation::Identity,
         Activation::Relu,
         Activation::LeakyRelu {
@@ -85,6 +141,20 @@ impl Activation {
         },
         Activation::Softplus,
         Activation::Selu,
+        Activation::Mish,
+        Activation::Hardswish,
+        Activation::Hardsigmoid,
+        Activation::Hardtanh {
+            min: DEFAULT_HARDTANH.0,
+            max: DEFAULT_HARDTANH.1,
+        },
+        Activation::Relu6,
+        Activation::Celu {
+            alpha: DEFAULT_CELU_ALPHA,
+        },
+        Activation::GeluTanh,
+        Activation::Softsign,
+        Activation::Sin { w0: DEFAULT_SIN_W0 },
     ];
 
     /// The snake_case name, without parameters.
@@ -100,6 +170,15 @@ impl Activation {
             Activation::Elu { .. } => "elu",
             Activation::Softplus => "softplus",
             Activation::Selu => "selu",
+            Activation::Mish => "mish",
+            Activation::Hardswish => "hardswish",
+            Activation::Hardsigmoid => "hardsigmoid",
+            Activation::Hardtanh { .. } => "hardtanh",
+            Activation::Relu6 => "relu6",
+            Activation::Celu { .. } => "celu",
+            Activation::GeluTanh => "gelu_tanh",
+            Activation::Softsign => "softsign",
+            Activation::Sin { .. } => "sin",
         }
     }
 
@@ -108,60 +187,183 @@ impl Activation {
         match *self {
             Activation::Identity => x,
             Activation::Relu => act::relu(x),
-            Activation::LeakyRelu { negative_slope } => act::leaky_relu(x, negative_slope),
+            // PyTorch's slope at 0 is the negative side's (Burn's own leaky_relu takes 1 there).
+            Activation::LeakyRelu { negative_slope } => {
+                let negative = x.clone().lower_equal_scalar(0.0);
+                x.clone().mask_where(negative, x.mul_scalar(negative_slope))
+            }
             Activation::Sigmoid => act::sigmoid(x),
             Activation::Tanh => act::tanh(x),
             Activation::Gelu => act::gelu(x),
             Activation::Silu => act::silu(x),
-            Activation::Elu { alpha } => act::elu(x, alpha),
+            Activation::Elu { alpha } => exponential_unit(x, alpha, 1.0),
             Activation::Softplus => act::softplus(x, 1.0),
-            Activation::Selu => act::selu(x),
+            Activation::Selu => {
+                // Burn's selu, its values bit for bit, with PyTorch's slope at 0
+                // (the exponential side's) and no overflow on the masked side.
+                let positive = x.clone().greater_scalar(0.0);
+                let linear = x.clone().mul_scalar(SELU_GAMMA);
+                let curve = x
+                    .clamp_max(0.0)
+                    .exp()
+                    .sub_scalar(1.0)
+                    .mul_scalar(SELU_ALPHA * SELU_GAMMA);
+                curve.mask_where(positive, linear)
+            }
+            Activation::Mish => act::mish(x),
+            Activation::Hardswish => {
+                // PyTorch's slopes at the ends: 0 at x = -3, 1 at x = 3.
+                let middle = x.clone().mul(x.clone().add_scalar(3.0)).div_scalar(6.0);
+                let low = x.clone().lower_equal_scalar(-3.0);
+                let high = x.clone().greater_equal_scalar(3.0);
+                middle.mask_fill(low, 0.0).mask_where(high, x)
+            }
+            Activation::Hardsigmoid => clamped(
+                x.clone().div_scalar(6.0).add_scalar(0.5),
+                x,
+                (-3.0, 3.0),
+                (0.0, 1.0),
+            ),
+            Activation::Hardtanh { min, max } => clamped(x.clone(), x, (min, max), (min, max)),
+            Activation::Relu6 => clamped(x.clone(), x, (0.0, 6.0), (0.0, 6.0)),
+            Activation::Celu { alpha } => exponential_unit(x, alpha, 1.0 / alpha),
+            Activation::GeluTanh => act::gelu_approximate(x),
+            Activation::Softsign => act::softsign(x),
+            Activation::Sin { w0 } => x.mul_scalar(w0).sin(),
         }
     }
 
     /// How this activation's units fail, for the dead/saturated diagnostics.
+    /// The rule: an activation whose slope is 0 on a whole side that
+    /// reaches to infinity (relu, relu6 and hardswish below 0 or -3) can
+    /// *die*; one that is bounded on both sides *saturates* at its bounds
+    /// (sigmoid, tanh, hardsigmoid, hardtanh, softsign). relu6 is counted as
+    /// dying (its flat top is rarely reached); the smooth unbounded ones,
+    /// mish, celu, sin, neither.
     pub fn unit_behaviour(&self) -> UnitBehaviour {
-        match self {
-            Activation::Relu | Activation::LeakyRelu { .. } => UnitBehaviour::CanDie,
-            Activation::Sigmoid => UnitBehaviour::Saturates {
+        match *self {
+            Activation::Relu
+            | Activation::LeakyRelu { .. }
+            | Activation::Relu6
+            | Activation::Hardswish => UnitBehaviour::CanDie,
+            Activation::Sigmoid | Activation::Hardsigmoid => UnitBehaviour::Saturates {
                 lower: 0.0,
                 upper: 1.0,
             },
-            Activation::Tanh => UnitBehaviour::Saturates {
+            Activation::Tanh | Activation::Softsign => UnitBehaviour::Saturates {
                 lower: -1.0,
                 upper: 1.0,
+            },
+            Activation::Hardtanh { min, max } => UnitBehaviour::Saturates {
+                lower: min,
+                upper: max,
             },
             _ => UnitBehaviour::Neither,
         }
     }
 
     /// Whether the function is made of straight pieces (identity, relu,
-    /// leaky_relu), so a network of it is one affine map on each of finitely
-    /// many regions; the others are smooth curves.
+    /// leaky_relu, relu6, hardtanh, hardsigmoid), so a network of it is one
+    /// affine map on each of finitely many regions; the others are curves.
     pub fn is_piecewise_linear(&self) -> bool {
-        matches!(
-            self,
-            Activation::Identity | Activation::Relu | Activation::LeakyRelu { .. }
-        )
+        self.linear_pieces().is_some()
     }
 
-    fn parameter(&self) -> Option<(f64, f64)> {
+    /// The straight pieces of a piecewise-linear activation; `None` for a
+    /// curved one.
+    pub fn linear_pieces(&self) -> Option<LinearPieces> {
+        let pieces = |breaks: &[f64], slopes: &[f64], intercepts: &[f64]| {
+            Some(LinearPieces {
+                breaks: breaks.to_vec(),
+                slopes: slopes.to_vec(),
+                intercepts: intercepts.to_vec(),
+            })
+        };
+        match *self {
+            Activation::Identity => pieces(&[], &[1.0], &[0.0]),
+            Activation::Relu => pieces(&[0.0], &[0.0, 1.0], &[0.0, 0.0]),
+            Activation::LeakyRelu { negative_slope } => {
+                pieces(&[0.0], &[negative_slope, 1.0], &[0.0, 0.0])
+            }
+            Activation::Relu6 => pieces(&[0.0, 6.0], &[0.0, 1.0, 0.0], &[0.0, 0.0, 6.0]),
+            Activation::Hardtanh { min, max } => {
+                pieces(&[min, max], &[0.0, 1.0, 0.0], &[min, 0.0, max])
+            }
+            Activation::Hardsigmoid => {
+                pieces(&[-3.0, 3.0], &[0.0, 1.0 / 6.0, 0.0], &[0.0, 0.5, 1.0])
+            }
+            _ => None,
+        }
+    }
+
+    /// The parameters as `(value, default)`, in the order they are written.
+    fn parameters(&self) -> Vec<(f64, f64)> {
         match *self {
             Activation::LeakyRelu { negative_slope } => {
-                Some((negative_slope, DEFAULT_NEGATIVE_SLOPE))
+                vec![(negative_slope, DEFAULT_NEGATIVE_SLOPE)]
             }
-            Activation::Elu { alpha } => Some((alpha, DEFAULT_ELU_ALPHA)),
-            _ => None,
+            Activation::Elu { alpha } => vec![(alpha, DEFAULT_ELU_ALPHA)],
+            Activation::Celu { alpha } => vec![(alpha, DEFAULT_CELU_ALPHA)],
+            Activation::Hardtanh { min, max } => {
+                vec![(min, DEFAULT_HARDTANH.0), (max, DEFAULT_HARDTANH.1)]
+            }
+            Activation::Sin { w0 } => vec![(w0, DEFAULT_SIN_W0)],
+            _ => Vec::new(),
+        }
+    }
+
+    /// This activation with `values` as its parameters (as many as it takes).
+    fn with_parameters(&self, values: &[f64]) -> Activation {
+        match (*self, values) {
+            (Activation::LeakyRelu { .. }, &[negative_slope]) => {
+                Activation::LeakyRelu { negative_slope }
+            }
+            (Activation::Elu { .. }, &[alpha]) => Activation::Elu { alpha },
+            (Activation::Celu { .. }, &[alpha]) => Activation::Celu { alpha },
+            (Activation::Hardtanh { .. }, &[min, max]) => Activation::Hardtanh { min, max },
+            (Activation::Sin { .. }, &[w0]) => Activation::Sin { w0 },
+            (other, _) => other,
         }
     }
 }
 
+/// `value` held to `[low, high]` outside the input range `(from, to)`, with
+/// the constant end taken at the end points themselves, so the slope there
+/// is 0, as PyTorch's `hardtanh`, `relu6` and `hardsigmoid` give it.
+fn clamped<const D: usize>(
+    value: Tensor<D>,
+    input: Tensor<D>,
+    (from, to): (f64, f64),
+    (low, high): (f64, f64),
+) -> Tensor<D> {
+    let below = input.clone().lower_equal_scalar(from);
+    let above = input.greater_equal_scalar(to);
+    value.mask_fill(below, low).mask_fill(above, high)
+}
+
+/// `x` for `x > 0`, `alpha * (e^(scale x) - 1)` otherwise (elu: scale 1,
+/// celu: 1 / alpha). The exponential sees only the negative side, so a
+/// large input gives no infinity whose masked slope would be NaN.
+fn exponential_unit<const D: usize>(x: Tensor<D>, alpha: f64, scale: f64) -> Tensor<D> {
+    let negative = x.clone().lower_equal_scalar(0.0);
+    let curve = x
+        .clone()
+        .clamp_max(0.0)
+        .mul_scalar(scale)
+        .exp()
+        .sub_scalar(1.0)
+        .mul_scalar(alpha);
+    x.mask_where(negative, curve)
+}
+
 impl fmt::Display for Activation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.parameter() {
-            Some((value, default)) if value != default => write!(f, "{}({value})", self.name()),
-            _ => f.write_str(self.name()),
+        let parameters = self.parameters();
+        if parameters.iter().all(|(value, default)| value == default) {
+            return f.write_str(self.name());
         }
+        let values: Vec<String> = parameters.iter().map(|(v, _)| v.to_string()).collect();
+        write!(f, "{}({})", self.name(), values.join(","))
     }
 }
 
@@ -201,41 +403,54 @@ impl FromStr for Activation {
                     Activation::ALL.map(|a| a.name()).join(", ")
                 ))
             })?;
-        let argument = match parameters.as_slice() {
-            [] => return Ok(base),
-            [one] => *one,
-            _ if base.parameter().is_none() => {
-                return Err(ParseActivationError::new(format!(
-                    "activation `{}` takes no parameter",
-                    base.name()
-                )));
-            }
-            many => {
-                return Err(ParseActivationError::new(format!(
-                    "activation `{text}`: `{}` takes 1 parameter, got {}",
-                    base.name(),
-                    many.len()
-                )));
-            }
-        };
-        let value: f64 = argument.parse().map_err(|_| {
-            ParseActivationError::new(format!("activation `{text}`: `{argument}` is not a number"))
-        })?;
-        // The network computes in float32 (and casts the parameter to it).
-        if !(value as f32).is_finite() {
+        if parameters.is_empty() {
+            return Ok(base);
+        }
+        let wanted = base.parameters().len();
+        if wanted == 0 {
             return Err(ParseActivationError::new(format!(
-                "activation `{text}`: the parameter must be finite in float32 (|value| < 3.4e38)"
+                "activation `{}` takes no parameter",
+                base.name()
             )));
         }
-        match base {
-            Activation::LeakyRelu { .. } => Ok(Activation::LeakyRelu {
-                negative_slope: value,
-            }),
-            Activation::Elu { .. } => Ok(Activation::Elu { alpha: value }),
-            other => Err(ParseActivationError::new(format!(
-                "activation `{}` takes no parameter",
-                other.name()
-            ))),
+        if parameters.len() != wanted {
+            let names = match base {
+                Activation::Hardtanh { .. } => " (min, max)",
+                _ => "",
+            };
+            return Err(ParseActivationError::new(format!(
+                "activation `{text}`: `{}` takes {wanted} parameter{}{names}, got {}",
+                base.name(),
+                if wanted == 1 { "" } else { "s" },
+                parameters.len()
+            )));
+        }
+        let mut values = Vec::with_capacity(wanted);
+        for argument in &parameters {
+            let value: f64 = argument.parse().map_err(|_| {
+                ParseActivationError::new(format!(
+                    "activation `{text}`: `{argument}` is not a number"
+                ))
+            })?;
+            // The network computes in float32 (and casts the parameter to it).
+            if !(value as f32).is_finite() {
+                return Err(ParseActivationError::new(format!(
+                    "activation `{text}`: the parameter must be finite in float32 (|value| < 3.4e38)"
+                )));
+            }
+            values.push(value);
+        }
+        let activation = base.with_parameters(&values);
+        match activation {
+            Activation::Hardtanh { min, max } if (min as f32) >= (max as f32) => {
+                Err(ParseActivationError::new(format!(
+                    "activation `{text}`: min must be below max (as PyTorch's Hardtanh)"
+                )))
+            }
+            Activation::Celu { alpha } if alpha as f32 == 0.0 => Err(ParseActivationError::new(
+                format!("activation `{text}`: alpha must not be 0 (it divides the input)"),
+            )),
+            activation => Ok(activation),
         }
     }
 }
@@ -256,6 +471,43 @@ impl<'de> Deserialize<'de> for Activation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::{Device, TensorData};
+
+    /// The activations rewritten for PyTorch's slope at 0 compute the same
+    /// values as Burn's own, bit for bit: old runs replay unchanged.
+    #[test]
+    fn rewritten_activations_keep_burns_values_bit_for_bit() {
+        let device = Device::flex();
+        let x: Vec<f32> = (-400..=400).map(|k| k as f32 * 0.0371).collect();
+        let input = || Tensor::<1>::from_data(TensorData::new(x.clone(), [x.len()]), &device);
+        let bits = |t: Tensor<1>| -> Vec<u32> {
+            crate::host_values::<f32, 1>(t)
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        let pairs = [
+            (Activation::Selu, act::selu(input())),
+            (Activation::Elu { alpha: 1.0 }, act::elu(input(), 1.0)),
+            (Activation::Elu { alpha: 0.3 }, act::elu(input(), 0.3)),
+            (
+                Activation::LeakyRelu {
+                    negative_slope: 0.01,
+                },
+                act::leaky_relu(input(), 0.01),
+            ),
+        ];
+        for (activation, burns) in pairs {
+            assert_eq!(
+                bits(activation.forward(input())),
+                bits(burns),
+                "{activation}"
+            );
+        }
+        let exact = |text: &str| text.parse::<f64>().unwrap();
+        assert_eq!(SELU_ALPHA, exact("1.6732632423543772848170429916717"));
+        assert_eq!(SELU_GAMMA, exact("1.0507009873554804934193349852946"));
+    }
 
     #[test]
     fn every_name_round_trips_through_display_and_parse() {
@@ -281,6 +533,53 @@ mod tests {
                 negative_slope: 0.01
             }
         );
+    }
+
+    #[test]
+    fn todays_activations_parse_with_their_parameters() {
+        let hardtanh: Activation = "hardtanh(-2, 0.5)".parse().unwrap();
+        assert_eq!(
+            hardtanh,
+            Activation::Hardtanh {
+                min: -2.0,
+                max: 0.5
+            }
+        );
+        assert_eq!(hardtanh.to_string(), "hardtanh(-2,0.5)");
+        assert_eq!(
+            "hardtanh".parse::<Activation>().unwrap().to_string(),
+            "hardtanh"
+        );
+        assert_eq!(
+            "sin(30)".parse::<Activation>().unwrap(),
+            Activation::Sin { w0: 30.0 }
+        );
+        assert_eq!(
+            "celu(0.5)".parse::<Activation>().unwrap().to_string(),
+            "celu(0.5)"
+        );
+        let err = "hardtanh(1)".parse::<Activation>().unwrap_err().to_string();
+        assert!(
+            err.contains("takes 2 parameters (min, max), got 1"),
+            "{err}"
+        );
+        let err = "hardtanh(1,-1)"
+            .parse::<Activation>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("min must be below max"), "{err}");
+        let err = "celu(0)".parse::<Activation>().unwrap_err().to_string();
+        assert!(err.contains("alpha must not be 0"), "{err}");
+        let err = "mish(2)".parse::<Activation>().unwrap_err().to_string();
+        assert!(err.contains("takes no parameter"), "{err}");
+        // The piecewise-linear ones know their pieces; the curved ones have none.
+        let relu6 = Activation::Relu6.linear_pieces().unwrap();
+        assert_eq!(
+            (relu6.piece(-1.0), relu6.piece(3.0), relu6.piece(7.0)),
+            (0, 1, 2)
+        );
+        assert!(Activation::Hardswish.linear_pieces().is_none());
+        assert!(Activation::Mish.linear_pieces().is_none());
     }
 
     #[test]

@@ -32,8 +32,8 @@ pub const MAX_REGIONS: usize = 100_000;
 pub enum RegionsError {
     /// A smooth activation has no linear pieces.
     #[error(
-        "{0} is smooth: a network of {0} units has no linear regions (only identity, relu and \
-         leaky_relu cut their input into straight pieces)"
+        "{0} is smooth: a network of {0} units has no linear regions (only identity, relu, \
+         leaky_relu, relu6, hardtanh and hardsigmoid cut their input into straight pieces)"
     )]
     Smooth(Activation),
     /// The map passed the limit.
@@ -98,11 +98,17 @@ impl Affine {
         Affine { rows, offset }
     }
 
-    /// Each output scaled by its unit's slope.
-    fn scaled(mut self, slopes: &[f64]) -> Affine {
-        for ((row, constant), &slope) in self.rows.iter_mut().zip(&mut self.offset).zip(slopes) {
+    /// Each output `z` as its unit's piece maps it: `slope * z + intercept`.
+    fn pieced(mut self, slopes: &[f64], intercepts: &[f64]) -> Affine {
+        for (((row, constant), &slope), &intercept) in self
+            .rows
+            .iter_mut()
+            .zip(&mut self.offset)
+            .zip(slopes)
+            .zip(intercepts)
+        {
             row.iter_mut().for_each(|c| *c *= slope);
-            *constant *= slope;
+            *constant = *constant * slope + intercept;
         }
         self
     }
@@ -110,17 +116,6 @@ impl Affine {
     /// Output `i` at point `p`.
     pub fn eval(&self, i: usize, p: &[f64]) -> f64 {
         self.rows[i].iter().zip(p).map(|(c, x)| c * x).sum::<f64>() + self.offset[i]
-    }
-}
-
-/// The slopes of a piecewise-linear activation: on the active side (input
-/// > 0) and on the other; `None` for a smooth one.
-fn slopes(activation: Activation) -> Option<(f64, f64)> {
-    match activation {
-        Activation::Identity => Some((1.0, 1.0)),
-        Activation::Relu => Some((1.0, 0.0)),
-        Activation::LeakyRelu { negative_slope } => Some((1.0, negative_slope)),
-        _ => None,
     }
 }
 
@@ -285,7 +280,7 @@ pub struct Region<C> {
     /// Where it is.
     pub cell: C,
     /// Per hidden layer, per unit: on the active side.
-    pub pattern: Vec<Vec<bool>>,
+    pub pattern: Vec<Vec<u8>>,
     /// The output (a logit under bce) on the region.
     pub output: Affine,
 }
@@ -315,9 +310,11 @@ pub fn regions_within<C: Cell>(
     budget: Option<std::time::Duration>,
 ) -> Result<Vec<Region<C>>, RegionsError> {
     let deadline = budget.map(|budget| (std::time::Instant::now() + budget, budget));
-    let (active, inactive) = slopes(activation).ok_or(RegionsError::Smooth(activation))?;
+    let linear = activation
+        .linear_pieces()
+        .ok_or(RegionsError::Smooth(activation))?;
     let hidden = layers.len().saturating_sub(1);
-    let mut pieces = vec![(cell, Vec::<Vec<bool>>::new(), input)];
+    let mut pieces = vec![(cell, Vec::<Vec<u8>>::new(), input)];
     for (index, layer) in layers[..hidden].iter().enumerate() {
         let mut next = Vec::with_capacity(pieces.len());
         let pending = pieces.len();
@@ -326,20 +323,29 @@ pub fn regions_within<C: Cell>(
             // Every piece of this cell, with its units' sides so far.
             let mut parts = vec![(cell, Vec::with_capacity(layer.d_output))];
             for unit in 0..layer.d_output {
-                if active == inactive {
+                if linear.breaks.is_empty() {
                     // Identity: no unit switches.
-                    parts.iter_mut().for_each(|(_, sides)| sides.push(true));
+                    parts.iter_mut().for_each(|(_, sides)| sides.push(0));
                     continue;
                 }
-                let mut cut = Vec::with_capacity(parts.len() * 2);
+                let mut cut = Vec::with_capacity(parts.len() * (linear.breaks.len() + 1));
                 for (part, sides) in parts {
-                    let (below, above) = part.split(&pre.rows[unit], pre.offset[unit]);
-                    for (piece, on) in [(below, false), (above, true)] {
-                        if let Some(piece) = piece {
+                    // Cut at each break in turn: what lies below it is that piece.
+                    let mut rest = Some(part);
+                    for (index, &at) in linear.breaks.iter().enumerate() {
+                        let Some(left) = rest.take() else { break };
+                        let (below, above) = left.split(&pre.rows[unit], pre.offset[unit] - at);
+                        if let Some(below) = below {
                             let mut sides = sides.clone();
-                            sides.push(on);
-                            cut.push((piece, sides));
+                            sides.push(index as u8);
+                            cut.push((below, sides));
                         }
+                        rest = above;
+                    }
+                    if let Some(top) = rest {
+                        let mut sides = sides.clone();
+                        sides.push(linear.breaks.len() as u8);
+                        cut.push((top, sides));
                     }
                 }
                 parts = cut;
@@ -365,13 +371,14 @@ pub fn regions_within<C: Cell>(
                 }
             }
             for (part, sides) in parts {
-                let slope: Vec<f64> = sides
+                let slope: Vec<f64> = sides.iter().map(|&i| linear.slopes[i as usize]).collect();
+                let intercept: Vec<f64> = sides
                     .iter()
-                    .map(|&on| if on { active } else { inactive })
+                    .map(|&i| linear.intercepts[i as usize])
                     .collect();
                 let mut pattern = pattern.clone();
                 pattern.push(sides);
-                next.push((part, pattern, pre.clone().scaled(&slope)));
+                next.push((part, pattern, pre.clone().pieced(&slope, &intercept)));
             }
         }
         pieces = next;
@@ -859,7 +866,7 @@ mod tests {
     }
 
     /// A deeper random network's pattern at `p`, computed by a forward pass.
-    fn pattern_at(layers: &[LayerWeights], p: [f64; 2]) -> Vec<Vec<bool>> {
+    fn pattern_at(layers: &[LayerWeights], p: [f64; 2]) -> Vec<Vec<u8>> {
         let mut h = p.to_vec();
         let mut pattern = Vec::new();
         for layer in &layers[..layers.len() - 1] {
@@ -871,7 +878,7 @@ mod tests {
                         + f64::from(layer.bias[o])
                 })
                 .collect();
-            pattern.push(pre.iter().map(|&v| v > 0.0).collect());
+            pattern.push(pre.iter().map(|&v| u8::from(v > 0.0)).collect());
             h = pre.iter().map(|&v| v.max(0.0)).collect();
         }
         pattern
@@ -958,5 +965,109 @@ mod tests {
         let relu = along_lines(&layers, Activation::Relu, &segments, None).unwrap();
         assert!(relu.pieces.iter().all(|&p| p > 1), "{:?}", relu.pieces);
         assert!(relu.per_length() > identity.per_length());
+    }
+
+    /// The network's output at `p`, its units clamped by hand: what each
+    /// region's affine map must equal inside it.
+    fn clamped_output(
+        layers: &[LayerWeights],
+        p: [f64; 2],
+        (low, high): (f64, f64),
+        slope: f64,
+        shift: f64,
+    ) -> f64 {
+        let mut h = p.to_vec();
+        for (index, layer) in layers.iter().enumerate() {
+            let pre: Vec<f64> = (0..layer.d_output)
+                .map(|o| {
+                    (0..layer.d_input)
+                        .map(|i| f64::from(layer.weight[o * layer.d_input + i]) * h[i])
+                        .sum::<f64>()
+                        + f64::from(layer.bias[o])
+                })
+                .collect();
+            if index + 1 == layers.len() {
+                return pre[0];
+            }
+            h = pre
+                .iter()
+                .map(|&z| (slope * z + shift).clamp(low, high))
+                .collect();
+        }
+        unreachable!("the last layer returns")
+    }
+
+    #[test]
+    fn two_kink_activations_cut_each_unit_three_ways_and_every_piece_is_exact() {
+        let random = |seed: u32, n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| ((i as f32 + 1.0) * 12.9898 + seed as f32 * 78.233).sin() * 3.0)
+                .collect()
+        };
+        let layers = vec![
+            LayerWeights {
+                d_input: 2,
+                d_output: 5,
+                weight: random(1, 10),
+                bias: random(2, 5),
+            },
+            LayerWeights {
+                d_input: 5,
+                d_output: 4,
+                weight: random(3, 20),
+                bias: random(4, 4),
+            },
+            LayerWeights {
+                d_input: 4,
+                d_output: 1,
+                weight: random(5, 4),
+                bias: random(6, 1),
+            },
+        ];
+        let area = [(-2.0, 2.0), (-2.0, 2.0)];
+        for (activation, clamp) in [
+            (
+                Activation::Hardtanh {
+                    min: -1.0,
+                    max: 1.0,
+                },
+                ((-1.0, 1.0), 1.0, 0.0),
+            ),
+            (Activation::Relu6, ((0.0, 6.0), 1.0, 0.0)),
+            (Activation::Hardsigmoid, ((0.0, 1.0), 1.0 / 6.0, 0.5)),
+        ] {
+            let found = regions(
+                &layers,
+                activation,
+                identity_input(),
+                Polygon::rectangle(area),
+                MAX_REGIONS,
+            )
+            .unwrap();
+            // Some unit sits on each of its three pieces somewhere.
+            for piece in 0..3u8 {
+                assert!(
+                    found
+                        .iter()
+                        .any(|r| r.pattern.iter().flatten().any(|&s| s == piece)),
+                    "{activation}: piece {piece}"
+                );
+            }
+            let area_sum: f64 = found.iter().map(|r| r.cell.area()).sum();
+            assert!(
+                (area_sum - 16.0).abs() < 1e-9,
+                "{activation}: area {area_sum}"
+            );
+            let (range, slope, shift) = clamp;
+            for region in &found {
+                let p = region.cell.centre();
+                let want = clamped_output(&layers, p, range, slope, shift);
+                let got = region.output.eval(0, &p);
+                assert!(
+                    (got - want).abs() < 1e-4 * want.abs().max(1.0),
+                    "{activation} at {p:?}: {got} vs {want}"
+                );
+            }
+        }
     }
 }

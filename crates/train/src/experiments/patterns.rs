@@ -102,16 +102,16 @@ pub fn sample_patterns(
     let centre = |(low, high): (f64, f64), i: usize| {
         low + (high - low) * (i as f64 + 0.5) / resolution as f64
     };
-    let (kind, slopes) = if activation.is_piecewise_linear() {
-        (PatternKind::Pieces, None)
-    } else {
-        (PatternKind::Regimes, Some(Slopes::of(activation, device)))
+    let pieces = activation.linear_pieces();
+    let (kind, slopes) = match pieces {
+        Some(_) => (PatternKind::Pieces, None),
+        None => (PatternKind::Regimes, Some(Slopes::of(activation, device))),
     };
-    // Identity never switches: one pattern, whatever its inputs.
-    let switches = activation != Activation::Identity;
-    let state = |z: f64| match &slopes {
-        None => u8::from(switches && z > 0.0),
-        Some(slopes) => slopes.regime(z),
+    // A piecewise-linear unit's state is its piece (identity has one).
+    let state = |z: f64| match (&pieces, &slopes) {
+        (Some(pieces), _) => pieces.piece(z) as u8,
+        (None, Some(slopes)) => slopes.regime(z),
+        (None, None) => 0,
     };
     let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut ids = Vec::with_capacity(resolution * resolution);

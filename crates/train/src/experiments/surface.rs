@@ -109,7 +109,11 @@ impl TrainedNetwork {
                 *value = (*value - standardizer.mean[column]) * standardizer.scale[column];
             }
         }
-        Tensor::<2>::from_data(TensorData::new(x, [rows, width]), &self.device).cast(self.dtype)
+        // Made in the network's float type: the default (float32) would round the points first.
+        Tensor::<2>::from_data(
+            TensorData::new(x, [rows, width]),
+            (&self.device, self.dtype),
+        )
     }
 
     /// Whether the outputs are probabilities (a `bce` network).
