@@ -557,3 +557,117 @@ fn predict_names_a_directory_that_is_not_a_run() {
         )
     );
 }
+
+/// `python3` with torch, or why the export's round trip cannot run here.
+fn python_with_torch() -> Result<(), String> {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import torch"])
+        .output()
+        .map_err(|_| "no python3 on PATH".to_string())?;
+    match probe.status.success() {
+        true => Ok(()),
+        false => Err("python3 has no torch (pip install torch)".into()),
+    }
+}
+
+#[test]
+fn an_exported_python_module_predicts_what_train_predict_prints() {
+    // A 2-D set with engineered inputs and standardisation (bce), a 1-D fit
+    // (mse) and ten features (mse): every path of the exported code.
+    let setups = [
+        (
+            "[data]\nkind = \"circle\"\nsamples = 120\nstandardize = true\ninputs = [\"x1\", \"x2\", \"x1^2\", \"sin(x2)\"]\n\
+             [model]\ninput = 4\nhidden = [8, 6]\nactivation = \"hardtanh(-2,0.5)\"\n[training]\nloss = \"bce\"\nepochs = 3\nlr = 0.01\n",
+            "x1,x2\n0.1,0.2\n-1.2,0.7\n1.3,-0.4\n0.0,0.0\n",
+        ),
+        (
+            "[data]\nkind = \"function\"\nfunction = \"sin\"\nsamples = 60\n[model]\ninput = 1\nhidden = [8]\nactivation = \"sin(3)\"\n[training]\nepochs = 3\n",
+            "x\n-2.5\n0.3\n1.7\n",
+        ),
+        (
+            "[data]\nkind = \"friedman1\"\nsamples = 80\n[model]\nhidden = [6]\nactivation = \"mish\"\n[training]\nepochs = 2\n",
+            "a,b,c,d,e,f,g,h,i,j,y\n0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.1,3.0\n0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2,0.1,0.0,5.0\n",
+        ),
+    ];
+    let torch = crate::common::needed_or_skip(
+        "ACTLAB_REQUIRE_TORCH",
+        "the export round trip",
+        python_with_torch(),
+    );
+    for (index, (config, points)) in setups.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("run.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let run = dir.path().join("run");
+        train_ok([
+            "--config",
+            path_str(&config_path),
+            "--out",
+            path_str(&run),
+            "--quiet",
+        ]);
+        let module = dir.path().join("network.py");
+        train_ok(["export", path_str(&run), "--pytorch", path_str(&module)]);
+        let text = std::fs::read_to_string(&module).unwrap();
+        assert!(text.contains("class Network(nn.Module):"), "{text}");
+        assert!(
+            text.contains("def predict(points, network=None):"),
+            "{text}"
+        );
+        let input = dir.path().join("points.csv");
+        std::fs::write(&input, points).unwrap();
+        let rust = train_ok([
+            "predict",
+            "--model",
+            path_str(&run),
+            "--input",
+            path_str(&input),
+        ]);
+        let rust = String::from_utf8_lossy(&rust.stdout).into_owned();
+        if torch.is_none() {
+            continue;
+        }
+        let python = std::process::Command::new("python3")
+            .arg(&module)
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(
+            python.status.success(),
+            "{}",
+            String::from_utf8_lossy(&python.stderr)
+        );
+        let python = String::from_utf8_lossy(&python.stdout).into_owned();
+        let (rust_lines, python_lines): (Vec<&str>, Vec<&str>) =
+            (rust.lines().collect(), python.lines().collect());
+        assert_eq!(
+            rust_lines[0], python_lines[0],
+            "setup {index}: the same header"
+        );
+        assert_eq!(rust_lines.len(), python_lines.len(), "setup {index}");
+        for (r, p) in rust_lines[1..].iter().zip(&python_lines[1..]) {
+            let cells = |line: &str| {
+                line.split(',')
+                    .map(|c| c.parse::<f64>().unwrap())
+                    .collect::<Vec<_>>()
+            };
+            let (r, p) = (cells(r), cells(p));
+            assert!(
+                (r[0] - p[0]).abs() <= 1e-5 * r[0].abs().max(1.0),
+                "setup {index}: {r:?} vs {p:?}"
+            );
+            assert_eq!(r.get(1), p.get(1), "setup {index}: the same class");
+        }
+    }
+    // A name that is no Python file is refused in one line.
+    let dir = tempfile::tempdir().unwrap();
+    let message = crate::common::train_fails(
+        2,
+        &["export", path_str(dir.path()), "--pytorch", "out.txt"],
+        &[],
+    );
+    assert!(
+        message.contains("name a Python file ending in .py"),
+        "{message}"
+    );
+}

@@ -106,7 +106,7 @@ pub struct Cli {
 pub enum Command {
     /// Train one network (the default when no subcommand is given).
     Run(RunArgs),
-    /// Train several activations from the same data and weights; compare them with least squares.
+    /// Train several activations from the same data and weights; compare them with the best linear model.
     Compare(CompareArgs),
     /// Show that a network without activations folds into one linear layer, and one with relu does not.
     Collapse(CollapseArgs),
@@ -124,7 +124,7 @@ pub enum Command {
     /// Draw figures: the activations and their derivatives, a finished run, a decision surface.
     #[command(subcommand)]
     Plot(PlotCommand),
-    /// The exact linear regions a relu/leaky_relu/identity network cuts its 2-D input into (a map),
+    /// The exact linear regions a piecewise-linear network (relu, leaky_relu, relu6, hardtanh, hardsigmoid, identity) cuts its 2-D input into (a map),
     /// or its linear pieces along lines through the data (--lines N, any number of inputs).
     Regions(RegionsArgs),
     /// Run a grid of configs (a sweep file's axes), resumably, sharded over machines; report it.
@@ -132,6 +132,20 @@ pub enum Command {
     Sweep(SweepCommand),
     /// The live lab: a browser page that trains two networks side by side while you watch.
     Serve(ServeArgs),
+    /// Export a run as one Python file: its network as a torch nn.Module, its inputs and
+    /// standardisation, a reader of its weights, and predict() as `train predict` answers.
+    Export(ExportArgs),
+}
+
+/// Options of `train export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The run directory (`train --out DIR`, or a downloaded lab run).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The Python file to write.
+    #[arg(long, value_name = "FILE.py")]
+    pub pytorch: PathBuf,
 }
 
 /// Options of `train serve`.

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod collapse;
 pub mod compare;
 pub mod diagnose;
+pub mod export;
 pub mod plot;
 pub mod predict;
 pub mod regions;
@@ -29,5 +30,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Eval(args)) => predict::eval(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::BenchWorker(args)) => bench::worker(&args),
+        Some(Command::Export(args)) => export::run(&args),
     }
 }
