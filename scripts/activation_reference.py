@@ -2,7 +2,8 @@
 """PyTorch's values and slopes of every activation the lab has, for
 tests/parity.rs: tests/fixtures/activations_torch.csv, one row per activation,
 precision and input, with `y = f(x)` and `dy = f'(x)` from autograd (at a
-kink, the one PyTorch uses).
+kink, the one PyTorch uses). The learnable activations (prelu, swish_beta)
+are taken at their initial parameter.
 
 The inputs are k / 10 for k in -80..80 (which hit the kinks at -3, -1, 0, 1,
 3, 6 exactly), plus -50, -20, 20, 50 (softplus' and mish's far ends) and
@@ -49,6 +50,9 @@ ACTIVATIONS = [
     ("softsign", F.softsign),
     ("sin", sin(1.0)),
     ("sin(3)", sin(3.0)),
+    # The learnable ones at their initial parameter (nn.PReLU's 0.25, beta 1).
+    ("prelu", lambda x: F.prelu(x, torch.full((1,), 0.25, dtype=x.dtype))),
+    ("swish_beta", lambda x: x * torch.sigmoid(torch.ones(1, dtype=x.dtype) * x)),
 ]
 
 INPUTS = [k / 10 for k in range(-80, 81)] + [-50.0, -20.0, 20.0, 50.0, -1e-4, 1e-4]

@@ -27,6 +27,14 @@ Subcommands:
                 values (CLIP_SHAPES, value i of parameter p = sin(7 p + 0.37 i)
                 * (p + 1)) before and after torch.nn.utils.clip_grad_norm_
                 with max_norm 1.5 and 100 (no clipping).
+  learnable-fixtures
+                write tests/fixtures/pytorch_learnable.csv and
+                pytorch_learnable_f64_burn_adam.csv: the seed's data and
+                initial weights trained with the learnable activations
+                (prelu, prelu(per_unit), swish_beta; their parameters start
+                at 0.25 and 1 as nn.PReLU's and SwishBeta's), torch.optim.Adam
+                in float32 and BurnAdam in float64: per epoch the loss and
+                each layer's parameter (per-unit slopes: their mean).
   bce-fixture   write tests/fixtures/bce_with_logits.csv: nn.BCEWithLogitsLoss
                 in float32 per element (reduction="none") on fixed logits,
                 magnitude 100 included, and bce_with_logits_mean.csv: the
@@ -54,6 +62,49 @@ ACTIVATIONS = {
     "leaky_relu": nn.LeakyReLU,
 }
 SEED_SIZES = [10, 18, 18, 4, 1]
+
+
+class SwishBeta(nn.Module):
+    """x * sigmoid(beta x) with beta trained, one per layer (Ramachandran et al. 2017)."""
+
+    def __init__(self):
+        super().__init__()
+        self.beta = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.beta * x)
+
+
+# A learnable activation per hidden layer: a module of its own after each fcN
+# (act1, act2, ...), as `train export` writes it; `units` is the layer's width.
+LEARNABLE = {
+    "prelu": lambda units: nn.PReLU(),
+    "prelu(per_unit)": lambda units: nn.PReLU(units),
+    "swish_beta": lambda units: SwishBeta(),
+}
+
+
+class LearnableModel(nn.Module):
+    """SimpleModel with a learnable activation module act{i} after each hidden fc{i}."""
+
+    def __init__(self, activation, sizes=SEED_SIZES):
+        super().__init__()
+        self.depth = len(sizes) - 1
+        for index in range(self.depth):
+            setattr(self, f"fc{index + 1}", nn.Linear(sizes[index], sizes[index + 1]))
+            if index + 1 < self.depth:
+                setattr(self, f"act{index + 1}", LEARNABLE[activation](sizes[index + 1]))
+
+    def forward(self, x):
+        for index in range(self.depth):
+            x = getattr(self, f"fc{index + 1}")(x)
+            if index + 1 < self.depth:
+                x = getattr(self, f"act{index + 1}")(x)
+        return x
+
+    def learned(self):
+        """Each hidden layer's parameter (the mean of per-unit ones)."""
+        return [next(getattr(self, f"act{i + 1}").parameters()).mean().item() for i in range(self.depth - 1)]
 
 
 class SimpleModel(nn.Module):
@@ -278,6 +329,43 @@ OPTIMIZER_RUNS = {
 OPTIMIZER_ACTIVATIONS = ["identity", "tanh", "sigmoid"]
 
 
+def train_learnable(x, y, state, activation, epochs, dtype, adam):
+    """The tutorial's loop with a learnable activation; per epoch the last batch's
+    loss and each hidden layer's parameter."""
+    model = LearnableModel(activation, sizes_of(state))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert not unexpected and all(key.startswith("act") for key in missing)
+    model = model.to(dtype)
+    x, y = x.to(dtype), y.to(dtype)
+    criterion = nn.MSELoss()
+    optimizer = adam(model.parameters(), lr=0.001)
+    rows = []
+    for _ in range(epochs):
+        for i in range(0, len(x), 10):
+            optimizer.zero_grad()
+            loss = criterion(model(x[i : i + 10]), y[i : i + 10])
+            loss.backward()
+            optimizer.step()
+        rows.append((loss.item(), model.learned()))
+    return rows
+
+
+def command_learnable_fixtures(args):
+    out = Path(args.out)
+    x, y = read_csv(out / "seed_data.csv")
+    state = load_weights(out / "initial_weights.safetensors")
+    for dtype, adam, file in (
+        (torch.float32, optim.Adam, "pytorch_learnable.csv"),
+        (torch.float64, BurnAdam, "pytorch_learnable_f64_burn_adam.csv"),
+    ):
+        rows = []
+        for activation in LEARNABLE:
+            for epoch, (loss, learned) in enumerate(train_learnable(x, y, state, activation, args.epochs, dtype, adam)):
+                rows.append([activation, epoch + 1, exact(loss)] + [exact(v) for v in learned])
+            print(f"{file} {activation}: final loss {rows[-1][2]}, parameters {rows[-1][3:]}")
+        write_csv(out / file, ["activation", "epoch", "loss", "act1", "act2", "act3"], rows)
+
+
 def command_optimizer_fixtures(args):
     out = Path(args.out)
     x, y = read_csv(out / "seed_data.csv")
@@ -367,6 +455,11 @@ def main():
     clip = commands.add_parser("clip-fixture", help="write the clip_grad_norm_ fixture")
     clip.add_argument("--out", default="tests/fixtures")
     clip.set_defaults(run=command_clip_fixture)
+
+    learnable = commands.add_parser("learnable-fixtures", help="write the learnable activations' fixtures")
+    learnable.add_argument("--out", default="tests/fixtures")
+    learnable.add_argument("--epochs", type=int, default=150)
+    learnable.set_defaults(run=command_learnable_fixtures)
 
     bce = commands.add_parser("bce-fixture", help="write the BCE-with-logits fixture")
     bce.add_argument("--out", default="tests/fixtures")

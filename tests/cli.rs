@@ -206,7 +206,7 @@ fn an_unknown_activation_lists_the_known_ones() {
     assert_eq!(code, 2);
     assert_eq!(
         stderr.lines().next().unwrap(),
-        "error: invalid value 'relux' for '--activation <NAME>': unknown activation `relux`; expected one of: identity, relu, leaky_relu, sigmoid, tanh, gelu, silu, elu, softplus, selu, mish, hardswish, hardsigmoid, hardtanh, relu6, celu, gelu_tanh, softsign, sin"
+        "error: invalid value 'relux' for '--activation <NAME>': unknown activation `relux`; expected one of: identity, relu, leaky_relu, sigmoid, tanh, gelu, silu, elu, softplus, selu, mish, hardswish, hardsigmoid, hardtanh, relu6, celu, gelu_tanh, softsign, sin, prelu, swish_beta"
     );
 }
 

@@ -26,12 +26,14 @@ fn tiny_weights() -> Vec<LayerWeights> {
                 0.3, -0.2, 0.5, 0.1, 0.4, -0.6, -0.3, 0.2, 0.25, 0.7, -0.1, 0.05,
             ],
             bias: vec![0.1, -0.2, 0.05, 0.3],
+            learned: Vec::new(),
         },
         LayerWeights {
             d_input: 4,
             d_output: 1,
             weight: vec![0.5, -0.4, 0.3, 0.2],
             bias: vec![0.1],
+            learned: Vec::new(),
         },
     ]
 }
@@ -122,12 +124,14 @@ fn hand_built(activation: Activation, bias: Vec<f32>) -> Mlp {
             d_output: 4,
             weight: vec![0.0, 0.0, 1.0, 0.5, 0.0, 0.0, -0.5, 1.0],
             bias,
+            learned: Vec::new(),
         },
         LayerWeights {
             d_input: 4,
             d_output: 1,
             weight: vec![1.0; 4],
             bias: vec![0.0],
+            learned: Vec::new(),
         },
     ];
     Mlp::from_weights(&layers, activation, &flex().device).unwrap()

@@ -15,7 +15,7 @@ use train::backend::{Backend, BackendKind};
 use train::config::{DataKind, Precision, RunConfig};
 use train::data::load_for as load_data;
 use train::io::weights::read_layer_weights;
-use train::training::trainer::train;
+use train::training::trainer::{EpochRecord, train};
 
 /// PyTorch's per-epoch loss for `activation` from a fixture CSV.
 fn pytorch_curve(file: &str, activation: &str) -> Vec<f64> {
@@ -35,6 +35,18 @@ fn rust_curve_with(
     activation: &str,
     tweak: impl Fn(&mut RunConfig),
 ) -> Vec<f64> {
+    rust_records(kind, activation, tweak)
+        .iter()
+        .map(|record| record.loss)
+        .collect()
+}
+
+/// The Rust trainer's per-epoch records from the fixtures' data and weights.
+fn rust_records(
+    kind: BackendKind,
+    activation: &str,
+    tweak: impl Fn(&mut RunConfig),
+) -> Vec<EpochRecord> {
     let backend = Backend::open(kind).unwrap();
     let mut config = RunConfig::default();
     config.data.kind = DataKind::Csv;
@@ -55,9 +67,6 @@ fn rust_curve_with(
         .finished()
         .unwrap()
         .records
-        .iter()
-        .map(|record| record.loss)
-        .collect()
 }
 
 /// The largest relative gap between two curves over every epoch, and where.
@@ -239,5 +248,76 @@ fn every_activation_and_its_slope_match_pytorch_in_float32_and_float64() {
             names.contains(activation.name()),
             "{activation} has no fixture"
         );
+    }
+}
+
+/// The learnable activations train as PyTorch's modules do (nn.PReLU with
+/// one slope per layer or per unit, swish with a trained beta), from the
+/// seed's data and initial weights: `tests/fixtures/pytorch_learnable*.csv`,
+/// written by `scripts/pytorch_reference.py learnable-fixtures`. float32
+/// against torch.optim.Adam over the first 30 epochs (before relu-like
+/// training amplifies rounding: the bound Adam's own test holds, 1e-4), and
+/// float64 against BurnAdam over all 150 epochs, the loss and every layer's
+/// learned parameter, to rounding.
+#[test]
+fn learnable_activations_and_their_parameters_follow_pytorch() {
+    let read = |file: &str| {
+        let mut curves: std::collections::BTreeMap<String, Vec<Vec<f64>>> = Default::default();
+        let mut reader = csv::Reader::from_path(fixture(file)).unwrap();
+        for record in reader.records() {
+            let record = record.unwrap();
+            let numbers = (2..record.len())
+                .map(|i| record[i].parse::<f64>().unwrap())
+                .collect();
+            curves
+                .entry(record[0].to_string())
+                .or_default()
+                .push(numbers);
+        }
+        curves
+    };
+    for (file, precision, epochs, bound) in [
+        ("pytorch_learnable.csv", Precision::Float32, 30, 1e-4),
+        (
+            "pytorch_learnable_f64_burn_adam.csv",
+            Precision::Float64,
+            150,
+            1e-10,
+        ),
+    ] {
+        let torch = read(file);
+        assert_eq!(torch.len(), 3, "{file}");
+        for (activation, rows) in &torch {
+            let records = rust_records(BackendKind::Flex, activation, |config| {
+                config.training.precision = precision
+            });
+            assert_eq!(records.len(), rows.len());
+            let mut worst = 0.0f64;
+            for (record, row) in records.iter().zip(rows).take(epochs) {
+                let rust =
+                    std::iter::once(record.loss).chain(record.learned.iter().map(|l| l.mean));
+                assert_eq!(record.learned.len(), row.len() - 1, "{activation}");
+                for (got, want) in rust.zip(row) {
+                    let gap = relative_difference(got, *want);
+                    worst = worst.max(gap);
+                    assert!(
+                        gap <= bound,
+                        "{activation} {precision:?} epoch {}: {got} vs PyTorch {want} ({gap:e} > {bound:e})",
+                        record.epoch
+                    );
+                }
+            }
+            eprintln!(
+                "{activation} {precision:?}: worst relative gap {worst:.3e} over {epochs} epochs"
+            );
+            // The parameters moved: the test would see a frozen one.
+            let last = &records[epochs - 1].learned[0];
+            let initial = if activation.starts_with("prelu") {
+                0.25
+            } else {
+                1.0
+            };
+            assert!((last.mean - initial).abs() > 1e-4, "{activation}: {last:?}");
+        }
     }
 }

@@ -149,6 +149,9 @@ fn kill_9_at_random_instants_never_loses_the_run() {
     let straight = loss_texts(&straight_dir);
     let mut state = 0x5eed;
     let mut resumed = 0;
+    // The straight run's time is one sample on a shared machine: when a
+    // kill comes after the run has finished, the next ones aim earlier.
+    let mut window = duration;
     for trial in 0..30 {
         let out = dir.path().join(format!("kill{trial}"));
         let mut child = train_bin()
@@ -159,9 +162,12 @@ fn kill_9_at_random_instants_never_loses_the_run() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(duration.mul_f64(next_fraction(&mut state)));
+        std::thread::sleep(window.mul_f64(next_fraction(&mut state)));
         child.kill().unwrap();
         child.wait().unwrap();
+        if out.join("result.json").exists() {
+            window = window.mul_f64(0.7);
+        }
         resumed += usize::from(finish(&out, &args));
         assert_eq!(loss_texts(&out), straight, "trial {trial}");
         assert!(

@@ -123,6 +123,60 @@ fn five_epochs_plus_a_resumed_five_equal_ten_straight() {
     );
 }
 
+/// A learnable activation's parameters are part of the checkpoint: a
+/// resumed run continues them bit for bit (every metrics.csv column
+/// equal, the per-unit slopes' mean, min and max included).
+#[test]
+fn a_resumed_learnable_run_continues_its_parameters_exactly() {
+    for activation in ["prelu(per_unit)", "swish_beta"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (straight, split) = (dir.path().join("straight"), dir.path().join("split"));
+        let run = |out: &std::path::Path, epochs: &str| {
+            train_ok([
+                "--activation",
+                activation,
+                "--epochs",
+                epochs,
+                "-q",
+                "--out",
+                path_str(out),
+            ]);
+        };
+        run(&straight, "8");
+        run(&split, "3");
+        train_ok(["--resume", path_str(&split), "--epochs", "8", "-q"]);
+        let columns = |dir: &std::path::Path| {
+            let text = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+            let mut lines = text.lines();
+            let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+            let rows: Vec<Vec<String>> = lines
+                .map(|line| line.split(',').map(String::from).collect())
+                .collect();
+            (header, rows)
+        };
+        let ((header, rows), (_, resumed)) = (columns(&straight), columns(&split));
+        let name = if activation == "swish_beta" {
+            "act3_beta"
+        } else {
+            "act3_weight_max"
+        };
+        assert!(header.iter().any(|h| h == name), "{activation}: {header:?}");
+        // elapsed_s (column 2) differs; every other column is equal.
+        let without_time = |rows: &[Vec<String>]| -> Vec<Vec<String>> {
+            rows.iter()
+                .map(|row| {
+                    row.iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != 2)
+                        .map(|(_, c)| c.clone())
+                        .collect()
+                })
+                .collect()
+        };
+        assert_eq!(without_time(&resumed), without_time(&rows), "{activation}");
+    }
+}
+
 #[test]
 fn a_damaged_generation_falls_back_to_the_one_before_and_all_damaged_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -587,6 +641,14 @@ fn an_exported_python_module_predicts_what_train_predict_prints() {
         (
             "[data]\nkind = \"friedman1\"\nsamples = 80\n[model]\nhidden = [6]\nactivation = \"mish\"\n[training]\nepochs = 2\n",
             "a,b,c,d,e,f,g,h,i,j,y\n0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.1,3.0\n0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2,0.1,0.0,5.0\n",
+        ), // The learnable activations: their trained parameters go with the weights.
+        (
+            "[data]\nkind = \"circle\"\nsamples = 120\n[model]\ninput = 2\nhidden = [8, 6]\nactivation = \"prelu(per_unit)\"\n[training]\nloss = \"bce\"\nepochs = 20\nlr = 0.03\n",
+            "x1,x2\n0.1,0.2\n-1.2,0.7\n1.3,-0.4\n-0.6,-0.9\n",
+        ),
+        (
+            "[data]\nkind = \"friedman1\"\nsamples = 80\n[model]\nhidden = [6, 5]\nactivation = \"swish_beta\"\n[training]\nepochs = 20\nlr = 0.03\n",
+            "a,b,c,d,e,f,g,h,i,j\n0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.1\n0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2,0.1,0.0\n",
         ),
     ];
     let torch = crate::common::needed_or_skip(

@@ -21,6 +21,10 @@ const SELU_ALPHA: f64 = 1.673_263_242_354_377_2;
 const SELU_GAMMA: f64 = 1.050_700_987_355_480_5;
 /// SIREN's frequency `w0` of `sin(w0 x)` by default: the plain sine.
 pub const DEFAULT_SIN_W0: f64 = 1.0;
+/// `nn.PReLU`'s initial slope.
+pub const PRELU_INITIAL_SLOPE: f64 = 0.25;
+/// Swish's initial `beta` (where it equals silu).
+pub const SWISH_INITIAL_BETA: f64 = 1.0;
 
 /// A non-linearity applied after every hidden layer.
 ///
@@ -84,6 +88,40 @@ pub enum Activation {
         /// The frequency (1 by default; SIREN's first layer uses 30).
         w0: f64,
     },
+    /// PyTorch's `nn.PReLU`: `x` for `x > 0`, `a * x` otherwise, with the
+    /// slope `a` trained, one per layer or (`prelu(per_unit)`) one per unit.
+    Prelu {
+        /// The slope: the initial 0.25 in a config, a unit's learned one
+        /// once [`Activation::with_learned`] has put it in.
+        slope: f64,
+        /// One slope per unit instead of one per layer.
+        per_unit: bool,
+    },
+    /// Swish with a trained `beta`, one per layer: `x * sigmoid(beta * x)`
+    /// (Ramachandran et al. 2017); it starts at 1, where it is silu.
+    SwishBeta {
+        /// The initial 1 in a config, the learned value once put in.
+        beta: f64,
+    },
+}
+
+/// The trained parameter of a learnable activation, as PyTorch names it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Learnable {
+    /// The parameter's name in the activation module: `weight` (PReLU),
+    /// `beta` (swish).
+    pub name: &'static str,
+    /// Its value before training.
+    pub initial: f64,
+    /// One value per unit (else one per layer).
+    pub per_unit: bool,
+}
+
+impl Learnable {
+    /// How many values a layer of `units` units holds.
+    pub fn len(&self, units: usize) -> usize {
+        if self.per_unit { units } else { 1 }
+    }
 }
 
 /// A piecewise-linear activation as its straight pieces: `breaks`
@@ -126,7 +164,7 @@ pub enum UnitBehaviour {
 impl Activation {
     /// Every supported activation with default parameters; the seed's four
     /// and the identity come first.
-    pub const ALL: [Activation; 19] = [
+    pub const ALL: [Activation; 21] = [
         Activation::Identity,
         Activation::Relu,
         Activation::LeakyRelu {
@@ -155,6 +193,13 @@ impl Activation {
         Activation::GeluTanh,
         Activation::Softsign,
         Activation::Sin { w0: DEFAULT_SIN_W0 },
+        Activation::Prelu {
+            slope: PRELU_INITIAL_SLOPE,
+            per_unit: false,
+        },
+        Activation::SwishBeta {
+            beta: SWISH_INITIAL_BETA,
+        },
     ];
 
     /// The snake_case name, without parameters.
@@ -179,6 +224,55 @@ impl Activation {
             Activation::GeluTanh => "gelu_tanh",
             Activation::Softsign => "softsign",
             Activation::Sin { .. } => "sin",
+            Activation::Prelu { .. } => "prelu",
+            Activation::SwishBeta { .. } => "swish_beta",
+        }
+    }
+
+    /// The trained parameter, for the learnable activations (prelu,
+    /// swish_beta).
+    pub fn learnable(&self) -> Option<Learnable> {
+        match *self {
+            Activation::Prelu { per_unit, .. } => Some(Learnable {
+                name: "weight",
+                initial: PRELU_INITIAL_SLOPE,
+                per_unit,
+            }),
+            Activation::SwishBeta { .. } => Some(Learnable {
+                name: "beta",
+                initial: SWISH_INITIAL_BETA,
+                per_unit: false,
+            }),
+            _ => None,
+        }
+    }
+
+    /// One unit's activation with its learned parameter `value` in place,
+    /// for computing on the host what the trained network computes; a
+    /// fixed activation is itself.
+    pub fn with_learned(&self, value: f64) -> Activation {
+        match *self {
+            Activation::Prelu { per_unit, .. } => Activation::Prelu {
+                slope: value,
+                per_unit,
+            },
+            Activation::SwishBeta { .. } => Activation::SwishBeta { beta: value },
+            other => other,
+        }
+    }
+
+    /// Applies a learnable activation with its parameters `values` (one,
+    /// or one per column of `x`), as the network does while it trains them.
+    pub fn forward_learned(&self, x: Tensor<2>, values: Tensor<1>) -> Tensor<2> {
+        let values = values.unsqueeze_dim::<2>(0);
+        match *self {
+            Activation::Prelu { .. } => {
+                // As PyTorch's prelu: `a * x` where x <= 0, so the slope at 0 is `a`.
+                let negative = x.clone().lower_equal_scalar(0.0);
+                x.clone().mask_where(negative, x.mul(values))
+            }
+            Activation::SwishBeta { .. } => x.clone().mul(act::sigmoid(x.mul(values))),
+            other => other.forward(x),
         }
     }
 
@@ -230,6 +324,11 @@ impl Activation {
             Activation::GeluTanh => act::gelu_approximate(x),
             Activation::Softsign => act::softsign(x),
             Activation::Sin { w0 } => x.mul_scalar(w0).sin(),
+            Activation::Prelu { slope, .. } => {
+                let negative = x.clone().lower_equal_scalar(0.0);
+                x.clone().mask_where(negative, x.mul_scalar(slope))
+            }
+            Activation::SwishBeta { beta } => x.clone().mul(act::sigmoid(x.mul_scalar(beta))),
         }
     }
 
@@ -239,7 +338,8 @@ impl Activation {
     /// *die*; one that is bounded on both sides *saturates* at its bounds
     /// (sigmoid, tanh, hardsigmoid, hardtanh, softsign). relu6 is counted as
     /// dying (its flat top is rarely reached); the smooth unbounded ones,
-    /// mish, celu, sin, neither.
+    /// mish, celu, sin, neither; nor prelu, whose negative slope is trained
+    /// (it starts at 0.25).
     pub fn unit_behaviour(&self) -> UnitBehaviour {
         match *self {
             Activation::Relu
@@ -282,9 +382,10 @@ impl Activation {
         match *self {
             Activation::Identity => pieces(&[], &[1.0], &[0.0]),
             Activation::Relu => pieces(&[0.0], &[0.0, 1.0], &[0.0, 0.0]),
-            Activation::LeakyRelu { negative_slope } => {
-                pieces(&[0.0], &[negative_slope, 1.0], &[0.0, 0.0])
+            Activation::LeakyRelu {
+                negative_slope: slope,
             }
+            | Activation::Prelu { slope, .. } => pieces(&[0.0], &[slope, 1.0], &[0.0, 0.0]),
             Activation::Relu6 => pieces(&[0.0, 6.0], &[0.0, 1.0, 0.0], &[0.0, 0.0, 6.0]),
             Activation::Hardtanh { min, max } => {
                 pieces(&[min, max], &[0.0, 1.0, 0.0], &[min, 0.0, max])
@@ -358,6 +459,9 @@ fn exponential_unit<const D: usize>(x: Tensor<D>, alpha: f64, scale: f64) -> Ten
 
 impl fmt::Display for Activation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Activation::Prelu { per_unit: true, .. } = self {
+            return f.write_str("prelu(per_unit)");
+        }
         let parameters = self.parameters();
         if parameters.iter().all(|(value, default)| value == default) {
             return f.write_str(self.name());
@@ -405,6 +509,18 @@ impl FromStr for Activation {
             })?;
         if parameters.is_empty() {
             return Ok(base);
+        }
+        if let Activation::Prelu { slope, .. } = base {
+            return match parameters.as_slice() {
+                ["per_unit"] => Ok(Activation::Prelu {
+                    slope,
+                    per_unit: true,
+                }),
+                _ => Err(ParseActivationError::new(format!(
+                    "activation `{text}`: `prelu` takes `per_unit` (a slope per unit) or nothing \
+                     (one slope per layer)"
+                ))),
+            };
         }
         let wanted = base.parameters().len();
         if wanted == 0 {
@@ -580,6 +696,38 @@ mod tests {
         );
         assert!(Activation::Hardswish.linear_pieces().is_none());
         assert!(Activation::Mish.linear_pieces().is_none());
+    }
+
+    #[test]
+    fn learnable_activations_parse_and_say_what_they_train() {
+        let per_unit: Activation = "prelu(per_unit)".parse().unwrap();
+        assert_eq!(per_unit.to_string(), "prelu(per_unit)");
+        let learnable = per_unit.learnable().unwrap();
+        assert_eq!((learnable.name, learnable.initial), ("weight", 0.25));
+        assert_eq!(
+            (
+                learnable.len(8),
+                "prelu"
+                    .parse::<Activation>()
+                    .unwrap()
+                    .learnable()
+                    .unwrap()
+                    .len(8)
+            ),
+            (8, 1)
+        );
+        let swish = "swish_beta".parse::<Activation>().unwrap();
+        assert_eq!(swish.learnable().unwrap().name, "beta");
+        assert!(Activation::Relu.learnable().is_none());
+        // A unit's learned slope makes its pieces; beta its curve.
+        let unit = per_unit.with_learned(-0.5).linear_pieces().unwrap();
+        assert_eq!(unit.slopes, vec![-0.5, 1.0]);
+        assert!(swish.with_learned(2.0).linear_pieces().is_none());
+        let err = "prelu(2)".parse::<Activation>().unwrap_err().to_string();
+        assert!(
+            err.contains("takes `per_unit` (a slope per unit) or nothing"),
+            "{err}"
+        );
     }
 
     #[test]

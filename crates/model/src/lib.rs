@@ -11,7 +11,7 @@ mod host;
 mod linear_map;
 mod mlp;
 
-pub use activation::{Activation, ParseActivationError, UnitBehaviour};
+pub use activation::{Activation, Learnable, LinearPieces, ParseActivationError, UnitBehaviour};
 pub use host::host_values;
 pub use linear_map::AffineMap;
 pub use mlp::{LayerWeights, Mlp, MlpTrace, WeightsError};

@@ -91,12 +91,14 @@ mod tests {
                 d_output: 2,
                 weight: vec![1.0, 2.0, 0.0, 1.0],
                 bias: vec![1.0, 0.0],
+                learned: Vec::new(),
             },
             LayerWeights {
                 d_input: 2,
                 d_output: 1,
                 weight: vec![3.0, -1.0],
                 bias: vec![0.5],
+                learned: Vec::new(),
             },
         ];
         let map = AffineMap::fold(&layers);

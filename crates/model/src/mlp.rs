@@ -18,6 +18,11 @@ pub struct LayerWeights {
     pub weight: Vec<f32>,
     /// `d_output` values.
     pub bias: Vec<f32>,
+    /// The trained parameters of the learnable activation after this layer
+    /// (PReLU's slopes, swish's beta: one, or one per unit); empty for a
+    /// fixed activation and for the output layer. A network built from
+    /// empty ones starts them at their initial value.
+    pub learned: Vec<f32>,
 }
 
 /// Weights that cannot make a network.
@@ -36,6 +41,20 @@ pub enum WeightsError {
         /// Values present.
         got: usize,
         /// Values the sizes call for.
+        expected: usize,
+    },
+    /// A layer's learnable activation has the wrong number of parameters.
+    #[error(
+        "layer {layer}: the activation {activation} takes {expected} parameters after it, got {got}"
+    )]
+    Learned {
+        /// 1-based layer number.
+        layer: usize,
+        /// The network's activation.
+        activation: Activation,
+        /// Values present.
+        got: usize,
+        /// Values it takes there.
         expected: usize,
     },
     /// A layer's input does not match the previous layer's output.
@@ -60,6 +79,17 @@ impl LayerWeights {
             d_output,
             weight: vec![0.0; d_input * d_output],
             bias: vec![0.0; d_output],
+            learned: Vec::new(),
+        }
+    }
+
+    /// Unit `unit`'s activation as the trained network applies it: with
+    /// its learned parameter in place, for a learnable one.
+    pub fn unit_activation(&self, activation: Activation, unit: usize) -> Activation {
+        match self.learned.as_slice() {
+            [] => activation,
+            [shared] => activation.with_learned(f64::from(*shared)),
+            values => activation.with_learned(f64::from(values[unit])),
         }
     }
 
@@ -93,6 +123,9 @@ impl LayerWeights {
 pub struct Mlp {
     /// The linear layers, input first.
     pub layers: Vec<Linear>,
+    /// A learnable activation's parameters, one tensor per hidden layer
+    /// (empty for a fixed activation): trained with the weights.
+    pub learned: Vec<Param<Tensor<1>>>,
     /// The non-linearity between layers.
     #[module(skip)]
     pub activation: Activation,
@@ -115,6 +148,7 @@ impl Mlp {
     pub fn take(&mut self) -> Mlp {
         Mlp {
             layers: std::mem::take(&mut self.layers),
+            learned: std::mem::take(&mut self.learned),
             activation: self.activation,
         }
     }
@@ -155,12 +189,29 @@ impl Mlp {
             .enumerate()
             .map(|(index, layer)| linear_from_weights(layer, index, device, dtype))
             .collect();
-        Ok(Self { layers, activation })
+        let learned = learned_from_weights(weights, activation, device, dtype)?;
+        Ok(Self {
+            layers,
+            learned,
+            activation,
+        })
     }
 
     /// Reads the current parameters back in PyTorch's layout.
     pub fn to_weights(&self) -> Vec<LayerWeights> {
-        self.layers.iter().map(weights_of_linear).collect()
+        let mut weights: Vec<LayerWeights> = self.layers.iter().map(weights_of_linear).collect();
+        for (layer, learned) in weights.iter_mut().zip(&self.learned) {
+            layer.learned = host_values(learned.val());
+        }
+        weights
+    }
+
+    /// Applies the activation after hidden layer `index`.
+    fn activate(&self, index: usize, x: Tensor<2>) -> Tensor<2> {
+        match self.learned.get(index) {
+            Some(values) => self.activation.forward_learned(x, values.val()),
+            None => self.activation.forward(x),
+        }
     }
 
     /// Sizes of every layer boundary, input first: `[10, 18, 18, 4, 1]`.
@@ -183,7 +234,7 @@ impl Mlp {
         for (index, layer) in self.layers.iter().enumerate() {
             x = layer.forward(x);
             if index != last {
-                x = self.activation.forward(x);
+                x = self.activate(index, x);
             }
         }
         x
@@ -198,7 +249,7 @@ impl Mlp {
             x = layer.forward(x);
             if index != last {
                 pre_activations.push(x.clone());
-                x = self.activation.forward(x);
+                x = self.activate(index, x);
             }
         }
         MlpTrace {
@@ -215,6 +266,49 @@ fn stable_param<const D: usize>(tensor: Tensor<D>, id: usize) -> Param<Tensor<D>
     let mut param = Param::from_tensor(tensor);
     param.id = ParamId::from(id as u64);
     param
+}
+
+/// Where the learnable activations' parameter ids start, after any
+/// network's weights and biases.
+const LEARNED_ID_BASE: usize = 1 << 32;
+
+/// The learnable activation's parameters, one tensor per hidden layer: the
+/// values in `weights`, or the initial value where they are empty.
+fn learned_from_weights(
+    weights: &[LayerWeights],
+    activation: Activation,
+    device: &Device,
+    dtype: DType,
+) -> Result<Vec<Param<Tensor<1>>>, WeightsError> {
+    let hidden = weights.len() - 1;
+    let mut learned = Vec::new();
+    for (index, layer) in weights.iter().enumerate() {
+        let expected = match activation.learnable() {
+            Some(learnable) if index < hidden => learnable.len(layer.d_output),
+            _ => 0,
+        };
+        let got = layer.learned.len();
+        if got != expected && !(got == 0 && index < hidden) {
+            return Err(WeightsError::Learned {
+                layer: index + 1,
+                activation,
+                got,
+                expected,
+            });
+        }
+        if expected == 0 {
+            continue;
+        }
+        let values = if got == 0 {
+            let initial = activation.learnable().map_or(0.0, |l| l.initial) as f32;
+            vec![initial; expected]
+        } else {
+            layer.learned.clone()
+        };
+        let tensor = Tensor::<1>::from_data(TensorData::new(values, [expected]), device);
+        learned.push(stable_param(tensor.cast(dtype), LEARNED_ID_BASE + index));
+    }
+    Ok(learned)
 }
 
 fn linear_from_weights(
@@ -256,6 +350,7 @@ fn weights_of_linear(linear: &Linear) -> LayerWeights {
         d_output,
         weight,
         bias,
+        learned: Vec::new(),
     }
 }
 
@@ -271,6 +366,7 @@ mod tests {
                 .map(|i| start + i as f32 * 0.1)
                 .collect(),
             bias: (0..d_output).map(|i| i as f32 * -0.5).collect(),
+            learned: Vec::new(),
         }
     }
 
@@ -293,12 +389,14 @@ mod tests {
                 d_output: 2,
                 weight: vec![1.0, -1.0, 2.0, 0.0],
                 bias: vec![0.0, -1.0],
+                learned: Vec::new(),
             },
             LayerWeights {
                 d_input: 2,
                 d_output: 1,
                 weight: vec![3.0, 0.5],
                 bias: vec![0.25],
+                learned: Vec::new(),
             },
         ];
         let mlp = Mlp::from_weights(&weights, Activation::Relu, &device).unwrap();
@@ -309,6 +407,82 @@ mod tests {
         let y = mlp.forward(x).into_data().try_into_vec::<f32>().unwrap();
         // Row 1: pre = [-2, 1] -> relu [0, 1] -> 0.5 + 0.25. Row 2: pre = [1, 3] -> 3 + 1.5 + 0.25.
         assert_eq!(y, vec![0.75, 4.75]);
+    }
+
+    #[test]
+    fn learnable_activations_start_at_their_initial_value_and_round_trip() {
+        let device = Device::flex();
+        let weights = vec![layer(3, 2, -0.3), layer(2, 2, 0.1), layer(2, 1, 0.2)];
+        for (text, expected) in [
+            ("prelu", vec![vec![0.25], vec![0.25]]),
+            ("prelu(per_unit)", vec![vec![0.25, 0.25], vec![0.25, 0.25]]),
+            ("swish_beta", vec![vec![1.0], vec![1.0]]),
+        ] {
+            let activation: Activation = text.parse().unwrap();
+            let mlp = Mlp::from_weights(&weights, activation, &device).unwrap();
+            let learned: Vec<Vec<f32>> = mlp.to_weights().into_iter().map(|l| l.learned).collect();
+            assert_eq!(learned[..2], expected[..], "{text}");
+            assert!(learned[2].is_empty(), "{text}: the output layer has none");
+            // Values given are kept.
+            let mut given = mlp.to_weights();
+            given[0].learned.iter_mut().for_each(|v| *v = -0.5);
+            let rebuilt = Mlp::from_weights(&given, activation, &device).unwrap();
+            assert_eq!(rebuilt.to_weights(), given, "{text}");
+        }
+        // A fixed activation takes none; a learnable one its count.
+        let mut wrong = weights.clone();
+        wrong[0].learned = vec![0.3];
+        assert!(matches!(
+            Mlp::from_weights(&wrong, Activation::Relu, &device),
+            Err(WeightsError::Learned {
+                layer: 1,
+                got: 1,
+                expected: 0,
+                ..
+            })
+        ));
+        wrong[0].learned = vec![0.3; 3];
+        let per_unit: Activation = "prelu(per_unit)".parse().unwrap();
+        let error = Mlp::from_weights(&wrong, per_unit, &device).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "layer 1: the activation prelu(per_unit) takes 2 parameters after it, got 3"
+        );
+    }
+
+    #[test]
+    fn per_unit_prelu_applies_each_units_slope_and_trains_it() {
+        let device = Device::flex().autodiff();
+        // One hidden layer of 2 units, identity weights: the hidden values are the inputs.
+        let weights = vec![
+            LayerWeights {
+                d_input: 2,
+                d_output: 2,
+                weight: vec![1.0, 0.0, 0.0, 1.0],
+                bias: vec![0.0, 0.0],
+                learned: vec![0.5, 0.125],
+            },
+            LayerWeights {
+                d_input: 2,
+                d_output: 1,
+                weight: vec![1.0, 1.0],
+                bias: vec![0.0],
+                learned: Vec::new(),
+            },
+        ];
+        let activation: Activation = "prelu(per_unit)".parse().unwrap();
+        let mlp = Mlp::from_weights(&weights, activation, &device).unwrap();
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![-2.0f32, -8.0, 3.0, -1.0], [2, 2]),
+            &device,
+        );
+        let y = mlp.forward(x);
+        // Row 1: 0.5 * -2 + 0.125 * -8 = -2; row 2: 3 + 0.125 * -1.
+        assert_eq!(host_values::<f32, 2>(y.clone()), vec![-2.0, 2.875]);
+        let grads = y.sum().backward();
+        // d/da_j = sum of x_j over the rows where x_j <= 0.
+        let slope_grad = mlp.learned[0].val().grad(&grads).unwrap();
+        assert_eq!(host_values::<f32, 1>(slope_grad), vec![-2.0, -9.0]);
     }
 
     #[test]

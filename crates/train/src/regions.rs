@@ -16,7 +16,7 @@
 //! different on/off patterns count apart even where their affine maps
 //! happen to agree (dead units).
 
-use model::{Activation, LayerWeights};
+use model::{Activation, LayerWeights, LinearPieces};
 
 use crate::config::{InputFeature, RunConfig};
 use crate::data::{Dataset, Split, Standardizer};
@@ -316,6 +316,15 @@ pub fn regions_within<C: Cell>(
     let hidden = layers.len().saturating_sub(1);
     let mut pieces = vec![(cell, Vec::<Vec<u8>>::new(), input)];
     for (index, layer) in layers[..hidden].iter().enumerate() {
+        // Each unit's pieces: the same breaks, a learned slope per unit (prelu).
+        let unit_pieces: Vec<LinearPieces> = (0..layer.d_output)
+            .map(|unit| {
+                layer
+                    .unit_activation(activation, unit)
+                    .linear_pieces()
+                    .unwrap_or_else(|| linear.clone())
+            })
+            .collect();
         let mut next = Vec::with_capacity(pieces.len());
         let pending = pieces.len();
         for (done, (cell, pattern, map)) in pieces.into_iter().enumerate() {
@@ -371,10 +380,15 @@ pub fn regions_within<C: Cell>(
                 }
             }
             for (part, sides) in parts {
-                let slope: Vec<f64> = sides.iter().map(|&i| linear.slopes[i as usize]).collect();
+                let slope: Vec<f64> = sides
+                    .iter()
+                    .zip(&unit_pieces)
+                    .map(|(&i, unit)| unit.slopes[i as usize])
+                    .collect();
                 let intercept: Vec<f64> = sides
                     .iter()
-                    .map(|&i| linear.intercepts[i as usize])
+                    .zip(&unit_pieces)
+                    .map(|(&i, unit)| unit.intercepts[i as usize])
                     .collect();
                 let mut pattern = pattern.clone();
                 pattern.push(sides);
@@ -741,12 +755,14 @@ mod tests {
                 d_output: units,
                 weight,
                 bias,
+                learned: Vec::new(),
             },
             LayerWeights {
                 d_input: units,
                 d_output: 1,
                 weight: (0..units).map(|i| 0.3 + 0.1 * i as f32).collect(),
                 bias: vec![0.1],
+                learned: Vec::new(),
             },
         ]
     }
@@ -820,6 +836,7 @@ mod tests {
             d_output: 5,
             weight: (0..25).map(|i| (i as f32 * 0.37).sin()).collect(),
             bias: vec![0.1; 5],
+            learned: Vec::new(),
         };
         layers.insert(1, deeper.clone());
         layers.insert(1, deeper);
@@ -897,18 +914,21 @@ mod tests {
                 d_output: 6,
                 weight: random(1, 12),
                 bias: random(2, 6),
+                learned: Vec::new(),
             },
             LayerWeights {
                 d_input: 6,
                 d_output: 6,
                 weight: random(3, 36),
                 bias: random(4, 6),
+                learned: Vec::new(),
             },
             LayerWeights {
                 d_input: 6,
                 d_output: 1,
                 weight: random(5, 6),
                 bias: random(6, 1),
+                learned: Vec::new(),
             },
         ];
         let found = regions(
@@ -1010,18 +1030,21 @@ mod tests {
                 d_output: 5,
                 weight: random(1, 10),
                 bias: random(2, 5),
+                learned: Vec::new(),
             },
             LayerWeights {
                 d_input: 5,
                 d_output: 4,
                 weight: random(3, 20),
                 bias: random(4, 4),
+                learned: Vec::new(),
             },
             LayerWeights {
                 d_input: 4,
                 d_output: 1,
                 weight: random(5, 4),
                 bias: random(6, 1),
+                learned: Vec::new(),
             },
         ];
         let area = [(-2.0, 2.0), (-2.0, 2.0)];

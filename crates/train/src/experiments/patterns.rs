@@ -244,12 +244,14 @@ mod tests {
                 d_output: k,
                 weight: (0..k).flat_map(|_| [1.0, 0.0]).collect(),
                 bias: cuts.iter().map(|c| -c).collect(),
+                learned: Vec::new(),
             },
             LayerWeights {
                 d_input: k,
                 d_output: 1,
                 weight: vec![1.0; k],
                 bias: vec![0.0],
+                learned: Vec::new(),
             },
         ]
     }
@@ -290,12 +292,14 @@ mod tests {
                 d_output: 1,
                 weight: vec![4.0, 0.0],
                 bias: vec![0.0],
+                learned: Vec::new(),
             },
             LayerWeights {
                 d_input: 1,
                 d_output: 1,
                 weight: vec![1.0],
                 bias: vec![0.0],
+                learned: Vec::new(),
             },
         ];
         let found = sample_patterns(

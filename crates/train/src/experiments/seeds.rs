@@ -387,6 +387,7 @@ mod tests {
 
     fn record(epoch: usize, val_loss: f64) -> EpochRecord {
         EpochRecord {
+            learned: Vec::new(),
             epoch,
             loss: val_loss,
             train_loss: None,

@@ -435,12 +435,14 @@ mod tests {
                 d_output: 3,
                 weight: vec![1.0, -1.0, 0.5],
                 bias: vec![0.0, 0.5, -1.0],
+                learned: Vec::new(),
             },
             LayerWeights {
                 d_input: 3,
                 d_output: 1,
                 weight: vec![1.0, 2.0, -3.0],
                 bias: vec![0.1],
+                learned: Vec::new(),
             },
         ];
         let device = cpu_device().expect("the tests build a CPU backend");

@@ -165,7 +165,7 @@ impl Checkpointer {
         let model = to_safetensors(trainer.model())?;
         let best = trainer.best_model().map(to_safetensors).transpose()?;
         let optimizer = trainer.optimizer_bytes()?;
-        let metrics = metrics_csv(records)?;
+        let metrics = metrics_csv(records, trainer.model().activation)?;
         let position = trainer.position();
         let generation = crate::io::run_dir::generation_path(position.steps);
         let state = CheckpointState {
@@ -405,7 +405,7 @@ impl Checkpoint {
 
     /// The per-epoch records up to the checkpoint.
     pub fn records(&self) -> anyhow::Result<Vec<EpochRecord>> {
-        let mut records = read_records(&self.dir.join(METRICS_FILE))?;
+        let mut records = read_records(&self.dir.join(METRICS_FILE), self.config.model.activation)?;
         records.truncate(self.state.epoch);
         if records.len() != self.state.epoch {
             return Err(user_error!(

@@ -9,7 +9,10 @@
 //! is the run's `training.loss`; runs before the `bce` loss named the first
 //! `train_mse`, still read), then per layer `grad_norm_l{i}`, `dead_l{i}` and
 //! `saturated_l{i}` when diagnostics were on (empty cells where a measure does
-//! not apply, e.g. dead units of a tanh network).
+//! not apply, e.g. dead units of a tanh network), then for a learnable
+//! activation its parameter after each hidden layer as PyTorch names it,
+//! `act{i}_weight` (prelu) or `act{i}_beta` (swish_beta), with
+//! `act{i}_weight_min` and `_max` beside the mean for `prelu(per_unit)`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,11 +20,12 @@ use std::path::Path;
 use crate::format::cell;
 use crate::io::atomic::write_atomic;
 use crate::training::diagnostics::LayerDiagnostics;
-use crate::training::trainer::EpochRecord;
+use crate::training::trainer::{EpochRecord, LearnedParameter};
 use crate::user_error;
+use model::Activation;
 
 /// Renders records as CSV text.
-pub fn metrics_csv(records: &[EpochRecord]) -> anyhow::Result<Vec<u8>> {
+pub fn metrics_csv(records: &[EpochRecord], activation: Activation) -> anyhow::Result<Vec<u8>> {
     let with_train_loss = records.iter().any(|r| r.train_loss.is_some());
     let with_validation = records.iter().any(|r| r.val_loss.is_some());
     let with_train_accuracy = records.iter().any(|r| r.train_accuracy.is_some());
@@ -66,6 +70,15 @@ pub fn metrics_csv(records: &[EpochRecord]) -> anyhow::Result<Vec<u8>> {
     for layer in 1..=hidden {
         header.push(format!("saturated_l{layer}"));
     }
+    let learned = records.iter().map(|r| r.learned.len()).max().unwrap_or(0);
+    let per_unit = activation.learnable().is_some_and(|l| l.per_unit);
+    for layer in 1..=learned {
+        let name = learned_column(activation, layer);
+        if per_unit {
+            header.extend([format!("{name}_min"), format!("{name}_max")]);
+        }
+        header.push(name);
+    }
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(&header)?;
     for record in records {
@@ -102,14 +115,33 @@ pub fn metrics_csv(records: &[EpochRecord]) -> anyhow::Result<Vec<u8>> {
         row.extend((0..layers).map(|i| cell(layer(i).map(|l| l.grad_norm))));
         row.extend((0..hidden).map(|i| cell(layer(i).and_then(|l| l.dead_fraction))));
         row.extend((0..hidden).map(|i| cell(layer(i).and_then(|l| l.saturated_fraction))));
+        for i in 0..learned {
+            let value = record.learned.get(i);
+            if per_unit {
+                row.push(cell(value.map(|v| v.min)));
+                row.push(cell(value.map(|v| v.max)));
+            }
+            row.push(cell(value.map(|v| v.mean)));
+        }
         writer.write_record(&row)?;
     }
     Ok(writer.into_inner()?)
 }
 
+/// The column of a learnable activation's parameter after hidden layer
+/// `layer` (1-based): `act1_weight`, `act2_beta`, ...
+pub fn learned_column(activation: Activation, layer: usize) -> String {
+    let name = activation.learnable().map_or("weight", |l| l.name);
+    format!("act{layer}_{name}")
+}
+
 /// Writes `metrics.csv` atomically.
-pub fn write_metrics(path: &Path, records: &[EpochRecord]) -> anyhow::Result<()> {
-    write_atomic(path, &metrics_csv(records)?)
+pub fn write_metrics(
+    path: &Path,
+    records: &[EpochRecord],
+    activation: Activation,
+) -> anyhow::Result<()> {
+    write_atomic(path, &metrics_csv(records, activation)?)
 }
 
 /// A metrics file as named columns of numbers (empty cells are NaN).
@@ -152,7 +184,7 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<Columns> {
 
 /// Reads a `metrics.csv` written by [`write_metrics`] back into records
 /// (for `--resume`); errors name the file, the row and the column.
-pub fn read_records(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
+pub fn read_records(path: &Path, activation: Activation) -> anyhow::Result<Vec<EpochRecord>> {
     let shown = path.display();
     let (names, values) = read_metrics(path)?;
     let column = |name: &str| -> Option<&Vec<f64>> { values.get(name) };
@@ -167,6 +199,9 @@ pub fn read_records(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
     let optional = |name: &str, row: usize| column(name).and_then(|c| present(c[row]));
     let layers = (1..)
         .take_while(|layer| names.contains(&format!("grad_norm_l{layer}")))
+        .count();
+    let learned = (1..)
+        .take_while(|&layer| names.contains(&learned_column(activation, layer)))
         .count();
     let mut records = Vec::with_capacity(epoch.len());
     for row in 0..epoch.len() {
@@ -197,6 +232,17 @@ pub fn read_records(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
             pieces_per_line: optional("pieces_per_line", row),
             penalty: optional("penalty", row),
             layers: diagnostics,
+            learned: (1..=learned)
+                .map(|layer| {
+                    let name = learned_column(activation, layer);
+                    let mean = value(required(&name)?, &name)?;
+                    Ok(LearnedParameter {
+                        mean,
+                        min: optional(&format!("{name}_min"), row).unwrap_or(mean),
+                        max: optional(&format!("{name}_max"), row).unwrap_or(mean),
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?,
         });
     }
     Ok(records)
@@ -205,6 +251,53 @@ pub fn read_records(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn learned_parameters_survive_a_round_trip_through_csv() {
+        for (activation, per_unit) in [
+            ("prelu", false),
+            ("prelu(per_unit)", true),
+            ("swish_beta", false),
+        ] {
+            let activation: Activation = activation.parse().unwrap();
+            let records: Vec<EpochRecord> = (1..=2)
+                .map(|epoch| EpochRecord {
+                    epoch,
+                    loss: 0.5,
+                    train_loss: Some(0.4),
+                    val_loss: None,
+                    train_accuracy: None,
+                    val_accuracy: None,
+                    lr: None,
+                    regions: None,
+                    pieces_per_line: None,
+                    penalty: None,
+                    elapsed_s: 1.0,
+                    layers: Vec::new(),
+                    learned: (0..2)
+                        .map(|layer| {
+                            let mean = 0.25 + 0.01 * (epoch + layer) as f64;
+                            let spread = if per_unit { 0.125 } else { 0.0 };
+                            LearnedParameter {
+                                mean,
+                                min: mean - spread,
+                                max: mean + spread,
+                            }
+                        })
+                        .collect(),
+                })
+                .collect();
+            let text = String::from_utf8(metrics_csv(&records, activation).unwrap()).unwrap();
+            let header = text.lines().next().unwrap();
+            let name = activation.learnable().unwrap().name;
+            assert!(header.ends_with(&format!("act2_{name}")), "{header}");
+            assert_eq!(header.contains("act1_weight_min"), per_unit, "{header}");
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("metrics.csv");
+            write_metrics(&path, &records, activation).unwrap();
+            assert_eq!(read_records(&path, activation).unwrap(), records);
+        }
+    }
 
     #[test]
     fn records_survive_a_round_trip_through_csv() {
@@ -233,11 +326,12 @@ mod tests {
                         saturated_fraction: None,
                     },
                 ],
+                learned: Vec::new(),
             })
             .collect();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("metrics.csv");
-        write_metrics(&path, &records).unwrap();
-        assert_eq!(read_records(&path).unwrap(), records);
+        write_metrics(&path, &records, Activation::Relu).unwrap();
+        assert_eq!(read_records(&path, Activation::Relu).unwrap(), records);
     }
 }

@@ -159,7 +159,11 @@ impl RunDir {
     /// Writes an experiment's resolved config and per-epoch history (no
     /// checkpoint: the weights are not kept).
     pub fn write_history(&self, config: &RunConfig, records: &[EpochRecord]) -> anyhow::Result<()> {
-        write_metrics(&self.path.join(METRICS_FILE), records)?;
+        write_metrics(
+            &self.path.join(METRICS_FILE),
+            records,
+            config.model.activation,
+        )?;
         write_atomic(
             &self.path.join(CONFIG_FILE),
             config.to_toml_in(&self.path).as_bytes(),

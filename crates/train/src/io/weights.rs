@@ -22,16 +22,41 @@ pub fn torch_name(index: usize, field: &str) -> String {
     format!("fc{}.{field}", index + 1)
 }
 
-/// Renames `layers.{i}.` to `fc{i+1}.` (saving) or back (loading).
-fn remapper(layers: usize, to_torch: bool) -> KeyRemapper {
-    let patterns = (0..layers).map(|index| {
-        let burn = format!("layers.{index}.");
-        let torch = format!("fc{}.", index + 1);
-        if to_torch {
-            (format!("^{}", regex_escape(&burn)), torch)
+/// PyTorch's name for the learnable activation's parameter after 0-based
+/// hidden layer `index`: `act{index + 1}.weight` (PReLU), `.beta` (swish).
+pub fn torch_learned_name(index: usize, activation: Activation) -> String {
+    let field = activation.learnable().map_or("weight", |l| l.name);
+    format!("act{}.{field}", index + 1)
+}
+
+/// Renames `layers.{i}.` to `fc{i+1}.` and `learned.{i}` to `act{i+1}.weight`
+/// (or `.beta`) when saving, or back when loading.
+fn remapper(layers: usize, activation: Activation, to_torch: bool) -> KeyRemapper {
+    // (Burn's prefix, PyTorch's prefix, whether the prefix is the whole name).
+    let linear = (0..layers).map(|index| {
+        (
+            format!("layers.{index}."),
+            format!("fc{}.", index + 1),
+            false,
+        )
+    });
+    let learned = (0..layers.saturating_sub(1))
+        .filter(|_| activation.learnable().is_some())
+        .map(|index| {
+            (
+                format!("learned.{index}"),
+                torch_learned_name(index, activation),
+                true,
+            )
+        });
+    let patterns = linear.chain(learned).map(|(burn, torch, whole)| {
+        let (from, to) = if to_torch {
+            (burn, torch)
         } else {
-            (format!("^{}", regex_escape(&torch)), burn)
-        }
+            (torch, burn)
+        };
+        let end = if whole { "$" } else { "" };
+        (format!("^{}{end}", regex_escape(&from)), to)
     });
     KeyRemapper::from_pattern_iter(patterns).expect("literal patterns are valid regexes")
 }
@@ -45,7 +70,7 @@ fn regex_escape(text: &str) -> String {
 pub fn to_safetensors(model: &Mlp) -> anyhow::Result<Vec<u8>> {
     let mut store = SafetensorsStore::from_bytes(None)
         .with_to_adapter(BurnToPyTorchAdapter)
-        .remap(remapper(model.layers.len(), true))
+        .remap(remapper(model.layers.len(), model.activation, true))
         .metadata("activation", model.activation.to_string());
     model
         .save_into(&mut store)
@@ -91,10 +116,12 @@ pub fn save_safetensors(model: &Mlp, path: &Path) -> anyhow::Result<()> {
 /// Replaces `model`'s parameters with those in `path`: a safetensors file or
 /// a `torch.save(model.state_dict())` file (`.pt`, `.pth`), in PyTorch's names
 /// and layout. Every `fcN.weight` / `fcN.bias` must be there with the shape the
-/// network has, and nothing else; errors name the file and the tensor.
+/// network has, and nothing else; a learnable activation's `actN.weight` /
+/// `actN.beta` may be missing (it keeps its initial value); errors name the
+/// file and the tensor.
 pub fn load_into(model: &mut Mlp, path: &Path) -> anyhow::Result<()> {
     let shown = path.display().to_string();
-    let layers = model.layers.len();
+    let (layers, activation) = (model.layers.len(), model.activation);
     // Both stores read the file lazily; open it first for a clear error.
     std::fs::File::open(path).map_err(|error| {
         user_error!(
@@ -104,14 +131,14 @@ pub fn load_into(model: &mut Mlp, path: &Path) -> anyhow::Result<()> {
     })?;
     if is_torch_pickle(path) {
         let mut store = PytorchStore::from_file(path)
-            .remap(remapper(layers, false))
+            .remap(remapper(layers, activation, false))
             .allow_partial(true)
             .validate(false);
         check_and_apply(model, &mut store, &shown)
     } else {
         let mut store = SafetensorsStore::from_file(path)
             .with_from_adapter(PyTorchToBurnAdapter)
-            .remap(remapper(layers, false))
+            .remap(remapper(layers, activation, false))
             .allow_partial(true)
             .validate(false);
         check_and_apply(model, &mut store, &shown)
@@ -146,13 +173,16 @@ pub fn read_layer_weights(
 ) -> anyhow::Result<Vec<LayerWeights>> {
     let weights = load_model(path, sizes, activation, device)?.to_weights();
     for (index, layer) in weights.iter().enumerate() {
-        for (field, values) in [("weight", &layer.weight), ("bias", &layer.bias)] {
+        for (name, values) in [
+            (torch_name(index, "weight"), &layer.weight),
+            (torch_name(index, "bias"), &layer.bias),
+            (torch_learned_name(index, activation), &layer.learned),
+        ] {
             let bad = values.iter().filter(|v| !v.is_finite()).count();
             if bad > 0 {
                 return Err(user_error!(
-                    "{}: tensor {} holds {bad} NaN or infinite values",
+                    "{}: tensor {name} holds {bad} NaN or infinite values",
                     path.display(),
-                    torch_name(index, field)
                 ));
             }
         }
@@ -184,11 +214,26 @@ fn expected_tensors(model: &Mlp) -> Vec<(String, String, Vec<usize>)> {
             ));
         }
     }
+    if let Some(learnable) = model.activation.learnable() {
+        for index in 0..model.layers.len() - 1 {
+            expected.push((
+                format!("learned.{index}"),
+                torch_learned_name(index, model.activation),
+                vec![learnable.len(sizes[index + 1])],
+            ));
+        }
+    }
     expected
 }
 
 /// Back from Burn's name to PyTorch's, for messages.
 fn shown_name(burn_name: &str) -> String {
+    if let Some(index) = burn_name
+        .strip_prefix("learned.")
+        .and_then(|index| index.parse::<usize>().ok())
+    {
+        return format!("act{}", index + 1);
+    }
     burn_name
         .strip_prefix("layers.")
         .and_then(|rest| rest.split_once('.'))
@@ -210,6 +255,12 @@ where
     let expected = expected_tensors(model);
     let sizes = model.sizes();
     for (burn_name, torch_name, shape) in &expected {
+        // A learnable activation's parameter may be absent (linear weights
+        // from a network without it, or PyTorch's SimpleModel): it starts at
+        // its initial value, as the module's own would.
+        if burn_name.starts_with("learned.") && !found.contains_key(burn_name) {
+            continue;
+        }
         let Some(tensor) = found.get(burn_name) else {
             let present: Vec<String> = found.keys().map(|name| shown_name(name)).collect();
             return Err(user_error!(

@@ -23,6 +23,11 @@ pub fn squared_global_norm(grads: &GradientsParams, model: &Mlp) -> Option<Tenso
             flat.push(grad);
         }
     }
+    for learned in &model.learned {
+        if let Some(grad) = grads.get::<1>(learned.id) {
+            flat.push(grad);
+        }
+    }
     if flat.is_empty() {
         return None;
     }
@@ -52,6 +57,11 @@ pub fn clip_global_norm(
             && let Some(grad) = grads.remove::<1>(bias.id)
         {
             grads.register(bias.id, grad * scale.clone());
+        }
+    }
+    for learned in &model.learned {
+        if let Some(grad) = grads.remove::<1>(learned.id) {
+            grads.register(learned.id, grad * scale.clone());
         }
     }
 }

@@ -230,6 +230,7 @@ mod tests {
             d_output: 1,
             weight: vec![1.0],
             bias: vec![bias],
+            learned: Vec::new(),
         };
         let fine = suspects(1e-3, 1e-8, 1.0);
         assert!(Diverged::check_weights(2, &[layer(0.0), layer(1.0)], &fine).is_ok());

@@ -71,6 +71,7 @@ fn scaled_weights(sizes: &[usize], seed: u64, init: InitKind, gain: f64) -> Vec<
                 d_output: pair[1],
                 weight,
                 bias: vec![0.0; pair[1]],
+                learned: Vec::new(),
             }
         })
         .collect()
@@ -93,6 +94,7 @@ pub fn initial_weights(sizes: &[usize], seed: u64) -> Vec<LayerWeights> {
                 d_output,
                 weight,
                 bias,
+                learned: Vec::new(),
             }
         })
         .collect()

@@ -57,6 +57,33 @@ pub struct EpochRecord {
     pub elapsed_s: f64,
     /// Per-layer diagnostics, input side first (empty when switched off).
     pub layers: Vec<LayerDiagnostics>,
+    /// A learnable activation's parameter after each hidden layer, input
+    /// side first (empty for a fixed activation).
+    pub learned: Vec<LearnedParameter>,
+}
+
+/// A learnable activation's parameter in one layer after an epoch: its
+/// value, or over a layer's per-unit values their mean, min and max.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LearnedParameter {
+    /// The mean over the layer's values (the value itself when it has one).
+    pub mean: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+}
+
+impl LearnedParameter {
+    /// The summary of one layer's `values` (at least one).
+    pub fn of(values: &[f64]) -> Self {
+        let values = values.iter().copied();
+        Self {
+            mean: values.clone().sum::<f64>() / values.len().max(1) as f64,
+            min: values.clone().fold(f64::INFINITY, f64::min),
+            max: values.fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
 }
 
 /// A network being trained, with its optimiser and device-resident batches.
@@ -417,9 +444,19 @@ impl Trainer {
             penalty: self
                 .penalty
                 .map(|penalty| penalty.on_host(&self.model.to_weights())),
+            learned: self.learned_parameters(),
             layers,
             elapsed_s: self.seconds(),
         }))
+    }
+
+    /// The learnable activation's parameters as they stand, per hidden layer.
+    fn learned_parameters(&self) -> Vec<LearnedParameter> {
+        self.model
+            .learned
+            .iter()
+            .map(|values| LearnedParameter::of(&model::host_values::<f64, 1>(values.val())))
+            .collect()
     }
 
     /// The weights on the host, checked to be finite (a checkpoint or a

@@ -35,8 +35,9 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// PyTorch's module for `activation`, as Python source.
-fn torch_activation(activation: Activation) -> String {
+/// PyTorch's module for `activation` after a layer of `units` units, as
+/// Python source; a learnable one's parameter is loaded with the weights.
+fn torch_activation(activation: Activation, units: usize) -> String {
     match activation {
         Activation::Identity => "nn.Identity()".into(),
         Activation::Relu => "nn.ReLU()".into(),
@@ -57,6 +58,10 @@ fn torch_activation(activation: Activation) -> String {
         Activation::GeluTanh => "nn.GELU(approximate=\"tanh\")".into(),
         Activation::Softsign => "nn.Softsign()".into(),
         Activation::Sin { w0 } => format!("Sin({w0:?})"),
+        Activation::Prelu { per_unit, .. } => {
+            format!("nn.PReLU({})", if per_unit { units } else { 1 })
+        }
+        Activation::SwishBeta { .. } => "SwishBeta()".into(),
     }
 }
 
@@ -154,6 +159,12 @@ fn python_module(checkpoint: &Checkpoint, weights: &str) -> String {
     );
     let _ = writeln!(
         w,
+        "\nclass SwishBeta(nn.Module):\n    \"\"\"x * sigmoid(beta x) with beta trained (Ramachandran et al. 2017).\"\"\"\n\n    \
+         def __init__(self):\n        super().__init__()\n        self.beta = nn.Parameter(torch.ones(1))\n\n    \
+         def forward(self, x):\n        return x * torch.sigmoid(self.beta * x)\n"
+    );
+    let _ = writeln!(
+        w,
         "\nclass Network(nn.Module):\n    \"\"\"fc1 .. fc{layers}, the activation after every hidden layer (act1 ..).\"\"\"\n\n    \
          def __init__(self):\n        super().__init__()"
     );
@@ -170,7 +181,7 @@ fn python_module(checkpoint: &Checkpoint, weights: &str) -> String {
                 w,
                 "        self.act{} = {}",
                 layer + 1,
-                torch_activation(config.model.activation)
+                torch_activation(config.model.activation, sizes[layer + 1])
             );
         }
     }

@@ -21,7 +21,7 @@ use train::io::weights::read_layer_weights;
 use train::plot::neurons::{UnitPanel, UnitView, neurons_svg};
 use train::plot::palette::run_colour;
 use train::plot::surface::{FitPanel, SurfacePanel, fits_svg, surfaces_svg};
-use train::plot::{LineChart, Series, panels_svg, titled_panels_svg, write_figure};
+use train::plot::{LineChart, Reference, Series, panels_svg, titled_panels_svg, write_figure};
 use train::user_error;
 
 use crate::cli::{BackendArg, PlotActivationsArgs, PlotCommand, PlotRunArgs, PlotSurfaceArgs};
@@ -425,6 +425,63 @@ pub fn setup_title(config: &RunConfig) -> String {
     )
 }
 
+/// A learnable activation's parameter per epoch, a line per hidden layer
+/// (`act1_weight`, ...; a band from the layer's smallest to its largest
+/// per-unit value where metrics.csv has them), the initial value dashed.
+fn learned_panel(
+    names: &[String],
+    values: &std::collections::HashMap<String, Vec<f64>>,
+    epochs: &[f64],
+) -> Option<(Vec<Series>, Vec<Reference>, String)> {
+    let (field, label, initial) = [
+        ("weight", "PReLU's slope a (x < 0)", 0.25),
+        ("beta", "swish's beta", 1.0),
+    ]
+    .into_iter()
+    .find(|(field, _, _)| names.iter().any(|n| n == &format!("act1_{field}")))?;
+    let series: Vec<Series> = (1..)
+        .map(|layer| format!("act{layer}_{field}"))
+        .take_while(|column| values.contains_key(column))
+        .enumerate()
+        .map(|(index, column)| {
+            let points: Vec<(f64, f64)> = epochs
+                .iter()
+                .copied()
+                .zip(values[&column].iter().copied())
+                .filter(|(_, y)| y.is_finite())
+                .collect();
+            let band = match (
+                values.get(&format!("{column}_min")),
+                values.get(&format!("{column}_max")),
+            ) {
+                (Some(low), Some(high)) => epochs
+                    .iter()
+                    .zip(low.iter().zip(high))
+                    .filter(|(_, (l, h))| l.is_finite() && h.is_finite())
+                    .map(|(&x, (&l, &h))| (x, l, h))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Series {
+                name: format!("act{} (after fc{})", index + 1, index + 1),
+                points,
+                band,
+                colour: Some(run_colour(index)),
+            }
+        })
+        .collect();
+    let references = vec![Reference {
+        name: "initial".into(),
+        value: initial,
+    }];
+    let label = if series.iter().any(|s| !s.band.is_empty()) {
+        format!("{label}: units' mean, band min to max")
+    } else {
+        label.to_string()
+    };
+    Some((series, references, label))
+}
+
 /// Panels: the loss per epoch; accuracy when the run classified; per-layer
 /// gradient norms (named as `diagnose` names the layers) and dead or
 /// saturated units when it ran with diagnostics.
@@ -494,6 +551,7 @@ pub fn run_svg(
     let grad_series = per_layer("grad_norm_l");
     let dead_series = per_layer("dead_l");
     let saturated_series = per_layer("saturated_l");
+    let learned = learned_panel(names, values, epochs);
     let loss_name = config.map_or("loss", |c| c.training.loss.name());
     let loss_label = format!("{loss_name} (log)");
     let mut panels = vec![LineChart {
@@ -573,6 +631,18 @@ pub fn run_svg(
                 references: &[],
             });
         }
+    }
+    if let Some((series, references, label)) = &learned {
+        panels.push(LineChart {
+            title: "Learned activation parameter per layer".into(),
+            x_label: "epoch",
+            y_label: label,
+            log_y: false,
+            whole_x: true,
+            y_range: None,
+            series,
+            references,
+        });
     }
     let columns = panels.len().min(3);
     let title = config.map(run_title);
