@@ -903,11 +903,7 @@ mod tests {
 
     #[test]
     fn every_sampled_point_lies_in_the_region_of_its_pattern_and_wide_regions_hold_samples() {
-        let random = |seed: u32, n: usize| -> Vec<f32> {
-            (0..n)
-                .map(|i| ((i as f32 + 1.0) * 12.9898 + seed as f32 * 78.233).sin() * 1.3)
-                .collect()
-        };
+        let random = |seed: u32, n: usize| spread(seed, n, 1.3);
         let layers = vec![
             LayerWeights {
                 d_input: 2,
@@ -1017,13 +1013,17 @@ mod tests {
         unreachable!("the last layer returns")
     }
 
+    /// `n` deterministic values in `[-scale, scale]` from `seed`: weights
+    /// of no particular structure.
+    fn spread(seed: u32, n: usize, scale: f32) -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i as f32 + 1.0) * 12.9898 + seed as f32 * 78.233).sin() * scale)
+            .collect()
+    }
+
     #[test]
     fn two_kink_activations_cut_each_unit_three_ways_and_every_piece_is_exact() {
-        let random = |seed: u32, n: usize| -> Vec<f32> {
-            (0..n)
-                .map(|i| ((i as f32 + 1.0) * 12.9898 + seed as f32 * 78.233).sin() * 3.0)
-                .collect()
-        };
+        let random = |seed: u32, n: usize| spread(seed, n, 3.0);
         let layers = vec![
             LayerWeights {
                 d_input: 2,
@@ -1091,6 +1091,65 @@ mod tests {
                     "{activation} at {p:?}: {got} vs {want}"
                 );
             }
+        }
+    }
+
+    /// A per-unit prelu's regions carry each unit's own learned slope: the
+    /// region's affine map equals the network at its centre.
+    #[test]
+    fn per_unit_prelu_regions_use_each_units_learned_slope() {
+        let random = |seed: u32, n: usize| spread(seed, n, 2.0);
+        let slopes = vec![-0.5f32, 0.1, 0.9, 1.7];
+        let layers = vec![
+            LayerWeights {
+                d_input: 2,
+                d_output: 4,
+                weight: random(1, 8),
+                bias: random(2, 4),
+                learned: slopes.clone(),
+            },
+            LayerWeights {
+                d_input: 4,
+                d_output: 1,
+                weight: random(3, 4),
+                bias: random(4, 1),
+                learned: Vec::new(),
+            },
+        ];
+        let activation: Activation = "prelu(per_unit)".parse().unwrap();
+        let found = regions(
+            &layers,
+            activation,
+            identity_input(),
+            Polygon::rectangle([(-2.0, 2.0), (-2.0, 2.0)]),
+            MAX_REGIONS,
+        )
+        .unwrap();
+        assert!(found.len() > 2, "{}", found.len());
+        let network = |p: [f64; 2]| -> f64 {
+            let (first, last) = (&layers[0], &layers[1]);
+            let hidden: Vec<f64> = (0..4)
+                .map(|u| {
+                    let z = f64::from(first.weight[2 * u]) * p[0]
+                        + f64::from(first.weight[2 * u + 1]) * p[1]
+                        + f64::from(first.bias[u]);
+                    if z > 0.0 { z } else { f64::from(slopes[u]) * z }
+                })
+                .collect();
+            hidden
+                .iter()
+                .zip(&last.weight)
+                .map(|(h, w)| h * f64::from(*w))
+                .sum::<f64>()
+                + f64::from(last.bias[0])
+        };
+        for region in &found {
+            let p = region.cell.centre();
+            let (got, want) = (region.output.eval(0, &p), network(p));
+            assert!(
+                (got - want).abs() < 1e-9 * want.abs().max(1.0),
+                "at {p:?}: {got} vs {want}"
+            );
         }
     }
 }

@@ -375,7 +375,20 @@ pub fn activations_svg(list: &[Activation], backend: &Backend) -> anyhow::Result
         .iter()
         .zip(&series)
         .map(|(curve, series)| LineChart {
-            title: curve.activation.to_string(),
+            // A learnable one is drawn at its initial parameter: say so.
+            title: match curve.activation.learnable() {
+                Some(learnable) => format!(
+                    "{} (trained {}, from {})",
+                    curve.activation,
+                    if learnable.name == "weight" {
+                        "a"
+                    } else {
+                        learnable.name
+                    },
+                    learnable.initial
+                ),
+                None => curve.activation.to_string(),
+            },
             x_label: "x",
             y_label: "",
             log_y: false,
