@@ -171,7 +171,15 @@ fn activation_plots_have_one_panel_per_activation_and_two_series_each() {
     let texts = svg_texts(&svg);
     let count = |label: &str| texts.iter().filter(|t| *t == label).count();
     for activation in Activation::ALL {
-        assert_eq!(count(&activation.to_string()), 1, "panel {activation}");
+        // A learnable one's title also says what is trained and from where.
+        let title = match activation.learnable() {
+            Some(_) => texts
+                .iter()
+                .filter(|t| t.starts_with(&format!("{activation} (trained ")))
+                .count(),
+            None => count(&activation.to_string()),
+        };
+        assert_eq!(title, 1, "panel {activation}");
     }
     assert_eq!(count("f(x)"), Activation::ALL.len());
     assert_eq!(count("f'(x)"), Activation::ALL.len());
