@@ -323,6 +323,12 @@ fn a_flag_a_command_cannot_honour_is_an_error() {
         stderr.contains("one activation per hidden layer"),
         "{stderr}"
     );
+    let (code, _, stderr) = run(&["compare", "--all-pairs", "--epochs", "1"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "error: --all-pairs tests pairs over seeds: give --seeds N with N >= 2"
+    );
     let (code, stdout, stderr) = run(&[
         "compare",
         "--activations",

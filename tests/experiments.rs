@@ -11,6 +11,7 @@ use train::data;
 use train::experiments::collapse::collapse;
 use train::experiments::compare::{LEAST_SQUARES_NAME, LOGISTIC_NAME, compare};
 use train::experiments::logistic::{LogisticFit, RIDGE};
+use train::experiments::seed_tests::Family;
 use train::experiments::seeds::compare_seeds;
 use train::training::metric::Metric;
 
@@ -157,7 +158,16 @@ fn seeds_pair_activations_on_shared_weights_and_draw_their_own_data() {
     let config = tiny_friedman();
     let backend = Backend::open(BackendKind::Flex).unwrap();
     let activations = [Activation::Identity, Activation::Relu, Activation::Tanh];
-    let summary = compare_seeds(&config, &backend, &activations, 3, 1, &|_, _| {}).unwrap();
+    let summary = compare_seeds(
+        &config,
+        &backend,
+        &activations,
+        3,
+        1,
+        Family::AgainstReference,
+        &|_, _| {},
+    )
+    .unwrap();
     assert_eq!(summary.seeds, [0, 1, 2]);
     assert_eq!(summary.metric, Metric::ValLoss);
     for comparison in &summary.comparisons {
@@ -251,6 +261,36 @@ fn compare_with_one_seed_is_todays_compare_and_with_three_writes_the_spread() {
     assert_eq!(win_rate[0], "", "identity is the reference");
     let relu_win: f64 = win_rate[1].parse().unwrap();
     assert!((0.0..=1.0).contains(&relu_win));
+    // The paired tests: one comparison (relu vs identity), three seeds,
+    // too few for the exact Wilcoxon test to reach 0.05 (its floor is 1/4).
+    assert!(
+        stdout.contains(
+            "paired tests of the final train_loss, two-sided, Holm-adjusted over the 1 comparison:"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("with 3 seeds the exact Wilcoxon test cannot reach 0.05")
+            && stdout.contains("6 seeds would be needed"),
+        "{stdout}"
+    );
+    let tests = three.join("tests.csv");
+    assert_eq!(csv_column_text(&tests, "activation"), ["relu"]);
+    assert_eq!(csv_column_text(&tests, "against"), ["identity"]);
+    let record: f64 = ["wins", "ties", "losses"]
+        .iter()
+        .map(|c| csv_column(&tests, c)[0])
+        .sum();
+    assert_eq!(record, 3.0);
+    // One comparison: Holm leaves its p-value as it is; summary.csv repeats it.
+    let t_p = csv_column(&tests, "t_p")[0];
+    assert!((0.0..=1.0).contains(&t_p));
+    assert_eq!(csv_column(&tests, "t_p_holm")[0], t_p);
+    assert_eq!(
+        csv_column_text(&summary, "vs_reference_t_p")[1],
+        csv_column_text(&tests, "t_p")[0]
+    );
+    assert!(csv_column(&tests, "wilcoxon_p")[0] >= 0.25);
     assert_eq!(
         csv_column_text(&three.join("seeds.csv"), "seed"),
         ["0", "0", "1", "1", "2", "2"]

@@ -18,5 +18,6 @@ pub mod memory;
 pub mod plot;
 pub mod regions;
 pub mod session;
+pub mod significance;
 pub mod stats;
 pub mod training;

@@ -9,6 +9,7 @@ pub mod compare;
 pub mod logistic;
 pub mod ols;
 pub mod patterns;
+pub mod seed_tests;
 pub mod seeds;
 pub mod surface;
 pub mod sweep;

@@ -7,6 +7,7 @@ use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::data::load_for;
 use crate::experiments::compare::{ActivationRun, Comparison, compare};
+use crate::experiments::seed_tests::{Family, PairTest, pair_tests, test_cells};
 use crate::format::{cell, mean_ci_cells, percent};
 use crate::stats::MeanCi;
 use crate::training::metric::{Metric, last_and_best};
@@ -85,6 +86,8 @@ pub struct SeedsComparison {
     pub comparisons: Vec<Comparison>,
     /// One row per activation, then least squares.
     pub rows: Vec<SeedsRow>,
+    /// The paired tests of the family asked for.
+    pub tests: Vec<PairTest>,
 }
 
 /// Runs [`compare`] for `seeds` consecutive seeds from the config's and summarises them.
@@ -94,6 +97,7 @@ pub fn compare_seeds(
     activations: &[Activation],
     seeds: usize,
     jobs: usize,
+    family: Family,
     on_done: &(dyn Fn(u64, &ActivationRun) + Sync),
 ) -> anyhow::Result<SeedsComparison> {
     let mut comparisons = Vec::with_capacity(seeds);
@@ -117,21 +121,24 @@ pub fn compare_seeds(
         seed_list.push(seed);
     }
     let metric = Metric::for_config(config);
-    let rows = summarise(&comparisons, activations, metric);
+    let (rows, tests) = summarise(&comparisons, activations, metric, family);
     Ok(SeedsComparison {
         metric,
         seeds: seed_list,
         comparisons,
         rows,
+        tests,
     })
 }
 
-/// The per-activation rows (then least squares) of comparisons over seeds.
+/// The per-activation rows (then least squares) of comparisons over seeds,
+/// and the paired tests of `family`.
 pub fn summarise(
     comparisons: &[Comparison],
     activations: &[Activation],
     metric: Metric,
-) -> Vec<SeedsRow> {
+    family: Family,
+) -> (Vec<SeedsRow>, Vec<PairTest>) {
     let results: Vec<Vec<Option<SeedResult>>> = (0..activations.len())
         .map(|index| {
             comparisons
@@ -213,7 +220,8 @@ pub fn summarise(
         vs_reference: None,
         vs_best: None,
     });
-    rows
+    let tests = pair_tests(&results, &names, reference, family, metric);
+    (rows, tests)
 }
 
 /// `mean ± half-width` with `decimals` decimals (accuracy as a percentage), or "-".
@@ -295,6 +303,19 @@ pub fn render_seeds_table(summary: &SeedsComparison) -> String {
     out
 }
 
+/// The test columns of `summary.csv`, as [`test_cells`] writes them after
+/// the seeds and the difference's mean and interval.
+const TEST_COLUMNS: [&str; 8] = [
+    "t_p",
+    "t_p_holm",
+    "wilcoxon_p",
+    "wilcoxon_p_holm",
+    "wins",
+    "ties",
+    "losses",
+    "significant",
+];
+
 /// `summary.csv` of a multi-seed comparison: one row per activation.
 pub fn seeds_summary_csv(summary: &SeedsComparison) -> anyhow::Result<Vec<u8>> {
     let metric = summary.metric.name();
@@ -318,6 +339,11 @@ pub fn seeds_summary_csv(summary: &SeedsComparison) -> anyhow::Result<Vec<u8>> {
             format!("vs_{versus}_diff_ci_high"),
             format!("vs_{versus}_win_rate"),
         ]);
+    }
+    // The tests of each activation against the reference, adjusted over
+    // the family asked for (every pair with --all-pairs: tests.csv has them).
+    for test in TEST_COLUMNS {
+        header.push(format!("vs_reference_{test}"));
     }
     writer.write_record(&header)?;
     for row in &summary.rows {
@@ -347,6 +373,16 @@ pub fn seeds_summary_csv(summary: &SeedsComparison) -> anyhow::Result<Vec<u8>> {
                 cell(interval.map(|i| i.1)),
                 cell(paired.as_ref().map(|p| p.win_rate)),
             ]);
+        }
+        let against = row.vs_reference.as_ref().map(|p| p.against.as_str());
+        match summary
+            .tests
+            .iter()
+            .find(|t| t.this == row.name && Some(t.against.as_str()) == against)
+        {
+            // Seeds, mean and interval are the columns before.
+            Some(test) => record.extend(test_cells(test, false).into_iter().skip(4)),
+            None => record.extend(TEST_COLUMNS.map(|_| String::new())),
         }
         writer.write_record(&record)?;
     }

@@ -337,6 +337,10 @@ pub struct CompareArgs {
     /// weights shared by every activation; report means, 95% CIs, paired differences, win rates.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub seeds: u16,
+    /// With --seeds: test every pair of activations (Holm-adjusted over all of them), not just
+    /// each against the reference (identity, or the first listed).
+    #[arg(long)]
+    pub all_pairs: bool,
 }
 
 /// Options of `train collapse`.

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use train::backend::Backend;
 use train::config::RunConfig;
 use train::data::Split;
+use train::experiments::seed_tests::{Family, render_tests, tests_csv};
 use train::experiments::seeds::{
     compare_seeds, per_seed_csv, render_seeds_table, seeds_summary_csv,
 };
@@ -38,6 +39,11 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     };
     if args.seeds > 1 {
         return run_seeds(args, config, &split, &backend);
+    }
+    if args.all_pairs {
+        return Err(train::user_error!(
+            "--all-pairs tests pairs over seeds: give --seeds N with N >= 2"
+        ));
     }
     eprintln!(
         "comparing {} activations, {} epochs each, on {} ({})",
@@ -178,21 +184,35 @@ fn run_seeds(
         };
         eprintln!("  seed {seed} {:<14} {result}", run.row.name);
     };
+    let family = if args.all_pairs {
+        Family::AllPairs
+    } else {
+        Family::AgainstReference
+    };
     let summary = compare_seeds(
         config,
         backend,
         &args.activations,
         seeds,
         usize::from(args.jobs),
+        family,
         &on_done,
     )?;
     print!("{}", render_seeds_table(&summary));
+    print!(
+        "{}",
+        render_tests(&summary.tests, summary.metric, summary.seeds.len())
+    );
     if let Some(out) = args.out.dir() {
         write_atomic(&out.join("summary.csv"), &seeds_summary_csv(&summary)?)?;
         write_atomic(&out.join("seeds.csv"), &per_seed_csv(&summary)?)?;
+        write_atomic(
+            &out.join("tests.csv"),
+            &tests_csv(&summary.tests, summary.metric)?,
+        )?;
         write_atomic(&out.join(CONFIG_FILE), config.to_toml_in(out).as_bytes())?;
         println!(
-            "wrote {0}/summary.csv, {0}/seeds.csv, {0}/config.toml",
+            "wrote {0}/summary.csv, {0}/seeds.csv, {0}/tests.csv, {0}/config.toml",
             out.display()
         );
         let comparisons: Vec<&Comparison> = summary.comparisons.iter().collect();
