@@ -83,6 +83,7 @@ fn gradient_norms_match_finite_differences() {
     let data = Split {
         train: tiny_data(),
         validation: None,
+        test: None,
         standardizer: None,
     };
     let backend = flex();

@@ -12,7 +12,8 @@ use train::experiments::collapse::collapse;
 use train::experiments::compare::{LEAST_SQUARES_NAME, LOGISTIC_NAME, compare};
 use train::experiments::logistic::{LogisticFit, RIDGE};
 use train::experiments::seed_tests::Family;
-use train::experiments::seeds::compare_seeds;
+use train::experiments::seeds::{Scoring, compare_seeds};
+use train::experiments::tuning::{TuneAxis, TunePlan, compare_tuned, tuning_csv};
 use train::training::metric::Metric;
 
 fn tiny_friedman() -> RunConfig {
@@ -164,7 +165,10 @@ fn seeds_pair_activations_on_shared_weights_and_draw_their_own_data() {
         &activations,
         3,
         1,
-        Family::AgainstReference,
+        Scoring {
+            metric: Metric::for_comparison(&config),
+            family: Family::AgainstReference,
+        },
         &|_, _| {},
     )
     .unwrap();
@@ -369,4 +373,130 @@ fn on_classes_the_linear_row_is_logistic_regression_by_maximum_likelihood() {
     );
     let names = csv_column_text(&elsewhere.path().join("cmp/summary.csv"), "activation");
     assert_eq!(names, ["identity", LOGISTIC_NAME]);
+}
+
+#[test]
+fn tuning_chooses_each_activations_best_validation_value_then_scores_fresh_seeds_on_test_rows() {
+    let mut config = tiny_friedman();
+    config.data.test_fraction = 0.2;
+    let backend = Backend::open(BackendKind::Flex).unwrap();
+    let activations = [Activation::Identity, Activation::Relu];
+    let axes: Vec<TuneAxis> = vec!["training.lr=0.001,0.03".parse().unwrap()];
+    let tuned = compare_tuned(
+        &config,
+        &backend,
+        &activations,
+        &TunePlan {
+            axes: &axes,
+            tuning_seeds: 2,
+            seeds: 3,
+            jobs: 1,
+            family: Family::AgainstReference,
+        },
+        &|_, _| {},
+        &|_, _| {},
+    )
+    .unwrap();
+    assert_eq!(tuned.tuning_metric, Metric::ValLoss);
+    assert_eq!(tuned.tuning_seeds, [0, 1]);
+    // Fresh seeds after the tuning ones, ranked on the test rows.
+    assert_eq!(tuned.summary.seeds, [2, 3, 4]);
+    assert_eq!(tuned.summary.metric, Metric::TestLoss);
+    for (index, choice) in tuned.choices.iter().enumerate() {
+        let means: Vec<f64> = choice
+            .scores
+            .iter()
+            .map(|s| s.score.unwrap().mean)
+            .collect();
+        let best = if means[0] <= means[1] { 0 } else { 1 };
+        assert_eq!(choice.chosen, Some(best), "{means:?}");
+        assert_eq!(choice.runner_up, Some(1 - best));
+        // The final runs are plain runs at the chosen rate on the fresh seed.
+        let mut plain = config.clone();
+        plain.training.lr = [0.001, 0.03][best];
+        plain.seed = 3;
+        let split = data::load_for(&plain).unwrap();
+        let alone = compare(&plain, &backend, &split, &[activations[index]], 1, &|_| {}).unwrap();
+        let final_run = &tuned.summary.comparisons[1].runs[index];
+        assert_eq!(final_run.row.test_loss, alone.runs[0].row.test_loss);
+        assert!(final_run.row.test_loss.is_some());
+        assert_ne!(final_run.row.test_loss, final_run.row.val_loss);
+    }
+    let csv = String::from_utf8(tuning_csv(&tuned).unwrap()).unwrap();
+    assert!(
+        csv.starts_with("activation,training.lr,runs,diverged,val_loss_mean,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().filter(|l| l.ends_with(",true")).count(), 2);
+    assert_eq!(tuned.summary.tests.len(), 1);
+    assert_eq!(tuned.summary.tests[0].difference.n, 3);
+}
+
+#[test]
+fn compare_tune_prints_the_choices_the_test_table_and_the_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tune.toml");
+    fs::write(
+        &config,
+        "[data]\nkind = \"friedman1\"\nsamples = 100\nvalidation_fraction = 0.2\n\
+         test_fraction = 0.2\nstandardize = true\n[model]\nhidden = [8]\n\
+         [training]\nepochs = 2\nbatch_size = 20\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = train_ok([
+        "compare",
+        "--config",
+        path_str(&config),
+        "--activations",
+        "identity,relu,tanh",
+        "--tune",
+        "training.lr=0.001,0.01",
+        "--tune-seeds",
+        "2",
+        "--seeds",
+        "3",
+        "--all-pairs",
+        "--out",
+        path_str(&out),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with(
+            "tuned per activation over 2 seeds (0..=1): the best mean val_loss of 2 combinations"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("3 seeds (2..=4); test_loss per activation"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Holm-adjusted over the 3 comparisons"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("tanh vs relu"), "{stdout}");
+    assert_eq!(
+        csv_column_text(&out.join("tuning.csv"), "activation").len(),
+        6
+    );
+    assert_eq!(csv_column_text(&out.join("tests.csv"), "against").len(), 3);
+    assert!(out.join("loss_curves.png").exists());
+    // Without a test part there is nothing fair to score on.
+    fs::write(&config, "[data]\nvalidation_fraction = 0.2\n").unwrap();
+    let failed = crate::common::train_bin()
+        .args([
+            "compare",
+            "--config",
+            path_str(&config),
+            "--tune",
+            "training.lr=0.001,0.01",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&failed.stderr).trim(),
+        "error: --tune scores the chosen values on rows tuning never saw: set data.test_fraction > 0"
+    );
 }

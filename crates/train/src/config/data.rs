@@ -302,8 +302,15 @@ pub struct DataConfig {
     /// [`DataKind::default_noise_std`] when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise_std: Option<f64>,
-    /// Fraction of rows, taken from the end, held out for validation.
+    /// Fraction of rows held out for validation: the last ones, or the
+    /// last before the test part.
     pub validation_fraction: f64,
+    /// Fraction of rows, taken from the end, held out as a test part that
+    /// neither training, early stopping nor tuning sees: `compare` scores
+    /// it once at the end. Not written when 0, so configs without it keep
+    /// their sweep point ids.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub test_fraction: f64,
     /// Standardise the network's inputs with the training part's mean and deviation.
     pub standardize: bool,
     /// The CSV file (`kind = "csv"`).
@@ -354,6 +361,7 @@ impl Default for DataConfig {
             features: Some(DEFAULT_FEATURES),
             noise_std: Some(1.0),
             validation_fraction: 0.0,
+            test_fraction: 0.0,
             standardize: false,
             path: None,
             target: None,
@@ -542,6 +550,26 @@ impl DataConfig {
                 format!("must be in [0, 1) (got {})", self.validation_fraction),
             ));
         }
+        if !(0.0..1.0).contains(&self.test_fraction) {
+            return Err(ConfigError::new(
+                "data.test_fraction",
+                format!("must be in [0, 1) (got {})", self.test_fraction),
+            ));
+        }
+        if self.validation_fraction + self.test_fraction >= 1.0 {
+            return Err(ConfigError::new(
+                "data.test_fraction",
+                format!(
+                    "{} with data.validation_fraction = {} leaves no training rows",
+                    self.test_fraction, self.validation_fraction
+                ),
+            ));
+        }
         Ok(())
     }
+}
+
+/// Whether a fraction is 0 (its key is then left out of written configs).
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }

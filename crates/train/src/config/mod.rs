@@ -900,6 +900,11 @@ mod tests {
             ("data.validation_fraction", |c| {
                 c.data.validation_fraction = 1.0
             }),
+            ("data.test_fraction", |c| c.data.test_fraction = -0.1),
+            ("data.test_fraction", |c| {
+                c.data.validation_fraction = 0.5;
+                c.data.test_fraction = 0.5
+            }),
             ("optimizer.epsilon", |c| c.optimizer.epsilon = -1.0),
             ("optimizer.beta1", |c| c.optimizer.beta1 = 1.0),
             ("data.path", |c| c.data.kind = DataKind::Csv),

@@ -58,8 +58,12 @@ impl Dataset {
 pub struct Split {
     /// Rows the optimiser sees.
     pub train: Dataset,
-    /// The last rows, never trained on.
+    /// The rows before the test part, never trained on: what early stopping
+    /// and tuning watch.
     pub validation: Option<Dataset>,
+    /// The very last rows (`data.test_fraction`), never trained on and never
+    /// watched during training: scored once, at the end.
+    pub test: Option<Dataset>,
     /// The feature scaling applied to both, when the config standardises;
     /// predictions on new rows must apply it too.
     pub standardizer: Option<Standardizer>,
@@ -138,7 +142,7 @@ pub fn load(config: &DataConfig, seed: u64) -> Result<Split, UserError> {
 
 /// `data` split into training and validation rows, standardised when the config says so.
 fn prepared(data: Dataset, config: &DataConfig) -> Result<Split, UserError> {
-    let mut split = split(data, config.validation_fraction)?;
+    let mut split = split(data, config.validation_fraction, config.test_fraction)?;
     if config.standardize {
         standardize(&mut split);
     }

@@ -49,26 +49,30 @@ impl Standardizer {
     }
 }
 
-/// Holds out the last `fraction` of rows for validation.
-pub fn split(data: Dataset, fraction: f64) -> Result<Split, UserError> {
+/// Holds out the last `test` fraction of rows as the test part and the
+/// `validation` fraction before them for validation (both fractions of all
+/// rows; without a test part the validation rows are the last ones, as
+/// before the test part existed).
+pub fn split(data: Dataset, validation: f64, test: f64) -> Result<Split, UserError> {
     let rows = data.rows();
-    let held_out = (rows as f64 * fraction).round() as usize;
-    if held_out == 0 {
-        return Ok(Split {
-            train: data,
-            validation: None,
-            standardizer: None,
-        });
-    }
-    if held_out >= rows {
+    let tested = (rows as f64 * test).round() as usize;
+    let validated = (rows as f64 * validation).round() as usize;
+    if tested + validated >= rows {
+        let named = if test > 0.0 {
+            format!("data.validation_fraction = {validation} with data.test_fraction = {test}")
+        } else {
+            format!("data.validation_fraction = {validation}")
+        };
         return Err(UserError::new(format!(
-            "data.validation_fraction = {fraction} leaves no training rows out of {rows}"
+            "{named} leaves no training rows out of {rows}"
         )));
     }
-    let cut = rows - held_out;
+    let test_start = rows - tested;
+    let cut = test_start - validated;
     Ok(Split {
         train: data.slice(0, cut),
-        validation: Some(data.slice(cut, rows)),
+        validation: (validated > 0).then(|| data.slice(cut, test_start)),
+        test: (tested > 0).then(|| data.slice(test_start, rows)),
         standardizer: None,
     })
 }
@@ -78,8 +82,11 @@ pub fn split(data: Dataset, fraction: f64) -> Result<Split, UserError> {
 pub fn standardize(split: &mut Split) {
     let standardizer = Standardizer::fit(&split.train);
     standardizer.apply(&mut split.train);
-    if let Some(validation) = split.validation.as_mut() {
-        standardizer.apply(validation);
+    for held_out in [split.validation.as_mut(), split.test.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        standardizer.apply(held_out);
     }
     split.standardizer = Some(standardizer);
 }
@@ -92,20 +99,38 @@ mod tests {
     #[test]
     fn split_holds_out_the_last_rows() {
         let data = noise(10, 2, 0);
-        let split = split(data.clone(), 0.2).unwrap();
+        let split = split(data.clone(), 0.2, 0.0).unwrap();
         assert_eq!(split.train, data.slice(0, 8));
         assert_eq!(split.validation.unwrap(), data.slice(8, 10));
-        assert!(super::split(noise(1, 1, 0), 0.9).is_err());
+        assert_eq!(split.test, None);
+        assert!(super::split(noise(1, 1, 0), 0.9, 0.0).is_err());
+        // The test part is the very last rows, validation just before them.
+        let three = super::split(data.clone(), 0.2, 0.3).unwrap();
+        assert_eq!(three.train, data.slice(0, 5));
+        assert_eq!(three.validation.unwrap(), data.slice(5, 7));
+        assert_eq!(three.test.unwrap(), data.slice(7, 10));
+        let error = super::split(data, 0.5, 0.5).unwrap_err().to_string();
+        assert!(
+            error.contains("data.test_fraction = 0.5 leaves no training rows"),
+            "{error}"
+        );
     }
 
     #[test]
     fn standardize_uses_training_statistics() {
-        let mut split = split(noise(50, 3, 0), 0.2).unwrap();
+        let mut split = split(noise(50, 3, 0), 0.2, 0.1).unwrap();
+        let raw_test = split.test.clone().unwrap();
         standardize(&mut split);
+        // The test rows are scaled with the training rows' statistics.
+        let standardizer = split.standardizer.clone().unwrap();
+        let mut expected = raw_test;
+        standardizer.apply(&mut expected);
+        assert_eq!(split.test.as_ref(), Some(&expected));
+        assert_eq!(split.train.rows(), 35);
         for column in 0..3 {
-            let values: Vec<f64> = (0..40).map(|r| split.train.row(r)[column] as f64).collect();
-            let mean = values.iter().sum::<f64>() / 40.0;
-            let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 40.0;
+            let values: Vec<f64> = (0..35).map(|r| split.train.row(r)[column] as f64).collect();
+            let mean = values.iter().sum::<f64>() / 35.0;
+            let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 35.0;
             assert!(mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4);
         }
     }

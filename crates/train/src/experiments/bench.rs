@@ -157,6 +157,7 @@ pub fn measure(workload: &Workload, backend: &Backend) -> anyhow::Result<Measure
     let split = Split {
         train: train_rows,
         validation: None,
+        test: None,
         standardizer: None,
     };
     let weights = initial_weights_for(&config);

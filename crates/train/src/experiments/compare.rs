@@ -54,6 +54,11 @@ pub struct CompareRow {
     pub train_accuracy: Option<f64>,
     /// Share of validation rows classified right (0/1 labels).
     pub val_accuracy: Option<f64>,
+    /// The loss on the test rows (`data.test_fraction`), scored once at the
+    /// end with the weights the run ends with (early stopping's best).
+    pub test_loss: Option<f64>,
+    /// Share of test rows classified right (0/1 labels).
+    pub test_accuracy: Option<f64>,
     /// How the fitted curve bends (networks that see one input), see
     /// [`Pieces`].
     pub pieces: Option<Pieces>,
@@ -145,6 +150,8 @@ pub fn compare(
             (Some(diverged), _) => CompareRow::diverged(&name, diverged.epoch, outcome.seconds),
             (None, Some(weights)) => {
                 let mut row = row_from_records(&name, &outcome.records, data, outcome.seconds);
+                row.test_loss = outcome.test.map(|t| t.loss);
+                row.test_accuracy = outcome.test.and_then(|t| t.accuracy);
                 if config.model.input == 2 {
                     let mut with = config.clone();
                     with.model.activation = activation;
@@ -219,6 +226,7 @@ pub fn compare(
 fn linear_row(config: &RunConfig, data: &Split) -> CompareRow {
     let classifies = config.is_classification();
     let validation = data.validation.as_ref();
+    let test = data.test.as_ref();
     let empty = CompareRow {
         name: String::new(),
         train_loss: None,
@@ -226,6 +234,8 @@ fn linear_row(config: &RunConfig, data: &Split) -> CompareRow {
         val_r2: None,
         train_accuracy: None,
         val_accuracy: None,
+        test_loss: None,
+        test_accuracy: None,
         pieces: None,
         regions: None,
         best_epoch: None,
@@ -243,6 +253,8 @@ fn linear_row(config: &RunConfig, data: &Split) -> CompareRow {
             val_loss: validation.map(|v| fit.log_loss(v)),
             train_accuracy: Some(fit.accuracy(&data.train)),
             val_accuracy: validation.map(|v| fit.accuracy(v)),
+            test_loss: test.map(|t| fit.log_loss(t)),
+            test_accuracy: test.map(|t| fit.accuracy(t)),
             ..empty
         };
     }
@@ -258,6 +270,8 @@ fn linear_row(config: &RunConfig, data: &Split) -> CompareRow {
             .and_then(|(v, mse)| r_squared(mse, &v.y)),
         train_accuracy: classifies.then(|| fit.accuracy(&data.train)),
         val_accuracy: validation.filter(|_| classifies).map(|v| fit.accuracy(v)),
+        test_loss: test.map(|t| fit.mse(t)),
+        test_accuracy: test.filter(|_| classifies).map(|t| fit.accuracy(t)),
         ..empty
     }
 }
@@ -272,6 +286,8 @@ impl CompareRow {
             val_r2: None,
             train_accuracy: None,
             val_accuracy: None,
+            test_loss: None,
+            test_accuracy: None,
             pieces: None,
             regions: None,
             best_epoch: None,
@@ -311,6 +327,8 @@ fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: 
             .and_then(|(v, mse)| r_squared(mse, &v.y)),
         train_accuracy: last.train_accuracy,
         val_accuracy: last.val_accuracy,
+        test_loss: None,
+        test_accuracy: None,
         pieces: None,
         regions: None,
         best_epoch,
@@ -363,6 +381,24 @@ fn columns(comparison: &Comparison) -> Vec<Column> {
             8,
             |r| percent(r.val_accuracy, 1),
             |r| cell(r.val_accuracy),
+        ));
+    }
+    if any(|r| r.test_loss.is_some()) {
+        columns.push(Column::new(
+            "test loss",
+            "test_loss",
+            12,
+            |r| fixed(r.test_loss, 6),
+            |r| cell(r.test_loss),
+        ));
+    }
+    if any(|r| r.test_accuracy.is_some()) {
+        columns.push(Column::new(
+            "test acc",
+            "test_accuracy",
+            8,
+            |r| percent(r.test_accuracy, 1),
+            |r| cell(r.test_accuracy),
         ));
     }
     if any(|r| r.regions.is_some()) {

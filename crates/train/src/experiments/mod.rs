@@ -14,3 +14,4 @@ pub mod seeds;
 pub mod surface;
 pub mod sweep;
 pub mod sweep_report;
+pub mod tuning;

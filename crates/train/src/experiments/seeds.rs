@@ -32,6 +32,15 @@ impl SeedResult {
         if run.row.diverged_epoch.is_some() {
             return None;
         }
+        if metric.is_test() {
+            // Scored once, at the end: its last is its best.
+            let value = metric.of_row(&run.row)?;
+            return Some(SeedResult {
+                last: value,
+                best: value,
+                best_epoch: run.row.best_epoch?,
+            });
+        }
         Self::from_records(&run.records, metric)
     }
 
@@ -76,6 +85,16 @@ pub struct SeedsRow {
     pub vs_best: Option<Paired>,
 }
 
+/// How a comparison over seeds is scored: the metric it ranks by and the
+/// family of paired tests it makes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scoring {
+    /// Usually [`Metric::for_comparison`]; tuning watches the validation one.
+    pub metric: Metric,
+    /// Which pairs are tested.
+    pub family: Family,
+}
+
 /// Every seed's comparison and their summary.
 pub struct SeedsComparison {
     /// What the rows compare.
@@ -90,16 +109,18 @@ pub struct SeedsComparison {
     pub tests: Vec<PairTest>,
 }
 
-/// Runs [`compare`] for `seeds` consecutive seeds from the config's and summarises them.
+/// Runs [`compare`] for `seeds` consecutive seeds from the config's and
+/// summarises them as `scoring` says.
 pub fn compare_seeds(
     config: &RunConfig,
     backend: &Backend,
     activations: &[Activation],
     seeds: usize,
     jobs: usize,
-    family: Family,
+    scoring: Scoring,
     on_done: &(dyn Fn(u64, &ActivationRun) + Sync),
 ) -> anyhow::Result<SeedsComparison> {
+    let Scoring { metric, family } = scoring;
     let mut comparisons = Vec::with_capacity(seeds);
     let mut seed_list = Vec::with_capacity(seeds);
     for k in 0..seeds as u64 {
@@ -120,7 +141,6 @@ pub fn compare_seeds(
         )?);
         seed_list.push(seed);
     }
-    let metric = Metric::for_config(config);
     let (rows, tests) = summarise(&comparisons, activations, metric, family);
     Ok(SeedsComparison {
         metric,
@@ -202,12 +222,7 @@ pub fn summarise(
         .collect();
     let ols: Vec<f64> = comparisons
         .iter()
-        .filter_map(|c| match metric {
-            Metric::ValLoss => c.linear.val_loss,
-            Metric::TrainLoss => c.linear.train_loss,
-            Metric::ValAccuracy => c.linear.val_accuracy,
-            Metric::TrainAccuracy => c.linear.train_accuracy,
-        })
+        .filter_map(|c| metric.of_row(&c.linear))
         .collect();
     rows.push(SeedsRow {
         name: comparisons

@@ -322,7 +322,7 @@ pub enum InputSpace {
 pub fn input_space(config: &RunConfig) -> Result<InputSpace, UserError> {
     let data = &config.data;
     let train_rows = |points: Dataset| -> Result<Dataset, UserError> {
-        Ok(split(points, data.validation_fraction)?.train)
+        Ok(split(points, data.validation_fraction, data.test_fraction)?.train)
     };
     if data.kind.is_plane() {
         let points = points(data, config.seed).expect("a plane kind has points");

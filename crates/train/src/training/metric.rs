@@ -2,6 +2,7 @@
 //! loss, on the validation rows when there are any; its last and best values.
 
 use crate::config::RunConfig;
+use crate::experiments::compare::CompareRow;
 use crate::training::trainer::EpochRecord;
 
 /// The number the seeds are compared on.
@@ -15,6 +16,10 @@ pub enum Metric {
     ValAccuracy,
     /// Accuracy on the training rows (0/1 labels, no validation rows).
     TrainAccuracy,
+    /// Loss on the test rows, scored once at the end (`data.test_fraction`).
+    TestLoss,
+    /// Accuracy on the test rows (0/1 labels).
+    TestAccuracy,
 }
 
 impl Metric {
@@ -29,6 +34,21 @@ impl Metric {
         }
     }
 
+    /// What a comparison ranks by: the test rows' metric when the config
+    /// holds some out (`data.test_fraction`), else [`Metric::for_config`].
+    pub fn for_comparison(config: &RunConfig) -> Metric {
+        match (config.data.test_fraction > 0.0, config.is_classification()) {
+            (true, true) => Metric::TestAccuracy,
+            (true, false) => Metric::TestLoss,
+            (false, _) => Metric::for_config(config),
+        }
+    }
+
+    /// Whether it is scored on the test rows, once, rather than every epoch.
+    pub fn is_test(self) -> bool {
+        matches!(self, Metric::TestLoss | Metric::TestAccuracy)
+    }
+
     /// Its name in tables and CSV columns.
     pub fn name(self) -> &'static str {
         match self {
@@ -36,21 +56,40 @@ impl Metric {
             Metric::TrainLoss => "train_loss",
             Metric::ValAccuracy => "val_accuracy",
             Metric::TrainAccuracy => "train_accuracy",
+            Metric::TestLoss => "test_loss",
+            Metric::TestAccuracy => "test_accuracy",
         }
     }
 
     /// Whether a larger value is better (accuracy) or a smaller (loss).
     pub fn higher_is_better(self) -> bool {
-        matches!(self, Metric::ValAccuracy | Metric::TrainAccuracy)
+        matches!(
+            self,
+            Metric::ValAccuracy | Metric::TrainAccuracy | Metric::TestAccuracy
+        )
     }
 
-    /// Its value in one epoch's record.
+    /// Its value in one epoch's record (none for the test metrics: the
+    /// test rows are not watched during training).
     pub fn of(self, record: &EpochRecord) -> Option<f64> {
         match self {
             Metric::ValLoss => record.val_loss,
             Metric::TrainLoss => record.train_loss,
             Metric::ValAccuracy => record.val_accuracy,
             Metric::TrainAccuracy => record.train_accuracy,
+            Metric::TestLoss | Metric::TestAccuracy => None,
+        }
+    }
+
+    /// Its value in a comparison's table row.
+    pub fn of_row(self, row: &CompareRow) -> Option<f64> {
+        match self {
+            Metric::ValLoss => row.val_loss,
+            Metric::TrainLoss => row.train_loss,
+            Metric::ValAccuracy => row.val_accuracy,
+            Metric::TrainAccuracy => row.train_accuracy,
+            Metric::TestLoss => row.test_loss,
+            Metric::TestAccuracy => row.test_accuracy,
         }
     }
 

@@ -92,6 +92,9 @@ pub struct Trainer {
     optimizer: ModuleOptimizer,
     batches: Vec<(Tensor<2>, Tensor<2>)>,
     validation: Option<(Tensor<2>, Tensor<2>)>,
+    /// The test rows: never looked at while training, scored once by
+    /// [`Trainer::test_scores`].
+    test: Option<(Tensor<2>, Tensor<2>)>,
     full_train: Option<(Tensor<2>, Tensor<2>)>,
     /// Counts the linear regions every `training.regions_every` epochs.
     regions: Option<RegionTracker>,
@@ -153,6 +156,17 @@ pub struct TrainOutcome {
     pub steps: usize,
     /// Why the run stopped early, if its loss or weights stopped being finite.
     pub diverged: Option<Diverged>,
+    /// The test rows' scores (`data.test_fraction`), for a run that finished.
+    pub test: Option<TestScores>,
+}
+
+/// The loss and, for 0/1 labels, the accuracy on the test rows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TestScores {
+    /// The training loss's function on the test rows.
+    pub loss: f64,
+    /// Share of test rows classified right (0/1 labels).
+    pub accuracy: Option<f64>,
 }
 
 impl TrainOutcome {
@@ -209,12 +223,17 @@ impl Trainer {
             .validation
             .as_ref()
             .map(|validation| to_tensors_as(validation, &backend.device, dtype));
+        let test = data
+            .test
+            .as_ref()
+            .map(|test| to_tensors_as(test, &backend.device, dtype));
         let batches_per_epoch = rows.div_ceil(batch);
         let trainer = Self {
             model,
             optimizer: crate::training::optimizer::build(&config.optimizer),
             batches,
             validation,
+            test,
             full_train: None,
             regions: RegionTracker::new(config, data)?,
             penalty: Penalty::from_config(&config.training),
@@ -482,6 +501,14 @@ impl Trainer {
         }
     }
 
+    /// The loss and (0/1 labels) accuracy on the test rows of the weights
+    /// the run ends with: early stopping's best, or the last ones.
+    pub fn test_scores(&self) -> Option<TestScores> {
+        let model = self.best_model.as_ref().unwrap_or(&self.model);
+        let (loss, accuracy) = self.score_with(model, self.test.as_ref()?);
+        Some(TestScores { loss, accuracy })
+    }
+
     /// The loss over the validation rows with the current weights.
     pub fn validation_loss(&self) -> Option<f64> {
         self.validation.as_ref().map(|data| self.score(data).0)
@@ -499,8 +526,13 @@ impl Trainer {
 
     /// The loss over `(x, y)` and, for 0/1 labels, the accuracy: one
     /// forward pass and one read from the device.
-    fn score(&self, (x, y): &(Tensor<2>, Tensor<2>)) -> (f64, Option<f64>) {
-        let output = self.model.valid().forward(x.clone());
+    fn score(&self, data: &(Tensor<2>, Tensor<2>)) -> (f64, Option<f64>) {
+        self.score_with(&self.model, data)
+    }
+
+    /// [`Trainer::score`] of `model`.
+    fn score_with(&self, model: &Mlp, (x, y): &(Tensor<2>, Tensor<2>)) -> (f64, Option<f64>) {
+        let output = model.valid().forward(x.clone());
         let loss = stats::loss(self.loss, output.clone(), y.clone());
         let Some(threshold) = self.threshold else {
             return (loss.into_scalar::<f64>(), None);
@@ -610,7 +642,9 @@ pub fn run_to_end(mut trainer: Trainer, epochs: usize) -> TrainOutcome {
         ),
     };
     let seconds = trainer.seconds();
+    let test = diverged.is_none().then(|| trainer.test_scores()).flatten();
     TrainOutcome {
+        test,
         steps: trainer.steps(),
         model: trainer.model,
         records,

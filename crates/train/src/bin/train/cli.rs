@@ -341,6 +341,16 @@ pub struct CompareArgs {
     /// each against the reference (identity, or the first listed).
     #[arg(long)]
     pub all_pairs: bool,
+    /// Tune a config key per activation: each activation trains with every value over
+    /// --tune-seeds seeds and keeps the one with the best mean validation metric, then --seeds
+    /// fresh seeds are scored on the test rows (needs data.validation_fraction and
+    /// data.test_fraction). Repeat for a grid, e.g. --tune training.lr=0.001,0.003,0.01.
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    pub tune: Vec<train::experiments::tuning::TuneAxis>,
+    /// Seeds per value while tuning (the config's seed onwards; the final seeds come after).
+    #[arg(long, default_value_t = 3, value_name = "N", requires = "tune",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub tune_seeds: u16,
 }
 
 /// Options of `train collapse`.

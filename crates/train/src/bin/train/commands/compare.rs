@@ -8,9 +8,13 @@ use train::config::RunConfig;
 use train::data::Split;
 use train::experiments::seed_tests::{Family, render_tests, tests_csv};
 use train::experiments::seeds::{
-    compare_seeds, per_seed_csv, render_seeds_table, seeds_summary_csv,
+    Scoring, SeedsComparison, compare_seeds, per_seed_csv, render_seeds_table, seeds_summary_csv,
+};
+use train::experiments::tuning::{
+    Assignment, TunePlan, compare_tuned, render_choices, shown_assignment, tuning_csv,
 };
 use train::stats::MeanCi;
+use train::training::metric::Metric;
 use train::training::trainer::EpochRecord;
 
 use train::experiments::compare::{
@@ -37,6 +41,9 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
         Some(out) => Some(train::io::run_dir::RunDir::for_experiment(out, "compare")?),
         None => None,
     };
+    if !args.tune.is_empty() {
+        return run_tuned(args, config, &backend);
+    }
     if args.seeds > 1 {
         return run_seeds(args, config, &split, &backend);
     }
@@ -160,6 +167,112 @@ fn write_pictures(
     Ok(())
 }
 
+/// The family of paired tests asked for.
+fn family(args: &CompareArgs) -> Family {
+    if args.all_pairs {
+        Family::AllPairs
+    } else {
+        Family::AgainstReference
+    }
+}
+
+/// `compare --tune KEY=...`: each activation's values tuned on validation
+/// rows, then fresh seeds scored on the test rows.
+fn run_tuned(args: &CompareArgs, config: &RunConfig, backend: &Backend) -> anyhow::Result<()> {
+    train::experiments::tuning::check_tuning(config, &args.tune)?;
+    let grid = train::experiments::tuning::grid(&args.tune);
+    let (tuning_seeds, seeds) = (usize::from(args.tune_seeds), usize::from(args.seeds));
+    eprintln!(
+        "tuning {} activations over {} combination{} x {tuning_seeds} seeds, then {seeds} fresh \
+         seed{} on the test rows, {} epochs each, on {} ({})",
+        args.activations.len(),
+        grid.len(),
+        if grid.len() == 1 { "" } else { "s" },
+        if seeds == 1 { "" } else { "s" },
+        config.training.epochs,
+        backend.kind,
+        backend.description
+    );
+    let on_point = |assignment: &Assignment, tuning: &SeedsComparison| {
+        let scores: Vec<String> = tuning
+            .rows
+            .iter()
+            .take(args.activations.len())
+            .map(|row| {
+                let mean = row.last.map(|m| m.mean);
+                let shown = if tuning.metric.higher_is_better() {
+                    train::format::percent(mean, 1)
+                } else {
+                    train::format::fixed(mean, 4)
+                };
+                format!("{} {shown}", row.name)
+            })
+            .collect();
+        eprintln!(
+            "  {}: {} {}",
+            shown_assignment(assignment),
+            tuning.metric.name(),
+            scores.join(", ")
+        );
+    };
+    let on_done = |seed: u64, run: &ActivationRun| {
+        let result = match run.row.diverged_epoch {
+            Some(epoch) => format!("diverged in epoch {epoch}"),
+            None => format!("in {:.2} s", run.row.seconds),
+        };
+        eprintln!("  seed {seed} {:<14} {result}", run.row.name);
+    };
+    let plan = TunePlan {
+        axes: &args.tune,
+        tuning_seeds,
+        seeds,
+        jobs: usize::from(args.jobs),
+        family: family(args),
+    };
+    let tuned = compare_tuned(
+        config,
+        backend,
+        &args.activations,
+        &plan,
+        &on_point,
+        &on_done,
+    )?;
+    print!("{}", render_choices(&tuned));
+    println!();
+    let summary = &tuned.summary;
+    print!("{}", render_seeds_table(summary));
+    print!(
+        "{}",
+        render_tests(&summary.tests, summary.metric, summary.seeds.len())
+    );
+    if let Some(out) = args.out.dir() {
+        write_atomic(&out.join("tuning.csv"), &tuning_csv(&tuned)?)?;
+        write_atomic(&out.join("summary.csv"), &seeds_summary_csv(summary)?)?;
+        write_atomic(&out.join("seeds.csv"), &per_seed_csv(summary)?)?;
+        write_atomic(
+            &out.join("tests.csv"),
+            &tests_csv(&summary.tests, summary.metric)?,
+        )?;
+        write_atomic(&out.join(CONFIG_FILE), config.to_toml_in(out).as_bytes())?;
+        println!(
+            "wrote {0}/tuning.csv, {0}/summary.csv, {0}/seeds.csv, {0}/tests.csv, {0}/config.toml",
+            out.display()
+        );
+        let comparisons: Vec<&Comparison> = summary.comparisons.iter().collect();
+        let curves = curves_svg(config, &per_epoch_curves(&comparisons))?;
+        println!("wrote {}", write_figure(out, "loss_curves", &curves)?);
+        // The pictures read every network with the config's layers: only
+        // when tuning left the model's shape alone.
+        if !args.tune.iter().any(|axis| axis.key.starts_with("model.")) {
+            let mut first = config.clone();
+            first.seed = summary.seeds[0];
+            let split = train::data::load_for(&first)?;
+            write_pictures(out, &first, &split, &summary.comparisons[0], backend)?;
+        }
+    }
+    diverged_seeds(summary)
+}
+
 /// `compare --seeds N` with N > 1: every seed's comparison, summarised.
 fn run_seeds(
     args: &CompareArgs,
@@ -184,18 +297,17 @@ fn run_seeds(
         };
         eprintln!("  seed {seed} {:<14} {result}", run.row.name);
     };
-    let family = if args.all_pairs {
-        Family::AllPairs
-    } else {
-        Family::AgainstReference
-    };
+    let family = family(args);
     let summary = compare_seeds(
         config,
         backend,
         &args.activations,
         seeds,
         usize::from(args.jobs),
-        family,
+        Scoring {
+            metric: Metric::for_comparison(config),
+            family,
+        },
         &on_done,
     )?;
     print!("{}", render_seeds_table(&summary));
@@ -221,6 +333,11 @@ fn run_seeds(
         // The pictures show the first seed's networks.
         write_pictures(out, config, first_split, &summary.comparisons[0], backend)?;
     }
+    diverged_seeds(&summary)
+}
+
+/// An error naming every run of `summary` that diverged, with its seed.
+fn diverged_seeds(summary: &SeedsComparison) -> anyhow::Result<()> {
     let diverged = summary
         .comparisons
         .iter()
