@@ -198,6 +198,28 @@ impl Backend {
     }
 }
 
+/// How many runs train at once by default: one per core.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Sizes the CPU backend's thread pool to a `1 / jobs` share of the cores
+/// when `jobs` runs train at once in this process (`compare --jobs`), so
+/// that they do not each start a pool as large as the machine. Leaves the
+/// pool alone when `RAYON_NUM_THREADS` says otherwise or it already runs.
+pub fn share_cpu_threads(jobs: usize) {
+    #[cfg(feature = "flex-rayon")]
+    if jobs > 1 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let threads = (cores() / jobs).max(1);
+        // An error means the pool already runs: nothing to do then.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global();
+    }
+    #[cfg(not(feature = "flex-rayon"))]
+    let _ = jobs;
+}
+
 /// A CPU device, where this build has a CPU backend: figures evaluate
 /// trained networks there in float64, whatever device trained them.
 pub fn cpu_device() -> Option<Device> {

@@ -15,6 +15,7 @@ pub mod experiments;
 pub mod format;
 pub mod io;
 pub mod memory;
+pub mod parallel;
 pub mod plot;
 pub mod regions;
 pub mod session;

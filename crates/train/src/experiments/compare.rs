@@ -184,28 +184,9 @@ pub fn compare(
         on_done(&run);
         Ok(run)
     };
-    let jobs = jobs.clamp(1, activations.len().max(1));
-    let runs: Vec<anyhow::Result<ActivationRun>> = if jobs == 1 {
-        activations.iter().map(|&a| train_one(a)).collect()
-    } else {
-        let mut slots: Vec<Option<anyhow::Result<ActivationRun>>> =
-            (0..activations.len()).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let chunk = activations.len().div_ceil(jobs);
-            for (acts, out) in activations.chunks(chunk).zip(slots.chunks_mut(chunk)) {
-                let train_one = &train_one;
-                scope.spawn(move || {
-                    for (&activation, slot) in acts.iter().zip(out.iter_mut()) {
-                        *slot = Some(train_one(activation));
-                    }
-                });
-            }
-        });
-        slots
-            .into_iter()
-            .map(|slot| slot.expect("every slot filled"))
-            .collect()
-    };
+    let runs = crate::parallel::map_indexed(activations.len(), jobs, |index| {
+        train_one(activations[index])
+    });
     let runs = runs.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
 
     let linear_regions = runs

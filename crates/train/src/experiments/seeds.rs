@@ -121,26 +121,27 @@ pub fn compare_seeds(
     on_done: &(dyn Fn(u64, &ActivationRun) + Sync),
 ) -> anyhow::Result<SeedsComparison> {
     let Scoring { metric, family } = scoring;
-    let mut comparisons = Vec::with_capacity(seeds);
-    let mut seed_list = Vec::with_capacity(seeds);
-    for k in 0..seeds as u64 {
+    let seed_list = (0..seeds as u64)
+        .map(|k| {
+            config.seed.checked_add(k).ok_or_else(|| {
+                crate::user_error!("seed {} + {k} is past the largest seed", config.seed)
+            })
+        })
+        .collect::<Result<Vec<u64>, _>>()?;
+    // The seeds share the threads first (they are as long as each other),
+    // then each seed's activations share what is left.
+    let across_seeds = jobs.clamp(1, seeds.max(1));
+    let per_seed = (jobs / across_seeds).max(1);
+    let comparisons = crate::parallel::map_indexed(seeds, across_seeds, |k| {
         let mut seeded = config.clone();
-        seeded.seed = config.seed.checked_add(k).ok_or_else(|| {
-            crate::user_error!("seed {} + {k} is past the largest seed", config.seed)
-        })?;
+        seeded.seed = seed_list[k];
         let data = load_for(&seeded)?;
         let seed = seeded.seed;
         let report = |run: &ActivationRun| on_done(seed, run);
-        comparisons.push(compare(
-            &seeded,
-            backend,
-            &data,
-            activations,
-            jobs,
-            &report,
-        )?);
-        seed_list.push(seed);
-    }
+        compare(&seeded, backend, &data, activations, per_seed, &report)
+    })
+    .into_iter()
+    .collect::<anyhow::Result<Vec<Comparison>>>()?;
     let (rows, tests) = summarise(&comparisons, activations, metric, family);
     Ok(SeedsComparison {
         metric,

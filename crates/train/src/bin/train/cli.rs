@@ -257,9 +257,9 @@ pub struct SweepRunArgs {
     pub sweep: PathBuf,
     #[command(flatten)]
     pub out: OutArg,
-    /// Points trained at once, each in its own process.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: u16,
+    /// Points trained at once, each in its own process (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// This process's share of the grid: I/N (points whose index is I modulo N), or auto
     /// (SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with --shard-count).
     #[arg(long, value_name = "I/N|auto")]
@@ -330,9 +330,10 @@ pub struct CompareArgs {
     pub activations: ActivationList,
     #[command(flatten)]
     pub out: OutArg,
-    /// Activations trained at the same time (results do not depend on it).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: u16,
+    /// Activations trained at the same time, on threads sharing the cores (default: one per
+    /// core; results do not depend on it).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// Repeat over N seeds (the config's seed, +1, ...), each with its own data and initial
     /// weights shared by every activation; report means, 95% CIs, paired differences, win rates.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -591,4 +592,9 @@ pub struct BenchWorkerArgs {
     pub workload: String,
     #[command(flatten)]
     pub backend: BackendArg,
+}
+
+/// `--jobs`, or one per core when it is not given.
+pub fn jobs_or_cores(jobs: Option<u16>) -> usize {
+    jobs.map_or_else(train::backend::cores, usize::from)
 }

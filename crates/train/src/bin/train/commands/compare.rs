@@ -27,7 +27,7 @@ use train::plot::regions::region_maps_svg;
 use train::plot::{LineChart, Reference, Series, titled_panels_svg, write_figure};
 use train::training::divergence::DivergedRuns;
 
-use crate::cli::CompareArgs;
+use crate::cli::{CompareArgs, jobs_or_cores};
 use crate::commands::plot::{Drawn, Picture, picture, setup_title};
 use crate::commands::regions::map_regions;
 use crate::commands::run::prepare;
@@ -35,6 +35,7 @@ use crate::commands::run::prepare;
 /// Trains every activation, prints the table, writes the files.
 pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     let (resolved, backend) = prepare(&args.common, None)?;
+    train::backend::share_cpu_threads(jobs_or_cores(args.jobs).min(args.activations.len()));
     let config = &resolved.config;
     let split = train::data::load_for(config)?;
     let _out_dir = match args.out.dir() {
@@ -82,7 +83,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
         &backend,
         &split,
         &args.activations,
-        usize::from(args.jobs),
+        jobs_or_cores(args.jobs),
         &on_done,
     )?;
     print!("{}", render_table(&comparison));
@@ -226,7 +227,7 @@ fn run_tuned(args: &CompareArgs, config: &RunConfig, backend: &Backend) -> anyho
         axes: &args.tune,
         tuning_seeds,
         seeds,
-        jobs: usize::from(args.jobs),
+        jobs: jobs_or_cores(args.jobs),
         family: family(args),
     };
     let tuned = compare_tuned(
@@ -303,7 +304,7 @@ fn run_seeds(
         backend,
         &args.activations,
         seeds,
-        usize::from(args.jobs),
+        jobs_or_cores(args.jobs),
         Scoring {
             metric: Metric::for_comparison(config),
             family,

@@ -87,7 +87,7 @@ fn run_sweep(args: &SweepRunArgs) -> anyhow::Result<()> {
             )?;
         }
     }
-    let jobs = usize::from(args.jobs).min(points.len().max(1));
+    let jobs = crate::cli::jobs_or_cores(args.jobs).min(points.len().max(1));
     eprintln!(
         "sweep of {} points; shard {}/{} takes {}; {jobs} at a time",
         sweep.points.len(),
@@ -191,8 +191,8 @@ fn run_point(exe: &Path, out: &Path, point: &Point, jobs: usize) -> anyhow::Resu
     if jobs > 1 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
         // Burn's CPU backends start one thread per core in every process;
         // N processes share the cores instead of oversubscribing them.
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        command.env("RAYON_NUM_THREADS", (cores / jobs).max(1).to_string());
+        let share = (train::backend::cores() / jobs).max(1);
+        command.env("RAYON_NUM_THREADS", share.to_string());
     }
     let output = command
         .stdin(Stdio::null())
