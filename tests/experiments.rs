@@ -500,3 +500,34 @@ fn compare_tune_prints_the_choices_the_test_table_and_the_tests() {
         "error: --tune scores the chosen values on rows tuning never saw: set data.test_fraction > 0"
     );
 }
+
+#[test]
+fn the_number_of_jobs_changes_nothing_but_the_wall_time() {
+    let config = tiny_friedman();
+    let backend = Backend::open(BackendKind::Flex).unwrap();
+    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh];
+    let scoring = Scoring {
+        metric: Metric::for_comparison(&config),
+        family: Family::AllPairs,
+    };
+    let run = |jobs: usize| {
+        compare_seeds(
+            &config,
+            &backend,
+            &activations,
+            3,
+            jobs,
+            scoring,
+            &|_, _| {},
+        )
+        .unwrap()
+    };
+    let (one, three) = (run(1), run(3));
+    assert_eq!(one.rows, three.rows);
+    assert_eq!(one.tests, three.tests);
+    for (a, b) in one.comparisons.iter().zip(&three.comparisons) {
+        for (x, y) in a.runs.iter().zip(&b.runs) {
+            assert_eq!(x.final_weights, y.final_weights);
+        }
+    }
+}
