@@ -7,7 +7,9 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::common::{csv_column, path_str, repo_root, train_bin, train_ok, user_error};
+use crate::common::{
+    csv_column, csv_column_text, path_str, repo_root, train_bin, train_ok, user_error,
+};
 
 /// A sweep of 8 small points on `circle` (2 activations x 2 rates x 2 seeds).
 fn sweep_file(dir: &Path) -> PathBuf {
@@ -222,6 +224,8 @@ fn bad_axes_are_refused_before_any_point_runs_and_report_counts_the_missing() {
         text.starts_with("8 points: 4 done (0 diverged), 4 missing"),
         "{text}"
     );
+    // Half a grid has no balanced cells: the importance is estimated.
+    assert!(text.contains("over 4 done points (estimated:"), "{text}");
     let error = user_error(&[
         "sweep",
         "report",
@@ -265,6 +269,21 @@ fn bad_axes_are_refused_before_any_point_runs_and_report_counts_the_missing() {
         half.join("heatmap_model_activation_training_lr.png")
             .exists()
     );
+    // The whole grid: an exact ANOVA whose shares (three axes, three pairs,
+    // the rest) add up to one; and every point's line in the picture.
+    assert!(text.contains("over 8 done points (exact ANOVA"), "{text}");
+    let shares = csv_column(&half.join("importance.csv"), "share");
+    assert_eq!(shares.len(), 7);
+    assert!(
+        (shares.iter().sum::<f64>() - 1.0).abs() < 1e-9,
+        "{shares:?}"
+    );
+    let parallel = fs::read_to_string(half.join("parallel.svg")).unwrap();
+    assert!(
+        parallel.contains("8 done points of 8"),
+        "title says how many"
+    );
+    assert!(half.join("parallel.png").exists());
 
     // Another sweep may not share the directory.
     let other = dir.path().join("other.toml");
@@ -513,4 +532,49 @@ fn a_sweep_over_the_seed_config_reports_its_training_loss() {
         finals.iter().all(|v| v.is_finite() && *v > 0.0),
         "{finals:?}"
     );
+}
+
+#[test]
+fn a_random_search_draws_the_same_rates_for_every_activation_on_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("random.toml");
+    let base = repo_root().join("config/circle.toml");
+    fs::write(
+        &sweep,
+        format!(
+            "base = \"{}\"\nsamples = 3\nsample_seed = 5\n[axes]\n\
+             \"model.activation\" = [\"identity\", \"relu\"]\n\
+             \"training.lr\" = {{ log_uniform = [1e-3, 1e-1] }}\n\"training.epochs\" = [3]\n",
+            base.display()
+        ),
+    )
+    .unwrap();
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&one)]);
+    for shard in ["0/2", "1/2"] {
+        train_ok([
+            "sweep",
+            "run",
+            path_str(&sweep),
+            "--out",
+            path_str(&two),
+            "--shard",
+            shard,
+        ]);
+    }
+    // The same plan from one process and from two shards, point for point.
+    assert_eq!(results(&one), results(&two));
+    let plan = fs::read_to_string(one.join("sweep.json")).unwrap();
+    assert!(plan.contains("log_uniform"), "{plan}");
+    let output = train_ok(["sweep", "report", path_str(&one)]);
+    let rates = csv_column_text(&one.join("sweep.csv"), "training.lr");
+    assert_eq!(rates.len(), 6);
+    assert_eq!(
+        rates[..3],
+        rates[3..],
+        "each activation gets the same three draws"
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("over 6 done points (estimated:"), "{text}");
+    assert!(one.join("parallel.png").exists() && one.join("importance.csv").exists());
 }

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{ResolvedConfig, RunConfig};
 use crate::error::UserError;
+use crate::experiments::sampling::Distribution;
 use crate::io::result::{RunResult, read_result};
 use crate::user_error;
 
@@ -24,8 +25,13 @@ struct SweepFile {
     /// The base config, relative to the sweep file; the built-in seed
     /// defaults when absent.
     base: Option<PathBuf>,
-    /// Config key (dotted, as in a config file) -> the values it takes.
+    /// Config key (dotted, as in a config file) -> the values it takes: a
+    /// list (a grid axis) or a distribution (a random axis).
     axes: toml::Table,
+    /// Draws of the random axes (each grid point with each draw).
+    samples: Option<usize>,
+    /// Seeds the draws (0 when absent); not the runs' seed.
+    sample_seed: Option<u64>,
 }
 
 /// One axis: a config key and its values.
@@ -33,8 +39,19 @@ struct SweepFile {
 pub struct Axis {
     /// The dotted config key, e.g. `training.lr`.
     pub key: String,
-    /// The values, as TOML.
+    /// The values, as TOML: a grid axis's list, or a random axis's draws in
+    /// order.
     pub values: Vec<toml::Value>,
+    /// What a random axis draws from; none for a grid axis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Distribution>,
+}
+
+impl Axis {
+    /// Whether its values are drawn rather than listed.
+    pub fn is_random(&self) -> bool {
+        self.distribution.is_some()
+    }
 }
 
 /// One point of the grid.
@@ -58,6 +75,13 @@ pub struct Sweep {
     pub axes: Vec<Axis>,
     /// Every point of the grid, by index.
     pub points: Vec<Point>,
+    /// Draws left out because they repeat an earlier point.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repeated_draws: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// The most points one sweep file may have: each is a run directory and a
@@ -109,12 +133,28 @@ impl Sweep {
             }
         };
         let mut axes = Vec::new();
+        let samples = file.samples.unwrap_or(1);
+        let sample_seed = file.sample_seed.unwrap_or(0);
         for (key, values) in &file.axes {
             let values = match values {
                 toml::Value::Array(values) if !values.is_empty() => values.clone(),
+                toml::Value::Table(table) => {
+                    let distribution = Distribution::parse(table).map_err(|message| {
+                        UserError::new(format!("{shown}: axis `{key}`: {message}"))
+                    })?;
+                    axes.push(Axis {
+                        key: key.clone(),
+                        values: (0..samples)
+                            .map(|draw| distribution.draw(sample_seed, key, draw))
+                            .collect(),
+                        distribution: Some(distribution),
+                    });
+                    continue;
+                }
                 _ => {
                     return Err(UserError::new(format!(
-                        "{shown}: axis `{key}` must be a non-empty list of values"
+                        "{shown}: axis `{key}` must be a non-empty list of values or a \
+                         distribution such as {{ log_uniform = [1e-4, 1e-1] }}"
                     )));
                 }
             };
@@ -132,17 +172,51 @@ impl Sweep {
             axes.push(Axis {
                 key: key.clone(),
                 values,
+                distribution: None,
             });
+        }
+        let random: Vec<&str> = axes
+            .iter()
+            .filter(|a| a.is_random())
+            .map(|a| a.key.as_str())
+            .collect();
+        match (random.is_empty(), file.samples) {
+            (false, None) => {
+                return Err(UserError::new(format!(
+                    "{shown}: axis `{}` is a distribution: set samples = N, the number of draws",
+                    random[0]
+                )));
+            }
+            (true, Some(_)) => {
+                return Err(UserError::new(format!(
+                    "{shown}: samples = N draws the distribution axes, but every axis is a list"
+                )));
+            }
+            (false, Some(0)) => {
+                return Err(UserError::new(format!(
+                    "{shown}: samples must be at least 1"
+                )));
+            }
+            _ => {}
         }
         if axes.is_empty() {
             return Err(UserError::new(format!(
                 "{shown}: [axes] names no config key to vary, e.g. \"training.lr\" = [0.001, 0.01]"
             )));
         }
-        let sizes: Vec<usize> = axes.iter().map(|axis| axis.values.len()).collect();
+        let sizes: Vec<usize> = axes
+            .iter()
+            .map(|axis| {
+                if axis.is_random() {
+                    1
+                } else {
+                    axis.values.len()
+                }
+            })
+            .collect();
         let count = sizes
             .iter()
-            .try_fold(1usize, |count, &size| count.checked_mul(size))
+            .try_fold(samples, |count, &size| count.checked_mul(size))
             .filter(|&count| count <= MAX_POINTS)
             .ok_or_else(|| {
                 let shape: Vec<String> = sizes.iter().map(usize::to_string).collect();
@@ -153,8 +227,11 @@ impl Sweep {
                 ))
             })?;
         let mut points = Vec::with_capacity(count);
-        for index in 0..count {
-            let mut rest = index;
+        let mut repeated_draws = 0;
+        for position in 0..count {
+            // Each grid point with each draw: the draw varies fastest.
+            let (grid_index, draw) = (position / samples, position % samples);
+            let mut rest = grid_index;
             let mut picks = vec![0; axes.len()];
             for (slot, size) in picks.iter_mut().zip(&sizes).rev() {
                 *slot = rest % size;
@@ -163,7 +240,10 @@ impl Sweep {
             let values: Vec<toml::Value> = axes
                 .iter()
                 .zip(&picks)
-                .map(|(axis, &pick)| axis.values[pick].clone())
+                .map(|(axis, &pick)| {
+                    let pick = if axis.is_random() { draw } else { pick };
+                    axis.values[pick].clone()
+                })
                 .collect();
             let assignments: Vec<(String, toml::Value)> = axes
                 .iter()
@@ -199,6 +279,12 @@ impl Sweep {
                 .validate()
                 .map_err(|error| blame(error.key, &error.message))?;
             let id = point_id(&config);
+            if !random.is_empty() && points.iter().any(|point: &Point| point.id == id) {
+                // Two draws of a few choices can meet: that run is trained once.
+                repeated_draws += 1;
+                continue;
+            }
+            let index = points.len();
             if let Some(twin) = points.iter().find(|point: &&Point| point.id == id) {
                 let show = |values: &[toml::Value]| -> String {
                     let shown: Vec<String> = values.iter().map(shown_value).collect();
@@ -218,7 +304,11 @@ impl Sweep {
                 config,
             });
         }
-        Ok(Sweep { axes, points })
+        Ok(Sweep {
+            axes,
+            points,
+            repeated_draws,
+        })
     }
 
     /// The points shard `shard` of `count` takes: those whose index is
@@ -374,6 +464,78 @@ mod tests {
         let circle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/circle.toml");
         let circle = RunConfig::from_file(&circle).unwrap();
         assert_eq!(point_id(&circle), "12a0b2a2ff084026");
+    }
+
+    #[test]
+    fn random_axes_draw_the_same_values_for_every_grid_point_and_keep_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let sweep = |text: &str| Sweep::load(&write(dir.path(), "r.toml", text));
+        let base = "samples = 4\n[axes]\n\"model.activation\" = [\"identity\", \"relu\"]\n\
+                    \"training.lr\" = { log_uniform = [1e-4, 1e-1] }\n";
+        let first = sweep(base).unwrap();
+        assert_eq!(first.points.len(), 8);
+        let lr = first
+            .axes
+            .iter()
+            .position(|a| a.key == "training.lr")
+            .unwrap();
+        let draws = |plan: &Sweep, activation: &str| -> Vec<toml::Value> {
+            plan.points
+                .iter()
+                .filter(|p| p.config.model.activation.to_string() == activation)
+                .map(|p| p.values[lr].clone())
+                .collect()
+        };
+        // Paired: every activation gets the same four rates.
+        assert_eq!(draws(&first, "identity"), draws(&first, "relu"));
+        assert_eq!(first.axes[lr].values, draws(&first, "relu"));
+        let ids: Vec<String> = first.points.iter().map(|p| p.id.clone()).collect();
+        assert_eq!(
+            ids,
+            sweep(base)
+                .unwrap()
+                .points
+                .iter()
+                .map(|p| p.id.clone())
+                .collect::<Vec<_>>()
+        );
+        // More draws keep the first ones; another random axis leaves them alone.
+        let more = sweep(&base.replace("samples = 4", "samples = 6")).unwrap();
+        assert_eq!(draws(&more, "relu")[..4], draws(&first, "relu")[..]);
+        let wider = sweep(&format!(
+            "{base}\"optimizer.beta1\" = {{ uniform = [0.8, 0.95] }}\n"
+        ))
+        .unwrap();
+        let lr_wide = wider
+            .axes
+            .iter()
+            .position(|a| a.key == "training.lr")
+            .unwrap();
+        assert_eq!(wider.axes[lr_wide].values, first.axes[lr].values);
+        // A choice of two drawn eight times repeats itself: each run once.
+        let few =
+            sweep("samples = 8\n[axes]\n\"training.batch_size\" = { choice = [5, 10] }\n").unwrap();
+        assert_eq!(few.points.len(), 2);
+        assert_eq!(few.repeated_draws, 6);
+        let indices: Vec<usize> = few.points.iter().map(|p| p.index).collect();
+        assert_eq!(indices, [0, 1]);
+        for (text, wanted) in [
+            (
+                "[axes]\n\"training.lr\" = { log_uniform = [1e-4, 1e-1] }\n",
+                "set samples = N",
+            ),
+            (
+                "samples = 3\n[axes]\n\"training.lr\" = [0.1]\n",
+                "every axis is a list",
+            ),
+            (
+                "samples = 3\n[axes]\n\"training.lr\" = { log_uniform = [0, 1] }\n",
+                "axis `training.lr`: log_uniform needs low > 0",
+            ),
+        ] {
+            let error = sweep(text).unwrap_err().to_string();
+            assert!(error.contains(wanted), "{error}");
+        }
     }
 
     #[test]

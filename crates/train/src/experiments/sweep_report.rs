@@ -1,11 +1,15 @@
 //! `train sweep report`: whatever points are done, merged into one row per
-//! point (`sweep.csv`), a summary over the seed axis (`summary.csv`), and
-//! heatmaps of the mean final metric over two axes.
+//! point (`sweep.csv`), a summary over the seed axis (`summary.csv`), how
+//! much of the metric each axis explains (`importance.csv`), a
+//! parallel-coordinates picture of every done point, and heatmaps of the
+//! mean final metric over two axes.
 
-use crate::experiments::sweep::{Sweep, shown_value};
+use crate::experiments::importance::{Factor, ImportanceTable, Level, importance};
+use crate::experiments::sweep::{Axis, Sweep, shown_value};
 use crate::format::{cell, mean_ci_cells};
 use crate::io::result::RunResult;
 use crate::plot::heatmap::{Heatmap, heatmap_svg};
+use crate::plot::parallel::{Column, Parallel, parallel_svg};
 use crate::stats::MeanCi;
 use crate::user_error;
 
@@ -209,6 +213,98 @@ impl<'a> SweepReport<'a> {
         out
     }
 
+    /// The done points that did not diverge: their indices and final metric.
+    fn scored(&self) -> Vec<(usize, f64)> {
+        self.results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((i, r.as_ref()?.final_metric()?)))
+            .filter(|(_, m)| m.is_finite())
+            .collect()
+    }
+
+    /// How much of the final metric's variance each axis and pair explains
+    /// (exact ANOVA when the whole grid is done, else the binned estimator).
+    pub fn importance(&self) -> Option<ImportanceTable> {
+        let scored = self.scored();
+        let factors: Vec<Factor> = self
+            .plan
+            .axes
+            .iter()
+            .enumerate()
+            // An axis of one value explains nothing.
+            .filter(|(_, axis)| axis.is_random() || axis.values.len() > 1)
+            .map(|(a, axis)| Factor {
+                key: &axis.key,
+                values: scored
+                    .iter()
+                    .map(|&(i, _)| level(&self.plan.points[i].values[a]))
+                    .collect(),
+                random: axis.is_random(),
+                log: is_log(axis),
+            })
+            .collect();
+        let metric: Vec<f64> = scored.iter().map(|&(_, m)| m).collect();
+        importance(&factors, &metric, scored.len() == self.plan.points.len())
+    }
+
+    /// The metric's name, for tables.
+    pub fn metric_name(&self) -> String {
+        self.metric()
+    }
+
+    /// The parallel-coordinates picture of the done points; `None` before
+    /// any is done.
+    pub fn parallel_svg(&self, data_name: Option<&str>) -> anyhow::Result<Option<String>> {
+        let scored = self.scored();
+        if scored.is_empty() {
+            return Ok(None);
+        }
+        let metric = self.metric();
+        let values: Vec<f64> = scored.iter().map(|&(_, m)| m).collect();
+        let mut columns: Vec<Column> = self
+            .plan
+            .axes
+            .iter()
+            .enumerate()
+            .map(|(a, axis)| {
+                let at: Vec<&toml::Value> = scored
+                    .iter()
+                    .map(|&(i, _)| &self.plan.points[i].values[a])
+                    .collect();
+                let numbers: Option<Vec<f64>> = at.iter().map(|v| number(v)).collect();
+                match numbers {
+                    Some(numbers) => Column::numbers(&axis.key, &numbers, is_log(axis)),
+                    None => {
+                        let shown: Vec<String> = at.iter().map(|v| shown_value(v)).collect();
+                        let order: Vec<String> = match &axis.distribution {
+                            Some(crate::experiments::sampling::Distribution::Choice(choices)) => {
+                                choices.iter().map(shown_value).collect()
+                            }
+                            _ => axis.values.iter().map(shown_value).collect(),
+                        };
+                        Column::categories(&axis.key, &shown, &order, &values)
+                    }
+                }
+            })
+            .collect();
+        let metric_label = format!("final {metric}");
+        columns.push(Column::numbers(&metric_label, &values, false));
+        let data = data_name.map_or_else(String::new, |name| format!("{name}: "));
+        let svg = parallel_svg(&Parallel {
+            title: format!(
+                "{data}{} done points of {}, one line each, coloured by their final {metric}",
+                scored.len(),
+                self.plan.points.len()
+            ),
+            columns: &columns,
+            metric: &values,
+            metric_name: &metric_label,
+            higher_is_better: metric.contains("accuracy"),
+        })?;
+        Ok(Some(svg))
+    }
+
     /// Checks that `pair` names two different axes, `KEY1,KEY2`.
     pub fn check_heatmap(&self, pair: &str) -> anyhow::Result<(usize, usize)> {
         let keys: Vec<&str> = pair.split(',').map(str::trim).collect();
@@ -284,4 +380,38 @@ impl<'a> SweepReport<'a> {
         })?;
         Ok((name, svg))
     }
+}
+
+/// A value as the importance table sees it.
+fn level(value: &toml::Value) -> Level {
+    match number(value) {
+        Some(v) => Level::Number(v),
+        None => Level::Category(shown_value(value)),
+    }
+}
+
+/// A number's value, or `None` for anything else.
+fn number(value: &toml::Value) -> Option<f64> {
+    match value {
+        toml::Value::Float(f) => Some(*f),
+        toml::Value::Integer(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+/// Whether an axis's numbers are read on a log scale: a log-uniform one, or
+/// a list of positive numbers spanning a factor of 100 or more (rates).
+fn is_log(axis: &Axis) -> bool {
+    if let Some(distribution) = &axis.distribution {
+        return distribution.is_log();
+    }
+    let numbers: Option<Vec<f64>> = axis.values.iter().map(number).collect();
+    numbers.is_some_and(|n| {
+        let (low, high) = n
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        low > 0.0 && high / low >= 100.0
+    })
 }

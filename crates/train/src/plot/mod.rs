@@ -17,6 +17,7 @@ pub mod heatmap;
 pub mod legend;
 pub mod neurons;
 pub mod palette;
+pub mod parallel;
 pub mod regions;
 pub mod scale;
 pub mod surface;

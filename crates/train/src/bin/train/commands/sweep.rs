@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use train::experiments::importance::{importance_csv, render_importance};
 
 use anyhow::Context;
 
@@ -260,6 +261,11 @@ fn report(args: &SweepReportArgs) -> anyhow::Result<()> {
     write_atomic(&args.dir.join("summary.csv"), &report.summary_csv()?)?;
     print!("{}", report.render());
     println!("wrote {0}/sweep.csv, {0}/summary.csv", args.dir.display());
+    if let Some(table) = report.importance() {
+        print!("{}", render_importance(&table, &report.metric_name()));
+        write_atomic(&args.dir.join("importance.csv"), &importance_csv(&table)?)?;
+        println!("wrote {}/importance.csv", args.dir.display());
+    }
     // The data the points trained on, for the titles (any point's config says it).
     let data_name = plan
         .points
@@ -270,6 +276,9 @@ fn report(args: &SweepReportArgs) -> anyhow::Result<()> {
             RunConfig::from_file(&path).ok()
         })
         .map(|config| crate::commands::plot::data_name(&config));
+    if let Some(svg) = report.parallel_svg(data_name.as_deref())? {
+        println!("wrote {}", write_figure(&args.dir, "parallel", &svg)?);
+    }
     for pair in &args.heatmap {
         let (name, svg) = report.heatmap_svg(pair, data_name.as_deref())?;
         println!("wrote {}", write_figure(&args.dir, &name, &svg)?);
