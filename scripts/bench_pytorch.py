@@ -15,6 +15,12 @@ before the clock starts, the loss read back once per epoch.
 `train bench --against-pytorch PYTHON` runs this script's workers itself,
 interleaved with its own, and prints the ratio.
 
+A study: the seed run over ten seeds, timed whole (`train bench --study`):
+
+    python3 scripts/bench_pytorch.py --study sequential   # one process, seed after seed
+    python3 scripts/bench_pytorch.py --study vmap         # torch.func: all ten in one model
+    python3 scripts/bench_pytorch.py --study-one SEED     # one seed (a process per seed)
+
 Needs: pip install torch
 """
 
@@ -72,6 +78,85 @@ def worker(name):
                           peak_rss_bytes=peak, final_loss=final_loss)))
 
 
+def seed_data(torch, seed, spec):
+    """A seed's data and network, as the seed run draws them."""
+    import torch.nn as nn
+
+    torch.manual_seed(seed)
+    x = torch.randn(spec["samples"], FEATURES)
+    y = torch.randn(spec["samples"], 1)
+    sizes = [FEATURES] + spec["hidden"] + [1]
+    layers = []
+    for index in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[index], sizes[index + 1]))
+        if index + 2 < len(sizes):
+            layers.append(nn.ReLU())
+    return x, y, nn.Sequential(*layers)
+
+
+def study_one(torch, seed):
+    """The seed run for one seed: Adam, MSE, in-order batches of 10."""
+    spec = WORKLOADS["seed"]
+    x, y, model = seed_data(torch, seed, spec)
+    criterion = torch.nn.MSELoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    batch = spec["batch_size"]
+    for _ in range(spec["epochs"]):
+        for i in range(0, spec["samples"], batch):
+            optimizer.zero_grad()
+            loss = criterion(model(x[i : i + batch]), y[i : i + batch])
+            loss.backward()
+            optimizer.step()
+        final = loss.item()
+    return final
+
+
+def study_vmap(torch, seeds):
+    """All seeds at once, PyTorch's model-ensembling recipe: the networks'
+    parameters stacked (`stack_module_state`), one `vmap` of the gradient of
+    `functional_call`, and one Adam over the stacked tensors (Adam is
+    elementwise, so each seed's slice is updated as its own Adam would)."""
+    import copy
+
+    from torch.func import functional_call, grad, stack_module_state, vmap
+
+    spec = WORKLOADS["seed"]
+    drawn = [seed_data(torch, seed, spec) for seed in seeds]
+    xs = torch.stack([x for x, _, _ in drawn])
+    ys = torch.stack([y for _, y, _ in drawn])
+    params, buffers = stack_module_state([m for _, _, m in drawn])
+    base = copy.deepcopy(drawn[0][2]).to("meta")
+
+    def loss_of(p, b, x, y):
+        return torch.nn.functional.mse_loss(functional_call(base, (p, b), (x,)), y)
+
+    gradients = vmap(grad(loss_of))
+    losses = vmap(loss_of)
+    optimizer = torch.optim.Adam(list(params.values()), lr=0.001)
+    batch = spec["batch_size"]
+    for _ in range(spec["epochs"]):
+        for i in range(0, spec["samples"], batch):
+            xb, yb = xs[:, i : i + batch], ys[:, i : i + batch]
+            for name, g in gradients(params, buffers, xb, yb).items():
+                params[name].grad = g
+            optimizer.step()
+        final = losses(params, buffers, xb, yb).detach()
+    return final.tolist()
+
+
+def study(mode, seeds=10):
+    import torch
+
+    started = time.perf_counter()
+    if mode == "sequential":
+        finals = [study_one(torch, seed) for seed in range(seeds)]
+    elif mode == "vmap":
+        finals = study_vmap(torch, list(range(seeds)))
+    else:
+        sys.exit(f"--study: unknown mode `{mode}` (known: sequential, vmap)")
+    print(json.dumps(dict(loop_s=time.perf_counter() - started, seeds=seeds, finals=finals)))
+
+
 def spread(values):
     return statistics.median(values), min(values), max(values)
 
@@ -83,7 +168,17 @@ def main():
     parser.add_argument("--csv", help="also write every run here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--study", help="time a ten-seed study of the seed run: sequential or vmap")
+    parser.add_argument("--study-one", type=int, help="one seed of the study, in this process")
     args = parser.parse_args()
+    if args.study:
+        study(args.study)
+        return
+    if args.study_one is not None:
+        import torch
+
+        print(json.dumps(dict(final=study_one(torch, args.study_one))))
+        return
     if args.probe:  # `train bench --against-pytorch` checks the interpreter first
         import torch
 

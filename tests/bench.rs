@@ -2,9 +2,10 @@
 //! every figure. Nothing here asserts a timing: speed is recorded in
 //! BENCHMARKS.md by the harness, not checked by tests.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::common::{path_str, train_ok, user_error};
+use crate::common::{csv_column, path_str, train_ok, user_error};
 
 #[test]
 fn bench_prints_every_figure_for_a_tiny_workload() {
@@ -274,4 +275,48 @@ fn the_gpu_check_script_reports_adapter_parity_and_bench() {
         .collect();
     backends.sort();
     assert_eq!(backends, ["flex", "wgpu"], "{summary}");
+}
+
+#[test]
+fn a_study_is_timed_whole_on_every_path_round_by_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let python = fake_python(dir.path(), 0);
+    let csv_path = dir.path().join("study.csv");
+    let output = train_ok([
+        "bench",
+        "--study",
+        "--runs",
+        "1",
+        "--against-pytorch",
+        path_str(&python),
+        "--csv",
+        path_str(&csv_path),
+    ]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    for path in [
+        "compare --seeds 10 ",
+        "compare --seeds 10 --jobs 1 ",
+        "sweep run ",
+        "pytorch seed after seed ",
+        "pytorch process per seed ",
+        "pytorch torch.func ensemble ",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(path)),
+            "{path}: {stdout}"
+        );
+    }
+    assert!(stdout.contains("PyTorch's time over ours"), "{stdout}");
+    // PyTorch's harness ran each of its study modes, a process per seed ten times.
+    let calls = fs::read_to_string(dir.path().join("calls.log")).unwrap();
+    assert_eq!(
+        calls
+            .lines()
+            .filter(|l| l.starts_with("--study-one"))
+            .count(),
+        10
+    );
+    assert!(calls.lines().any(|l| l == "--study sequential"), "{calls}");
+    assert!(calls.lines().any(|l| l == "--study vmap"), "{calls}");
+    assert_eq!(csv_column(&csv_path, "round").len(), 6);
 }

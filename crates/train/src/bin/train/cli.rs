@@ -581,6 +581,11 @@ pub struct BenchArgs {
     /// workload and backend, round against round.
     #[arg(long, value_name = "PYTHON")]
     pub against_pytorch: Option<PathBuf>,
+    /// Time a ten-seed study of the seed run whole instead: `compare --seeds 10` (threads,
+    /// and --jobs 1), `sweep run` (a process per seed) and, with --against-pytorch, PyTorch
+    /// seed after seed, a process per seed, and the torch.func ensemble; --runs rounds.
+    #[arg(long, conflicts_with_all = ["workloads", "backends"])]
+    pub study: bool,
 }
 
 /// Options of the hidden `train bench-worker`.

@@ -56,11 +56,11 @@ impl Row {
 
 /// The PyTorch side: a Python interpreter and the harness script, written
 /// to a temporary file for the length of the benchmark.
-struct PyTorch {
+pub(super) struct PyTorch {
     python: PathBuf,
     script: tempfile::NamedTempFile,
     /// What the interpreter reported: torch's version and thread count.
-    version: String,
+    pub(super) version: String,
 }
 
 impl PyTorch {
@@ -84,7 +84,7 @@ impl PyTorch {
         Ok(pytorch)
     }
 
-    fn command(&self) -> Command {
+    pub(super) fn command(&self) -> Command {
         let mut command = Command::new(&self.python);
         command.arg(self.script.path());
         command
@@ -92,7 +92,11 @@ impl PyTorch {
 
     /// Runs one of the script's modes; its failures (no such interpreter,
     /// torch not installed) are the user's to fix: exit 2.
-    fn run(&self, command: Command, what: &str) -> anyhow::Result<(std::process::Output, f64)> {
+    pub(super) fn run(
+        &self,
+        command: Command,
+        what: &str,
+    ) -> anyhow::Result<(std::process::Output, f64)> {
         let python = self.python.display();
         let (output, seconds) =
             timed(command).map_err(|error| match error.downcast_ref::<std::io::Error>() {
@@ -122,6 +126,14 @@ impl PyTorch {
 
 /// `train bench`.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    if args.study {
+        let pytorch = args
+            .against_pytorch
+            .as_deref()
+            .map(PyTorch::prepare)
+            .transpose()?;
+        return super::study::run(args, pytorch.as_ref());
+    }
     let workloads = args
         .workloads
         .iter()
@@ -215,7 +227,7 @@ fn run_worker(
 }
 
 /// Runs `command` to its end, timing it from spawn to exit.
-fn timed(mut command: Command) -> anyhow::Result<(std::process::Output, f64)> {
+pub(super) fn timed(mut command: Command) -> anyhow::Result<(std::process::Output, f64)> {
     let started = Instant::now();
     let output = command.stdin(Stdio::null()).output()?;
     Ok((output, started.elapsed().as_secs_f64()))

@@ -10,6 +10,7 @@ pub mod predict;
 pub mod regions;
 pub mod run;
 pub mod serve;
+pub mod study;
 pub mod sweep;
 
 use crate::cli::{Cli, Command};
