@@ -12,7 +12,7 @@ use crate::config::RunConfig;
 use crate::error::UserError;
 use crate::experiments::compare::{ActivationRun, Comparison};
 use crate::experiments::seed_tests::Family;
-use crate::experiments::seeds::{Scoring, SeedsComparison, compare_seeds, summarise};
+use crate::experiments::seeds::{Scoring, SeedResult, SeedsComparison, compare_seeds, summarise};
 use crate::experiments::sweep::shown_value;
 use crate::format::cell;
 use crate::stats::MeanCi;
@@ -167,6 +167,9 @@ pub struct GridScore {
     pub score: Option<MeanCi>,
     /// Tuning seeds that diverged.
     pub diverged: usize,
+    /// The mean validation loss over the same seeds: it breaks ties of an
+    /// accuracy (80 validation rows tie often).
+    pub loss: Option<f64>,
 }
 
 /// What tuning chose for one activation.
@@ -265,32 +268,26 @@ pub fn compare_tuned(
                 .enumerate()
                 .map(|(point, tuning)| {
                     let row = &tuning.rows[index];
+                    let losses: Vec<f64> = tuning
+                        .comparisons
+                        .iter()
+                        .filter_map(|c| SeedResult::of(&c.runs[index], Metric::ValLoss))
+                        .map(|r| r.last)
+                        .collect();
                     GridScore {
                         point,
                         score: row.last,
                         diverged: row.diverged,
+                        loss: MeanCi::of(&losses).map(|m| m.mean),
                     }
                 })
                 .collect();
-            let mut ranked: Vec<(usize, f64)> = scores
-                .iter()
-                .filter_map(|s| Some((s.point, s.score?.mean)))
-                .collect();
-            // Best first; ties keep grid order (the first value listed wins).
-            ranked.sort_by(|a, b| {
-                if tuning_metric.better(a.1, b.1) {
-                    std::cmp::Ordering::Less
-                } else if tuning_metric.better(b.1, a.1) {
-                    std::cmp::Ordering::Greater
-                } else {
-                    a.0.cmp(&b.0)
-                }
-            });
+            let ranked = rank(&scores, tuning_metric);
             Choice {
                 activation,
                 scores,
-                chosen: ranked.first().map(|r| r.0),
-                runner_up: ranked.get(1).map(|r| r.0),
+                chosen: ranked.first().copied(),
+                runner_up: ranked.get(1).copied(),
             }
         })
         .collect();
@@ -354,6 +351,25 @@ pub fn compare_tuned(
     })
 }
 
+/// The grid points with a score, best first: by the mean metric, a tie
+/// by the lower mean validation loss, then by the value listed first.
+pub fn rank(scores: &[GridScore], metric: Metric) -> Vec<usize> {
+    let mut ranked: Vec<(usize, f64, f64)> = scores
+        .iter()
+        .filter_map(|s| Some((s.point, s.score?.mean, s.loss.unwrap_or(f64::INFINITY))))
+        .collect();
+    ranked.sort_by(|a, b| {
+        if metric.better(a.1, b.1) {
+            std::cmp::Ordering::Less
+        } else if metric.better(b.1, a.1) {
+            std::cmp::Ordering::Greater
+        } else {
+            a.2.total_cmp(&b.2).then(a.0.cmp(&b.0))
+        }
+    });
+    ranked.into_iter().map(|r| r.0).collect()
+}
+
 /// `mean` as the metric is shown: a percentage for accuracy.
 fn shown_metric(metric: Metric, value: f64) -> String {
     if metric.higher_is_better() {
@@ -367,8 +383,13 @@ fn shown_metric(metric: Metric, value: f64) -> String {
 /// values, their mean validation metric, and the runner-up's.
 pub fn render_choices(tuned: &Tuned) -> String {
     let metric = tuned.tuning_metric;
+    let tie = if metric.higher_is_better() {
+        " (ties: the lower mean val_loss)"
+    } else {
+        ""
+    };
     let mut out = format!(
-        "tuned per activation over {} seeds ({}..={}): the best mean {} of {} combination{}\n",
+        "tuned per activation over {} seeds ({}..={}): the best mean {}{tie} of {} combination{}\n",
         tuned.tuning_seeds.len(),
         tuned.tuning_seeds.first().copied().unwrap_or(0),
         tuned.tuning_seeds.last().copied().unwrap_or(0),
@@ -497,6 +518,29 @@ mod tests {
         ] {
             assert!(bad.parse::<TuneAxis>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn ranking_breaks_an_accuracy_tie_by_the_validation_loss() {
+        let score = |point: usize, accuracy: f64, loss: Option<f64>| GridScore {
+            point,
+            score: MeanCi::of(&[accuracy]),
+            diverged: 0,
+            loss,
+        };
+        let scores = [
+            score(0, 0.9, Some(0.30)),
+            score(1, 0.95, Some(0.25)),
+            score(2, 0.95, Some(0.20)),
+            GridScore {
+                point: 3,
+                score: None,
+                diverged: 3,
+                loss: None,
+            },
+        ];
+        assert_eq!(rank(&scores, Metric::ValAccuracy), [2, 1, 0]);
+        assert_eq!(rank(&scores, Metric::ValLoss), [0, 2, 1]);
     }
 
     #[test]
