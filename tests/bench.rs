@@ -297,6 +297,7 @@ fn a_study_is_timed_whole_on_every_path_round_by_round() {
         "compare --seeds 10 ",
         "compare --seeds 10 --jobs 1 ",
         "sweep run ",
+        "one batched model ",
         "pytorch seed after seed ",
         "pytorch process per seed ",
         "pytorch torch.func ensemble ",
@@ -318,5 +319,5 @@ fn a_study_is_timed_whole_on_every_path_round_by_round() {
     );
     assert!(calls.lines().any(|l| l == "--study sequential"), "{calls}");
     assert!(calls.lines().any(|l| l == "--study vmap"), "{calls}");
-    assert_eq!(csv_column(&csv_path, "round").len(), 6);
+    assert_eq!(csv_column(&csv_path, "round").len(), 7);
 }

@@ -6,6 +6,7 @@ pub mod activation_curves;
 pub mod bench;
 pub mod collapse;
 pub mod compare;
+pub mod ensemble;
 pub mod importance;
 pub mod logistic;
 pub mod ols;

@@ -251,6 +251,9 @@ fn last_line(stderr: &[u8]) -> String {
 
 /// `train bench-worker`: one measurement, printed as a JSON line.
 pub fn worker(args: &BenchWorkerArgs) -> anyhow::Result<()> {
+    if args.workload == super::study::ENSEMBLE_WORKER {
+        return super::study::ensemble_worker(args);
+    }
     let workload = Workload::named(&args.workload)
         .ok_or_else(|| user_error!("unknown workload `{}`", args.workload))?;
     let kind = args

@@ -18,6 +18,29 @@ use crate::cli::BenchArgs;
 /// Seeds in the study.
 pub const SEEDS: usize = 10;
 
+/// The hidden `bench-worker --workload` that trains the study as one
+/// batched model.
+pub const ENSEMBLE_WORKER: &str = "study-ensemble";
+
+/// `train bench-worker --workload study-ensemble --backend B`: the ten
+/// seeds of the seed run as one batched model; prints each seed's last loss.
+pub fn ensemble_worker(args: &crate::cli::BenchWorkerArgs) -> anyhow::Result<()> {
+    let kind = args
+        .backend
+        .backend
+        .ok_or_else(|| train::user_error!("bench-worker needs --backend"))?;
+    let backend = train::backend::Backend::open(kind)?;
+    let seeds: Vec<u64> = (0..SEEDS as u64).collect();
+    let config = train::config::RunConfig::default();
+    let outcome = train::experiments::ensemble::train_ensemble(&config, &seeds, &backend)?;
+    let report = serde_json::json!({
+        "last_batch_loss": outcome.last_batch_loss,
+        "loop_s": outcome.seconds,
+    });
+    println!("{report}");
+    Ok(())
+}
+
 /// One way of running the study.
 struct StudyPath {
     name: &'static str,
@@ -39,6 +62,7 @@ pub(super) fn run(args: &BenchArgs, pytorch: Option<&PyTorch>) -> anyhow::Result
         "compare --seeds 10",
         "compare --seeds 10 --jobs 1",
         "sweep run",
+        "one batched model",
     ];
     if pytorch.is_some() {
         names.extend([
@@ -80,11 +104,17 @@ pub(super) fn run(args: &BenchArgs, pytorch: Option<&PyTorch>) -> anyhow::Result
                         .arg(&out);
                     ours(command, path.name)?
                 }
+                3 => {
+                    let mut command = Command::new(&exe);
+                    command.args(["bench-worker", "--workload", ENSEMBLE_WORKER]);
+                    command.args(["--backend", "flex"]);
+                    ours(command, path.name)?
+                }
                 _ => {
                     let pytorch = pytorch.expect("pytorch paths need --against-pytorch");
                     match index {
-                        3 => theirs(pytorch, &["--study", "sequential"])?,
-                        4 => {
+                        4 => theirs(pytorch, &["--study", "sequential"])?,
+                        5 => {
                             let mut total = 0.0;
                             for seed in 0..SEEDS {
                                 total += theirs(pytorch, &["--study-one", &seed.to_string()])?;
