@@ -297,6 +297,41 @@ fn every_run_records_its_full_pass_training_loss() {
         result.contains(&format!("\"train_loss\": {}", train_loss[4])),
         "{result}"
     );
+    assert!(!result.contains("test_loss"), "no test rows: {result}");
+}
+
+#[test]
+fn a_run_with_test_rows_scores_them_once_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("test.toml");
+    fs::write(
+        &config,
+        "[data]\nkind = \"circle\"\nsamples = 200\nvalidation_fraction = 0.2\n\
+         test_fraction = 0.25\n[model]\ninput = 2\nhidden = [8]\n\
+         [training]\nloss = \"bce\"\nepochs = 3\nlr = 0.01\n",
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let (code, _, stderr) = run(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let result: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("result.json")).unwrap()).unwrap();
+    let accuracy = result["test_accuracy"].as_f64().unwrap();
+    // 50 test rows: a whole number of them right.
+    assert!(
+        ((accuracy * 50.0) - (accuracy * 50.0).round()).abs() < 1e-4,
+        "{result}"
+    );
+    assert!(result["test_loss"].as_f64().unwrap() > 0.0);
+    // The test rows never reach training: 200 - 40 - 50 rows train.
+    let written = fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(written.contains("test_fraction = 0.25"), "{written}");
 }
 
 #[test]

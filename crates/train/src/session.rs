@@ -300,7 +300,11 @@ impl RunSession {
     pub fn finish(&mut self, trainer: &Trainer) -> anyhow::Result<()> {
         self.save(trainer)?;
         if let Some(path) = self.path() {
-            let result = RunResult::of(&self.config, &self.records, None, trainer.seconds());
+            let mut result = RunResult::of(&self.config, &self.records, None, trainer.seconds());
+            if let Some(test) = trainer.test_scores() {
+                result.test_loss = Some(test.loss);
+                result.test_accuracy = test.accuracy;
+            }
             write_result(path, &result)?;
         }
         Ok(())

@@ -40,6 +40,14 @@ pub struct RunResult {
     pub best_epoch: Option<usize>,
     /// Seconds of training (wall clock: differs between reruns).
     pub seconds: f64,
+    /// The loss on the test rows (`data.test_fraction`), scored once when
+    /// the run finished, with the weights it ends with (early stopping's
+    /// best); absent without test rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
+    /// The test rows' accuracy (0/1 labels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_accuracy: Option<f64>,
 }
 
 impl RunResult {
@@ -65,6 +73,8 @@ impl RunResult {
             best: best.map(|b| b.1),
             best_epoch: best.map(|b| b.2),
             seconds,
+            test_loss: None,
+            test_accuracy: None,
         }
     }
 
