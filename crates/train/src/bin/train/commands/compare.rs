@@ -95,9 +95,20 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
             "wrote {0}/compare.csv, {0}/summary.csv, {0}/config.toml",
             out.display()
         );
-        let curves = curves_svg(config, &per_epoch_curves(&[&comparison]))?;
+        let curves = curves_svg(
+            config,
+            &setup_title(config),
+            &per_epoch_curves(&[&comparison]),
+        )?;
         println!("wrote {}", write_figure(out, "loss_curves", &curves)?);
-        write_pictures(out, config, &split, &comparison, &backend)?;
+        write_pictures(
+            out,
+            &setup_title(config),
+            config,
+            &split,
+            &comparison,
+            &backend,
+        )?;
     }
     let diverged = comparison
         .runs
@@ -112,6 +123,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
 /// when its data has such a picture.
 fn write_pictures(
     out: &Path,
+    setup: &str,
     config: &RunConfig,
     split: &Split,
     comparison: &Comparison,
@@ -134,7 +146,7 @@ fn write_pictures(
         return Ok(());
     }
     let standardizer = split.standardizer.as_ref();
-    let title = format!("{} activations on {}", drawn.len(), setup_title(config));
+    let title = format!("{} activations on {setup}", drawn.len());
     match picture(config, standardizer, &drawn, Some(&title), &backend.device)? {
         Ok(Picture::Surfaces(svg)) => println!("wrote {}", write_figure(out, "surfaces", &svg)?),
         Ok(Picture::Fits(svg, _)) => println!("wrote {}", write_figure(out, "fits", &svg)?),
@@ -161,7 +173,7 @@ fn write_pictures(
                 ))
             })
             .collect();
-        let title = format!("Linear regions on {}", setup_title(config));
+        let title = format!("Linear regions on {setup}");
         let svg = region_maps_svg(Some(&title), &drawings, drawings.len().min(3))?;
         println!("wrote {}", write_figure(out, "regions", &svg)?);
     }
@@ -260,7 +272,15 @@ fn run_tuned(args: &CompareArgs, config: &RunConfig, backend: &Backend) -> anyho
             out.display()
         );
         let comparisons: Vec<&Comparison> = summary.comparisons.iter().collect();
-        let curves = curves_svg(config, &per_epoch_curves(&comparisons))?;
+        let mut charted = per_epoch_curves(&comparisons);
+        // Each line says what it was trained with.
+        for (curve, choice) in charted.curves.iter_mut().zip(&tuned.choices) {
+            if let Some(point) = choice.chosen {
+                curve.name = format!("{} ({})", curve.name, short_assignment(&tuned.grid[point]));
+            }
+        }
+        let setup = tuned_setup(config, &args.tune);
+        let curves = curves_svg(config, &setup, &charted)?;
         println!("wrote {}", write_figure(out, "loss_curves", &curves)?);
         // The pictures read every network with the config's layers: only
         // when tuning left the model's shape alone.
@@ -268,10 +288,51 @@ fn run_tuned(args: &CompareArgs, config: &RunConfig, backend: &Backend) -> anyho
             let mut first = config.clone();
             first.seed = summary.seeds[0];
             let split = train::data::load_for(&first)?;
-            write_pictures(out, &first, &split, &summary.comparisons[0], backend)?;
+            let setup = tuned_setup(&first, &args.tune);
+            write_pictures(
+                out,
+                &setup,
+                &first,
+                &split,
+                &summary.comparisons[0],
+                backend,
+            )?;
         }
     }
     diverged_seeds(summary)
+}
+
+/// A picture's setup line when keys were tuned: the config's, with the
+/// tuned rate (or keys) said to be per activation.
+fn tuned_setup(config: &RunConfig, axes: &[train::experiments::tuning::TuneAxis]) -> String {
+    let setup = setup_title(config);
+    let lr = format!(" lr {}", config.training.lr);
+    let others: Vec<&str> = axes
+        .iter()
+        .map(|axis| axis.key.as_str())
+        .filter(|key| *key != "training.lr")
+        .collect();
+    let mut setup = if axes.iter().any(|axis| axis.key == "training.lr") {
+        setup.replace(&lr, " lr tuned per activation")
+    } else {
+        setup
+    };
+    if !others.is_empty() {
+        setup.push_str(&format!(", {} tuned per activation", others.join(", ")));
+    }
+    setup
+}
+
+/// `lr=0.01, batch_size=20`: tuned values by the last part of their key.
+fn short_assignment(assignment: &Assignment) -> String {
+    let parts: Vec<String> = assignment
+        .iter()
+        .map(|(key, value)| {
+            let short = key.rsplit('.').next().unwrap_or(key);
+            format!("{short} {}", train::experiments::sweep::shown_value(value))
+        })
+        .collect();
+    parts.join(", ")
 }
 
 /// `compare --seeds N` with N > 1: every seed's comparison, summarised.
@@ -329,10 +390,21 @@ fn run_seeds(
             out.display()
         );
         let comparisons: Vec<&Comparison> = summary.comparisons.iter().collect();
-        let curves = curves_svg(config, &per_epoch_curves(&comparisons))?;
+        let curves = curves_svg(
+            config,
+            &setup_title(config),
+            &per_epoch_curves(&comparisons),
+        )?;
         println!("wrote {}", write_figure(out, "loss_curves", &curves)?);
         // The pictures show the first seed's networks.
-        write_pictures(out, config, first_split, &summary.comparisons[0], backend)?;
+        write_pictures(
+            out,
+            &setup_title(config),
+            config,
+            first_split,
+            &summary.comparisons[0],
+            backend,
+        )?;
     }
     diverged_seeds(&summary)
 }
@@ -485,7 +557,7 @@ fn mean_series(index: usize, name: &str, per_seed: &[Vec<f64>]) -> Series {
 /// The loss per epoch by activation (log scale, least squares dashed under
 /// them) and, for 0/1 labels, the accuracy beside it; over several seeds
 /// each line is the mean with its 95% band.
-fn curves_svg(config: &RunConfig, charted: &Charted) -> anyhow::Result<String> {
+fn curves_svg(config: &RunConfig, setup: &str, charted: &Charted) -> anyhow::Result<String> {
     let Charted {
         part,
         curves,
@@ -533,7 +605,7 @@ fn curves_svg(config: &RunConfig, charted: &Charted) -> anyhow::Result<String> {
             references: &[],
         });
     }
-    let title = format!("{} activations on {}", curves.len(), setup_title(config));
+    let title = format!("{} activations on {setup}", curves.len());
     let columns = panels.len();
     titled_panels_svg(Some(&title), &panels, columns, (900, 540))
 }
