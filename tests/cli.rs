@@ -364,6 +364,33 @@ fn a_flag_a_command_cannot_honour_is_an_error() {
         stderr.trim(),
         "error: --all-pairs tests pairs over seeds: give --seeds N with N >= 2"
     );
+    let (code, _, stderr) = run(&["compare", "--batched", "--epochs", "1"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "error: --batched trains over seeds: give --seeds N with N >= 2"
+    );
+    let (code, _, stderr) = run(&[
+        "compare",
+        "--batched",
+        "--seeds",
+        "2",
+        "--activations",
+        "relu,prelu",
+        "--epochs",
+        "1",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    // After the header, before any run: one line.
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("  seed")).count(),
+        0,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().last(),
+        Some("error: --batched trains plain runs together; prelu here has a learnable activation")
+    );
     let (code, stdout, stderr) = run(&[
         "compare",
         "--activations",

@@ -10,7 +10,7 @@ use train::config::{DataKind, RunConfig};
 use train::data;
 use train::experiments::collapse::collapse;
 use train::experiments::compare::{LEAST_SQUARES_NAME, LOGISTIC_NAME, compare};
-use train::experiments::ensemble::train_ensemble;
+use train::experiments::ensemble::{compare_seeds_batched, train_seeds};
 use train::experiments::logistic::{LogisticFit, RIDGE};
 use train::experiments::seed_tests::Family;
 use train::experiments::seeds::{Scoring, compare_seeds};
@@ -394,6 +394,7 @@ fn tuning_chooses_each_activations_best_validation_value_then_scores_fresh_seeds
             seeds: 3,
             jobs: 1,
             family: Family::AgainstReference,
+            batched: false,
         },
         &|_, _| {},
         &|_, _| {},
@@ -540,7 +541,7 @@ fn seeds_batched_into_one_model_train_as_separate_runs_do() {
     config.training.epochs = 30;
     let backend = Backend::open(BackendKind::Flex).unwrap();
     let seeds = [0, 1, 2];
-    let batched = train_ensemble(&config, &seeds, &backend).unwrap();
+    let batched = train_seeds(&config, &seeds, &backend).unwrap();
     let mut largest = 0.0f32;
     for (k, &seed) in seeds.iter().enumerate() {
         let mut alone = config.clone();
@@ -549,18 +550,25 @@ fn seeds_batched_into_one_model_train_as_separate_runs_do() {
         let weights = train::training::init::initial_weights_for(&alone);
         let trainer = Trainer::new(&alone, &backend, &split, &weights).unwrap();
         let outcome = run_to_end(trainer, alone.training.epochs);
-        for (ours, theirs) in outcome.model.to_weights().iter().zip(&batched.weights[k]) {
-            for (a, b) in ours.weight.iter().zip(theirs) {
+        let ours = batched.runs[k].weights.as_ref().unwrap();
+        for (theirs, ours) in outcome.model.to_weights().iter().zip(ours) {
+            for (a, b) in theirs.weight.iter().zip(&ours.weight) {
                 largest = largest.max((a - b).abs() / a.abs().max(1.0));
             }
         }
-        let loss = outcome.records.last().unwrap().loss;
-        let relative = (loss - batched.last_batch_loss[k]).abs() / loss;
-        assert!(
-            relative < 1e-4,
-            "seed {seed}: {loss} alone, {} batched",
-            batched.last_batch_loss[k]
-        );
+        // Every epoch's last-batch and full-pass losses.
+        for (a, b) in outcome.records.iter().zip(&batched.runs[k].records) {
+            for (x, y) in [
+                (a.loss, b.loss),
+                (a.train_loss.unwrap(), b.train_loss.unwrap()),
+            ] {
+                assert!(
+                    (x - y).abs() / x < 1e-4,
+                    "seed {seed} epoch {}: {x} alone, {y} batched",
+                    a.epoch
+                );
+            }
+        }
     }
     // 30 epochs of Adam from the same start: float32 rounding, no more
     // (below 1e-6 on the Intel Xeon AVX-512 dev machine).
@@ -568,4 +576,47 @@ fn seeds_batched_into_one_model_train_as_separate_runs_do() {
         largest < 1e-5,
         "largest relative weight difference {largest}"
     );
+}
+
+#[test]
+fn compare_batched_over_seeds_gives_the_rows_of_separate_runs() {
+    let mut config = tiny_friedman();
+    config.data.test_fraction = 0.2;
+    let backend = Backend::open(BackendKind::Flex).unwrap();
+    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh];
+    let scoring = Scoring {
+        metric: Metric::for_comparison(&config),
+        family: Family::AgainstReference,
+    };
+    let separate =
+        compare_seeds(&config, &backend, &activations, 3, 1, scoring, &|_, _| {}).unwrap();
+    let batched =
+        compare_seeds_batched(&config, &backend, &activations, 3, scoring, &|_, _| {}).unwrap();
+    assert_eq!(batched.seeds, separate.seeds);
+    let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-4 * a.abs().max(1e-3),
+        (a, b) => a == b,
+    };
+    for (b, s) in batched.comparisons.iter().zip(&separate.comparisons) {
+        for (x, y) in b.runs.iter().zip(&s.runs) {
+            assert_eq!(x.initial_weights, y.initial_weights);
+            for (p, q) in [
+                (x.row.train_loss, y.row.train_loss),
+                (x.row.val_loss, y.row.val_loss),
+                (x.row.test_loss, y.row.test_loss),
+            ] {
+                assert!(close(p, q), "{}: {p:?} batched, {q:?} separate", x.row.name);
+            }
+        }
+        assert_eq!(b.linear, s.linear);
+    }
+    assert_eq!(batched.tests.len(), 2);
+    // What cannot train batched is refused in one line.
+    let mut clipped = config.clone();
+    clipped.training.clip_grad_norm = Some(1.0);
+    let error = compare_seeds_batched(&clipped, &backend, &activations, 2, scoring, &|_, _| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("gradient clipping"), "{error}");
 }

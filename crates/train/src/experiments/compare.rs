@@ -18,7 +18,7 @@ use crate::regions::count_in_box;
 use crate::stats::r_squared;
 use crate::training::diagnostics::LayerDiagnostics;
 use crate::training::init::initial_weights_for;
-use crate::training::trainer::{EpochRecord, Trainer, run_to_end};
+use crate::training::trainer::{EpochRecord, TestScores, Trainer, run_to_end};
 
 /// Name of the linear row of an `mse` run: the least-squares fit, the
 /// lowest training loss any linear model reaches.
@@ -148,30 +148,15 @@ pub fn compare(
             .then(|| outcome.model.to_weights());
         let row = match (&outcome.diverged, &final_weights) {
             (Some(diverged), _) => CompareRow::diverged(&name, diverged.epoch, outcome.seconds),
-            (None, Some(weights)) => {
-                let mut row = row_from_records(&name, &outcome.records, data, outcome.seconds);
-                row.test_loss = outcome.test.map(|t| t.loss);
-                row.test_accuracy = outcome.test.and_then(|t| t.accuracy);
-                if config.model.input == 2 {
-                    let mut with = config.clone();
-                    with.model.activation = activation;
-                    row.regions = count_in_box(&with, data.standardizer.as_ref(), weights);
-                }
-                if let Some(range) = line_range {
-                    let network = TrainedNetwork::new(
-                        config,
-                        activation,
-                        weights,
-                        data.standardizer.clone(),
-                        &backend.device,
-                    )?;
-                    row.pieces = Some(Pieces::of(
-                        activation,
-                        &curve(&network, range, CURVE_POINTS),
-                    ));
-                }
-                row
-            }
+            (None, Some(weights)) => finished_row(
+                config,
+                backend,
+                data,
+                activation,
+                (&outcome.records, weights),
+                outcome.seconds,
+                outcome.test,
+            )?,
             (None, None) => unreachable!("a run that did not diverge has weights"),
         };
         let run = ActivationRun {
@@ -199,6 +184,50 @@ pub fn compare(
     linear.regions = linear_regions;
     let note = (config.training.loss == LossKind::Bce).then(|| logistic_note(data.train.rows()));
     Ok(Comparison { runs, linear, note })
+}
+
+/// The table row of a run of `activation` that finished with `records` and
+/// `weights`: its numbers, test scores, and the linear regions (2 inputs)
+/// or pieces (1-D fits) of the trained network.
+pub fn finished_row(
+    config: &RunConfig,
+    backend: &Backend,
+    data: &Split,
+    activation: Activation,
+    (records, weights): (&[EpochRecord], &[LayerWeights]),
+    seconds: f64,
+    test: Option<TestScores>,
+) -> anyhow::Result<CompareRow> {
+    let name = activation.to_string();
+    let mut row = row_from_records(&name, records, data, seconds);
+    row.test_loss = test.map(|t| t.loss);
+    row.test_accuracy = test.and_then(|t| t.accuracy);
+    if config.model.input == 2 {
+        let mut with = config.clone();
+        with.model.activation = activation;
+        row.regions = count_in_box(&with, data.standardizer.as_ref(), weights);
+    }
+    if let InputSpace::Line { range, .. } = input_space(config)? {
+        let network = TrainedNetwork::new(
+            config,
+            activation,
+            weights,
+            data.standardizer.clone(),
+            &backend.device,
+        )?;
+        row.pieces = Some(Pieces::of(
+            activation,
+            &curve(&network, range, CURVE_POINTS),
+        ));
+    }
+    Ok(row)
+}
+
+/// The comparison's linear row and its note, fitted on `data`'s training
+/// rows (for comparisons assembled elsewhere, e.g. batched seeds).
+pub fn linear_baseline(config: &RunConfig, data: &Split) -> (CompareRow, Option<String>) {
+    let note = (config.training.loss == LossKind::Bce).then(|| logistic_note(data.train.rows()));
+    (linear_row(config, data), note)
 }
 
 /// The best linear model for the run's loss, fitted on the training rows:
@@ -259,7 +288,7 @@ fn linear_row(config: &RunConfig, data: &Split) -> CompareRow {
 
 impl CompareRow {
     /// The row of a run that diverged in `epoch`: no results.
-    fn diverged(name: &str, epoch: usize, seconds: f64) -> Self {
+    pub fn diverged(name: &str, epoch: usize, seconds: f64) -> Self {
         Self {
             name: name.to_string(),
             train_loss: None,

@@ -11,6 +11,7 @@ use crate::backend::Backend;
 use crate::config::RunConfig;
 use crate::error::UserError;
 use crate::experiments::compare::{ActivationRun, Comparison};
+use crate::experiments::ensemble::compare_seeds_batched;
 use crate::experiments::seed_tests::Family;
 use crate::experiments::seeds::{Scoring, SeedResult, SeedsComparison, compare_seeds, summarise};
 use crate::experiments::sweep::shown_value;
@@ -213,6 +214,8 @@ pub struct TunePlan<'a> {
     pub jobs: usize,
     /// Which pairs the final comparison tests.
     pub family: Family,
+    /// Each activation's seeds trained as one batched model.
+    pub batched: bool,
 }
 
 /// Tunes `plan.axes` per activation over `plan.tuning_seeds` seeds (the config's seed
@@ -232,7 +235,19 @@ pub fn compare_tuned(
         seeds,
         jobs,
         family,
+        batched,
     } = *plan;
+    let over_seeds = |config: &RunConfig,
+                      activations: &[Activation],
+                      seeds: usize,
+                      scoring: Scoring,
+                      on_done: &(dyn Fn(u64, &ActivationRun) + Sync)| {
+        if batched {
+            compare_seeds_batched(config, backend, activations, seeds, scoring, on_done)
+        } else {
+            compare_seeds(config, backend, activations, seeds, jobs, scoring, on_done)
+        }
+    };
     check_tuning(config, axes)?;
     let grid = grid(axes);
     let configs = grid
@@ -243,12 +258,10 @@ pub fn compare_tuned(
     let quiet = |_: u64, _: &ActivationRun| {};
     let mut per_point = Vec::with_capacity(grid.len());
     for (assignment, tuned) in grid.iter().zip(&configs) {
-        let tuning = compare_seeds(
+        let tuning = over_seeds(
             tuned,
-            backend,
             activations,
             tuning_seeds,
-            jobs,
             Scoring {
                 metric: tuning_metric,
                 family,
@@ -309,12 +322,10 @@ pub fn compare_tuned(
             None => config.clone(),
         };
         chosen.seed = fresh.seed;
-        per_activation.push(compare_seeds(
+        per_activation.push(over_seeds(
             &chosen,
-            backend,
             &[choice.activation],
             seeds,
-            jobs,
             Scoring {
                 metric: Metric::for_comparison(config),
                 family: Family::AgainstReference,

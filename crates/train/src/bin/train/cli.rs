@@ -342,6 +342,12 @@ pub struct CompareArgs {
     /// each against the reference (identity, or the first listed).
     #[arg(long)]
     pub all_pairs: bool,
+    /// With --seeds (and --tune): train each activation's seeds as one batched model (a
+    /// leading seed dimension on every weight), several times faster; same numbers to float32
+    /// rounding. Plain runs only: no learnable activation, schedule, clipping, penalty, early
+    /// stopping; no dead/saturated columns.
+    #[arg(long)]
+    pub batched: bool,
     /// Tune a config key per activation: each activation trains with every value over
     /// --tune-seeds seeds and keeps the one with the best mean validation metric, then --seeds
     /// fresh seeds are scored on the test rows (needs data.validation_fraction and

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use train::backend::Backend;
 use train::config::RunConfig;
 use train::data::Split;
+use train::experiments::ensemble::compare_seeds_batched;
 use train::experiments::seed_tests::{Family, render_tests, tests_csv};
 use train::experiments::seeds::{
     Scoring, SeedsComparison, compare_seeds, per_seed_csv, render_seeds_table, seeds_summary_csv,
@@ -48,9 +49,14 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     if args.seeds > 1 {
         return run_seeds(args, config, &split, &backend);
     }
-    if args.all_pairs {
+    if args.all_pairs || args.batched {
+        let flag = if args.all_pairs {
+            "--all-pairs tests pairs"
+        } else {
+            "--batched trains"
+        };
         return Err(train::user_error!(
-            "--all-pairs tests pairs over seeds: give --seeds N with N >= 2"
+            "{flag} over seeds: give --seeds N with N >= 2"
         ));
     }
     eprintln!(
@@ -241,6 +247,7 @@ fn run_tuned(args: &CompareArgs, config: &RunConfig, backend: &Backend) -> anyho
         seeds,
         jobs: jobs_or_cores(args.jobs),
         family: family(args),
+        batched: args.batched,
     };
     let tuned = compare_tuned(
         config,
@@ -360,18 +367,23 @@ fn run_seeds(
         eprintln!("  seed {seed} {:<14} {result}", run.row.name);
     };
     let family = family(args);
-    let summary = compare_seeds(
-        config,
-        backend,
-        &args.activations,
-        seeds,
-        jobs_or_cores(args.jobs),
-        Scoring {
-            metric: Metric::for_comparison(config),
-            family,
-        },
-        &on_done,
-    )?;
+    let scoring = Scoring {
+        metric: Metric::for_comparison(config),
+        family,
+    };
+    let summary = if args.batched {
+        compare_seeds_batched(config, backend, &args.activations, seeds, scoring, &on_done)?
+    } else {
+        compare_seeds(
+            config,
+            backend,
+            &args.activations,
+            seeds,
+            jobs_or_cores(args.jobs),
+            scoring,
+            &on_done,
+        )?
+    };
     print!("{}", render_seeds_table(&summary));
     print!(
         "{}",

@@ -32,11 +32,13 @@ pub fn ensemble_worker(args: &crate::cli::BenchWorkerArgs) -> anyhow::Result<()>
     let backend = train::backend::Backend::open(kind)?;
     let seeds: Vec<u64> = (0..SEEDS as u64).collect();
     let config = train::config::RunConfig::default();
-    let outcome = train::experiments::ensemble::train_ensemble(&config, &seeds, &backend)?;
-    let report = serde_json::json!({
-        "last_batch_loss": outcome.last_batch_loss,
-        "loop_s": outcome.seconds,
-    });
+    let outcome = train::experiments::ensemble::train_seeds(&config, &seeds, &backend)?;
+    let last: Vec<Option<f64>> = outcome
+        .runs
+        .iter()
+        .map(|run| run.records.last().map(|r| r.loss))
+        .collect();
+    let report = serde_json::json!({"last_batch_loss": last, "loop_s": outcome.seconds});
     println!("{report}");
     Ok(())
 }
