@@ -297,6 +297,7 @@ fn a_study_is_timed_whole_on_every_path_round_by_round() {
         "compare --seeds 10 ",
         "compare --seeds 10 --jobs 1 ",
         "sweep run ",
+        "compare --seeds 10 --batched ",
         "one batched model ",
         "pytorch seed after seed ",
         "pytorch process per seed ",
@@ -319,5 +320,5 @@ fn a_study_is_timed_whole_on_every_path_round_by_round() {
     );
     assert!(calls.lines().any(|l| l == "--study sequential"), "{calls}");
     assert!(calls.lines().any(|l| l == "--study vmap"), "{calls}");
-    assert_eq!(csv_column(&csv_path, "round").len(), 7);
+    assert_eq!(csv_column(&csv_path, "round").len(), 8);
 }

@@ -11,8 +11,9 @@ pub const CLASS_0: RGBColor = RGBColor(178, 24, 43);
 pub const CLASS_1: RGBColor = RGBColor(33, 102, 172);
 
 /// Runs and activations, in order: ColorBrewer's Dark2 (no red, no blue)
-/// and two more dark, distinct colours.
-pub const RUNS: [RGBColor; 10] = [
+/// and four more dark, distinct colours, so that a comparison of twelve
+/// activations repeats none.
+pub const RUNS: [RGBColor; 12] = [
     RGBColor(27, 158, 119),
     RGBColor(217, 95, 2),
     RGBColor(117, 112, 179),
@@ -23,6 +24,8 @@ pub const RUNS: [RGBColor; 10] = [
     RGBColor(102, 102, 102),
     RGBColor(0, 0, 0),
     RGBColor(23, 190, 207),
+    RGBColor(148, 0, 211),
+    RGBColor(0, 100, 0),
 ];
 
 /// The live diagram's edges: a positive weight dark grey, a negative one

@@ -64,6 +64,7 @@ pub(super) fn run(args: &BenchArgs, pytorch: Option<&PyTorch>) -> anyhow::Result
         "compare --seeds 10",
         "compare --seeds 10 --jobs 1",
         "sweep run",
+        "compare --seeds 10 --batched",
         "one batched model",
     ];
     if pytorch.is_some() {
@@ -87,12 +88,14 @@ pub(super) fn run(args: &BenchArgs, pytorch: Option<&PyTorch>) -> anyhow::Result
                 path.name, args.runs
             );
             let seconds = match index {
-                0 | 1 => {
+                0 | 1 | 3 => {
                     let mut command = Command::new(&exe);
                     command.args(["compare", "--activations", "relu", "--seeds", "10"]);
-                    if index == 1 {
-                        command.args(["--jobs", "1"]);
-                    }
+                    match index {
+                        1 => command.args(["--jobs", "1"]),
+                        3 => command.arg("--batched"),
+                        _ => &mut command,
+                    };
                     ours(command, path.name)?
                 }
                 2 => {
@@ -106,7 +109,7 @@ pub(super) fn run(args: &BenchArgs, pytorch: Option<&PyTorch>) -> anyhow::Result
                         .arg(&out);
                     ours(command, path.name)?
                 }
-                3 => {
+                4 => {
                     let mut command = Command::new(&exe);
                     command.args(["bench-worker", "--workload", ENSEMBLE_WORKER]);
                     command.args(["--backend", "flex"]);
@@ -115,8 +118,8 @@ pub(super) fn run(args: &BenchArgs, pytorch: Option<&PyTorch>) -> anyhow::Result
                 _ => {
                     let pytorch = pytorch.expect("pytorch paths need --against-pytorch");
                     match index {
-                        4 => theirs(pytorch, &["--study", "sequential"])?,
-                        5 => {
+                        5 => theirs(pytorch, &["--study", "sequential"])?,
+                        6 => {
                             let mut total = 0.0;
                             for seed in 0..SEEDS {
                                 total += theirs(pytorch, &["--study-one", &seed.to_string()])?;
