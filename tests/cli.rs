@@ -85,8 +85,19 @@ fn quiet_prints_only_the_summary() {
 
 #[test]
 fn the_example_configs_are_valid() {
-    for entry in fs::read_dir(crate::common::repo_root().join("config")).unwrap() {
+    let root = crate::common::repo_root().join("config");
+    // config/ and its folders (config/fair/).
+    let mut paths = Vec::new();
+    for entry in fs::read_dir(&root).unwrap() {
         let path = entry.unwrap().path();
+        if path.is_dir() {
+            paths.extend(fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            paths.push(path);
+        }
+    }
+    assert!(paths.iter().any(|p| p.ends_with("fair/spiral.toml")));
+    for path in paths {
         let text = fs::read_to_string(&path).unwrap();
         let config = train::config::RunConfig::from_toml(&text, &path.display().to_string())
             .unwrap_or_else(|e| panic!("{e}"));
