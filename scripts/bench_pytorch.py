@@ -49,16 +49,7 @@ def worker(name):
     import torch.optim as optim
 
     spec = WORKLOADS[name]
-    torch.manual_seed(0)
-    x = torch.randn(spec["samples"], FEATURES)
-    y = torch.randn(spec["samples"], 1)
-    sizes = [FEATURES] + spec["hidden"] + [1]
-    layers = []
-    for index in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[index], sizes[index + 1]))
-        if index + 2 < len(sizes):
-            layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
+    x, y, model = seed_data(torch, 0, spec)
     criterion = nn.MSELoss()
     optimizer = optim.Adam(model.parameters(), lr=0.001)
     batch = spec["batch_size"]

@@ -267,17 +267,8 @@ fn run_tuned(args: &CompareArgs, config: &RunConfig, backend: &Backend) -> anyho
     );
     if let Some(out) = args.out.dir() {
         write_atomic(&out.join("tuning.csv"), &tuning_csv(&tuned)?)?;
-        write_atomic(&out.join("summary.csv"), &seeds_summary_csv(summary)?)?;
-        write_atomic(&out.join("seeds.csv"), &per_seed_csv(summary)?)?;
-        write_atomic(
-            &out.join("tests.csv"),
-            &tests_csv(&summary.tests, summary.metric)?,
-        )?;
-        write_atomic(&out.join(CONFIG_FILE), config.to_toml_in(out).as_bytes())?;
-        println!(
-            "wrote {0}/tuning.csv, {0}/summary.csv, {0}/seeds.csv, {0}/tests.csv, {0}/config.toml",
-            out.display()
-        );
+        println!("wrote {}/tuning.csv", out.display());
+        write_seed_tables(out, config, summary)?;
         let comparisons: Vec<&Comparison> = summary.comparisons.iter().collect();
         let mut charted = per_epoch_curves(&comparisons);
         // Each line says what it was trained with.
@@ -390,17 +381,7 @@ fn run_seeds(
         render_tests(&summary.tests, summary.metric, summary.seeds.len())
     );
     if let Some(out) = args.out.dir() {
-        write_atomic(&out.join("summary.csv"), &seeds_summary_csv(&summary)?)?;
-        write_atomic(&out.join("seeds.csv"), &per_seed_csv(&summary)?)?;
-        write_atomic(
-            &out.join("tests.csv"),
-            &tests_csv(&summary.tests, summary.metric)?,
-        )?;
-        write_atomic(&out.join(CONFIG_FILE), config.to_toml_in(out).as_bytes())?;
-        println!(
-            "wrote {0}/summary.csv, {0}/seeds.csv, {0}/tests.csv, {0}/config.toml",
-            out.display()
-        );
+        write_seed_tables(out, config, &summary)?;
         let comparisons: Vec<&Comparison> = summary.comparisons.iter().collect();
         let curves = curves_svg(
             config,
@@ -419,6 +400,27 @@ fn run_seeds(
         )?;
     }
     diverged_seeds(&summary)
+}
+
+/// A comparison over seeds' tables in `out`: summary.csv, seeds.csv,
+/// tests.csv and the config.
+fn write_seed_tables(
+    out: &Path,
+    config: &RunConfig,
+    summary: &SeedsComparison,
+) -> anyhow::Result<()> {
+    write_atomic(&out.join("summary.csv"), &seeds_summary_csv(summary)?)?;
+    write_atomic(&out.join("seeds.csv"), &per_seed_csv(summary)?)?;
+    write_atomic(
+        &out.join("tests.csv"),
+        &tests_csv(&summary.tests, summary.metric)?,
+    )?;
+    write_atomic(&out.join(CONFIG_FILE), config.to_toml_in(out).as_bytes())?;
+    println!(
+        "wrote {0}/summary.csv, {0}/seeds.csv, {0}/tests.csv, {0}/config.toml",
+        out.display()
+    );
+    Ok(())
 }
 
 /// An error naming every run of `summary` that diverged, with its seed.
