@@ -21,7 +21,7 @@ use crate::data::{Dataset, Split, load_for};
 use crate::experiments::compare::{
     ActivationRun, CompareRow, Comparison, finished_row, linear_baseline,
 };
-use crate::experiments::seeds::{Scoring, SeedsComparison, summarise};
+use crate::experiments::seeds::{Scoring, SeedsComparison, seed_list, summarise};
 use crate::stats::bce_with_logits_each;
 use crate::training::init::initial_weights_for;
 use crate::training::optimizer;
@@ -162,6 +162,22 @@ fn per_seed_accuracy(output: Tensor<3>, target: Tensor<3>, threshold: f64) -> Te
         .reshape([seeds])
 }
 
+/// Each seed's loss on `(x, y)` and, with a `threshold` (0/1 labels), its
+/// accuracy: `[seeds]` tensors, still on the device.
+fn scores(
+    model: &SeedEnsemble,
+    (x, y): (Tensor<3>, Tensor<3>),
+    kind: LossKind,
+    threshold: Option<f64>,
+) -> Vec<Tensor<1>> {
+    let output = model.forward(x);
+    let mut parts = vec![per_seed_loss(kind, output.clone(), y.clone())];
+    if let Some(threshold) = threshold {
+        parts.push(per_seed_accuracy(output, y, threshold));
+    }
+    parts
+}
+
 /// Trains `config` once per split in `splits` (one per seed, the same
 /// sizes), starting from `initial` (one set of weights per seed), as one
 /// batched model. The caller checks [`not_batchable`] first.
@@ -248,18 +264,15 @@ pub fn train_ensemble(
         // One read per epoch: the last batch's losses, then every seed's
         // full-pass training (and validation) loss and accuracy.
         let valid = model.valid();
-        let score = |(x, y): (Tensor<3>, Tensor<3>)| {
-            let output = valid.forward(x);
-            let mut parts = vec![per_seed_loss(kind, output.clone(), y.clone())];
-            if let Some(threshold) = threshold {
-                parts.push(per_seed_accuracy(output, y, threshold));
-            }
-            parts
-        };
         let mut parts = vec![last.expect("an epoch takes at least one step")];
-        parts.extend(score((full_x.clone(), full_y.clone())));
+        parts.extend(scores(
+            &valid,
+            (full_x.clone(), full_y.clone()),
+            kind,
+            threshold,
+        ));
         if let Some((vx, vy)) = &validation {
-            parts.extend(score((vx.clone(), vy.clone())));
+            parts.extend(scores(&valid, (vx.clone(), vy.clone()), kind, threshold));
         }
         let values = model::host_values::<f64, 1>(Tensor::cat(parts, 0));
         let at = |slot: usize, s: usize| values[slot * count + s];
@@ -293,13 +306,8 @@ pub fn train_ensemble(
     }
     let seconds = started.elapsed().as_secs_f64();
     let valid = model.valid();
-    let test_values = test.map(|(tx, ty)| {
-        let output = valid.forward(tx);
-        let mut parts = vec![per_seed_loss(kind, output.clone(), ty.clone())];
-        if let Some(threshold) = threshold {
-            parts.push(per_seed_accuracy(output, ty, threshold));
-        }
-        model::host_values::<f64, 1>(Tensor::cat(parts, 0))
+    let test_values = test.map(|part| {
+        model::host_values::<f64, 1>(Tensor::cat(scores(&valid, part, kind, threshold), 0))
     });
     let runs = initial
         .into_iter()
@@ -351,13 +359,7 @@ pub fn compare_seeds_batched(
     scoring: Scoring,
     on_done: &(dyn Fn(u64, &ActivationRun) + Sync),
 ) -> anyhow::Result<SeedsComparison> {
-    let seed_list = (0..seeds as u64)
-        .map(|k| {
-            config.seed.checked_add(k).ok_or_else(|| {
-                crate::user_error!("seed {} + {k} is past the largest seed", config.seed)
-            })
-        })
-        .collect::<Result<Vec<u64>, _>>()?;
+    let seed_list = seed_list(config, seeds)?;
     let seeded: Vec<RunConfig> = seed_list
         .iter()
         .map(|&seed| {

@@ -109,6 +109,17 @@ pub struct SeedsComparison {
     pub tests: Vec<PairTest>,
 }
 
+/// The `seeds` consecutive seeds from the config's; an error past the largest.
+pub fn seed_list(config: &RunConfig, seeds: usize) -> anyhow::Result<Vec<u64>> {
+    (0..seeds as u64)
+        .map(|k| {
+            config.seed.checked_add(k).ok_or_else(|| {
+                crate::user_error!("seed {} + {k} is past the largest seed", config.seed)
+            })
+        })
+        .collect()
+}
+
 /// Runs [`compare`] for `seeds` consecutive seeds from the config's and
 /// summarises them as `scoring` says.
 pub fn compare_seeds(
@@ -121,13 +132,7 @@ pub fn compare_seeds(
     on_done: &(dyn Fn(u64, &ActivationRun) + Sync),
 ) -> anyhow::Result<SeedsComparison> {
     let Scoring { metric, family } = scoring;
-    let seed_list = (0..seeds as u64)
-        .map(|k| {
-            config.seed.checked_add(k).ok_or_else(|| {
-                crate::user_error!("seed {} + {k} is past the largest seed", config.seed)
-            })
-        })
-        .collect::<Result<Vec<u64>, _>>()?;
+    let seed_list = seed_list(config, seeds)?;
     // The seeds share the threads first (they are as long as each other),
     // then each seed's activations share what is left.
     let across_seeds = jobs.clamp(1, seeds.max(1));
