@@ -39,6 +39,17 @@ Subcommands:
                 in float32 per element (reduction="none") on fixed logits,
                 magnitude 100 included, and bce_with_logits_mean.csv: the
                 default mean reduction over them.
+  cross-entropy-fixtures
+                write tests/fixtures/cross_entropy_torch.csv: nn.CrossEntropyLoss
+                in float32 per row (reduction="none") on fixed 3-class logits,
+                magnitude 100 included, with the mean in every row; and a
+                short 3-class training run: three_class_data.csv (three
+                Gaussian blobs, 60 rows, labels 0..2), three_class_initial
+                .safetensors (a 2 -> 8 -> 8 -> 3 SimpleModel) and
+                pytorch_cross_entropy_losses.csv (torch.optim.Adam, float32) and
+                pytorch_cross_entropy_losses_f64_burn_adam.csv (BurnAdam,
+                float64): the last batch's loss per epoch for identity, relu
+                and tanh.
 
 Needs: pip install torch safetensors numpy
 """
@@ -218,14 +229,19 @@ class BurnAdam(optim.Optimizer):
                 param.sub_(update * group["lr"])
 
 
+def class_cross_entropy(output, labels):
+    """nn.CrossEntropyLoss on class numbers held as a float column, as the lab holds them."""
+    return nn.functional.cross_entropy(output, labels[:, 0].long())
+
+
 def train(x, y, state, activation, epochs=150, batch_size=10, lr=0.001, dtype=torch.float32, adam=optim.Adam,
-          **optimizer_args):
+          criterion=None, **optimizer_args):
     """The tutorial's loop; returns the loss of each epoch's last batch."""
     model = SimpleModel(activation, sizes_of(state))
     model.load_state_dict(state)
     model = model.to(dtype)
     x, y = x.to(dtype), y.to(dtype)
-    criterion = nn.MSELoss()
+    criterion = criterion or nn.MSELoss()
     optimizer = adam(model.parameters(), lr=lr, **optimizer_args)
     losses = []
     for _ in range(epochs):
@@ -425,6 +441,61 @@ def command_bce_fixture(args):
     print(f"wrote {out}/bce_with_logits.csv and bce_with_logits_mean.csv (torch {torch.__version__})")
 
 
+CROSS_ENTROPY_LOGITS = [
+    [0.0, 0.0, 0.0],
+    [1.0, 2.0, 3.0],
+    [-1.5, 0.25, 4.0],
+    [100.0, 0.0, -100.0],
+    [-100.0, 100.0, 0.0],
+    [20.0, 20.0, -3.0],
+    [1e-3, -2e-3, 5e-4],
+    [7.5, -7.5, 0.5],
+]
+CROSS_ENTROPY_ACTIVATIONS = ["identity", "relu", "tanh"]
+
+
+def command_cross_entropy_fixtures(args):
+    out = Path(args.out)
+    logits = torch.tensor(CROSS_ENTROPY_LOGITS, dtype=torch.float32)
+    # Each row's label in turn, so that confident logits are both right and wrong.
+    labels = torch.tensor([i % 3 for i in range(len(CROSS_ENTROPY_LOGITS))])
+    each = nn.CrossEntropyLoss(reduction="none")(logits, labels)
+    mean = nn.CrossEntropyLoss()(logits, labels).item()
+    rows = [[exact(v) for v in z] + [int(t), exact(e), exact(mean)]
+            for z, t, e in zip(logits.tolist(), labels.tolist(), each.tolist())]
+    write_csv(out / "cross_entropy_torch.csv", ["z0", "z1", "z2", "label", "loss", "mean"], rows)
+
+    # Three blobs round a circle, shuffled, rounded to float32 as the lab reads them.
+    generator = np.random.default_rng(3)
+    points, classes = [], []
+    for row in range(60):
+        k = row % 3
+        angle = np.pi / 2 + 2 * np.pi * k / 3
+        points.append([np.cos(angle) + 0.4 * generator.standard_normal(),
+                       np.sin(angle) + 0.4 * generator.standard_normal()])
+        classes.append(k)
+    order = generator.permutation(60)
+    x = torch.tensor(np.array(points)[order], dtype=torch.float32)
+    y = torch.tensor(np.array(classes)[order], dtype=torch.float32).reshape(-1, 1)
+    write_csv(out / "three_class_data.csv", ["x1", "x2", "class"],
+              [[exact(a), exact(b), int(c)] for (a, b), c in zip(x.tolist(), y[:, 0].tolist())])
+    torch.manual_seed(0)
+    model = SimpleModel("relu", [2, 8, 8, 3])
+    state = {key: value.detach().clone().contiguous() for key, value in model.state_dict().items()}
+    save_file(state, str(out / "three_class_initial.safetensors"))
+    for dtype, adam, name in (
+        (torch.float32, optim.Adam, "pytorch_cross_entropy_losses.csv"),
+        (torch.float64, BurnAdam, "pytorch_cross_entropy_losses_f64_burn_adam.csv"),
+    ):
+        curves = [train(x, y, state, activation, epochs=args.epochs, lr=0.01, dtype=dtype, adam=adam,
+                        criterion=class_cross_entropy)
+                  for activation in CROSS_ENTROPY_ACTIVATIONS]
+        write_csv(out / name, CROSS_ENTROPY_ACTIVATIONS,
+                  [[exact(curve[epoch]) for curve in curves] for epoch in range(args.epochs)])
+    print(f"wrote {out}/cross_entropy_torch.csv, three_class_*, pytorch_cross_entropy_losses*.csv "
+          f"(torch {torch.__version__})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -464,6 +535,11 @@ def main():
     bce = commands.add_parser("bce-fixture", help="write the BCE-with-logits fixture")
     bce.add_argument("--out", default="tests/fixtures")
     bce.set_defaults(run=command_bce_fixture)
+
+    cross_entropy = commands.add_parser("cross-entropy-fixtures", help="write the cross-entropy fixtures")
+    cross_entropy.add_argument("--out", default="tests/fixtures")
+    cross_entropy.add_argument("--epochs", type=int, default=60)
+    cross_entropy.set_defaults(run=command_cross_entropy_fixtures)
 
     for name, handler, help_text in (
         ("predict", command_predict, "predict with a model.safetensors"),

@@ -6,6 +6,7 @@ mod common;
 
 mod bench;
 mod browser;
+mod classes;
 mod cli;
 mod diagnostics;
 mod experiments;

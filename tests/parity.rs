@@ -321,3 +321,74 @@ fn learnable_activations_and_their_parameters_follow_pytorch() {
         }
     }
 }
+
+/// Several classes: a 2 -> 8 -> 8 -> 3 network trained with cross-entropy
+/// on three blobs (`scripts/pytorch_reference.py cross-entropy-fixtures`:
+/// 60 rows, batch 10 in order, Adam lr 0.01, 60 epochs) follows
+/// `nn.CrossEntropyLoss` epoch by epoch: to rounding in float64 with Burn's
+/// Adam constants, within float32's drift against stock Adam.
+#[test]
+fn cross_entropy_training_follows_pytorch() {
+    use train::config::LossKind;
+    let runs = [
+        (
+            "pytorch_cross_entropy_losses_f64_burn_adam.csv",
+            Precision::Float64,
+            1e-12,
+        ),
+        ("pytorch_cross_entropy_losses.csv", Precision::Float32, 5e-5),
+    ];
+    for kind in [BackendKind::Flex, BackendKind::Ndarray] {
+        let backend = Backend::open(kind).unwrap();
+        for (file, precision, bound) in runs {
+            for activation in ["identity", "relu", "tanh"] {
+                let torch = pytorch_curve(file, activation);
+                let mut config = RunConfig::default();
+                config.data.kind = DataKind::Csv;
+                config.data.path = Some(fixture("three_class_data.csv"));
+                config.model.input = 2;
+                config.model.hidden = vec![8, 8];
+                config.model.output = 3;
+                config.model.activation = activation.parse::<Activation>().unwrap();
+                config.training.loss = LossKind::CrossEntropy;
+                config.training.epochs = torch.len();
+                config.training.lr = 0.01;
+                config.training.precision = precision;
+                config.validate().unwrap();
+                let split = load_data(&config).unwrap();
+                let weights = read_layer_weights(
+                    &fixture("three_class_initial.safetensors"),
+                    &config.layer_sizes(),
+                    config.model.activation,
+                    &backend.device,
+                )
+                .unwrap();
+                let rust: Vec<f64> = train(&config, &backend, &split, &weights)
+                    .unwrap()
+                    .finished()
+                    .unwrap()
+                    .records
+                    .iter()
+                    .map(|record| record.loss)
+                    .collect();
+                assert_eq!(rust.len(), torch.len());
+                let (gap, epoch) = rust
+                    .iter()
+                    .zip(&torch)
+                    .enumerate()
+                    .map(|(epoch, (r, t))| (relative_difference(*r, *t), epoch + 1))
+                    .fold(
+                        (0.0, 0),
+                        |worst, gap| if gap.0 > worst.0 { gap } else { worst },
+                    );
+                eprintln!(
+                    "{kind} {activation} {precision:?}: worst gap {gap:.3e} at epoch {epoch}"
+                );
+                assert!(
+                    gap < bound,
+                    "{kind} {activation} {precision:?}: epoch {epoch} differs by {gap:.3e} > {bound:e}"
+                );
+            }
+        }
+    }
+}

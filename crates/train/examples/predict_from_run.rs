@@ -68,18 +68,30 @@ fn main() -> anyhow::Result<()> {
         &backend.device,
     );
     let outputs: Vec<f32> = model::host_values(network.forward(x));
-    for (point, output) in points.iter().zip(outputs) {
+    let width = config.model.output;
+    for (point, output) in points.iter().zip(outputs.chunks(width)) {
         let shown: Vec<String> = point.iter().map(f32::to_string).collect();
         match config.training.loss {
             LossKind::Bce => {
-                let probability = 1.0 / (1.0 + (-output).exp());
+                let probability = 1.0 / (1.0 + (-output[0]).exp());
                 println!(
                     "{} -> probability {probability}, class {}",
                     shown.join(","),
                     u8::from(probability > 0.5)
                 );
             }
-            LossKind::Mse => println!("{} -> {output}", shown.join(",")),
+            LossKind::CrossEntropy => {
+                let probabilities = train::stats::softmax(output);
+                let class = train::stats::Decision::Argmax.class(output);
+                let shown_p: Vec<String> =
+                    probabilities.iter().map(|p| format!("{p:.4}")).collect();
+                println!(
+                    "{} -> probabilities [{}], class {class}",
+                    shown.join(","),
+                    shown_p.join(", ")
+                );
+            }
+            LossKind::Mse => println!("{} -> {}", shown.join(","), output[0]),
         }
     }
     Ok(())

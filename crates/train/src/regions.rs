@@ -433,25 +433,64 @@ pub fn level_segments(regions: &[Region<Polygon>], level: f64) -> Vec<[[f64; 2];
         .iter()
         .filter_map(|region| {
             let (g, d) = (&region.output.rows[0], region.output.offset[0] - level);
-            let corners = &region.cell.0;
-            let n = corners.len();
-            let values: Vec<f64> = corners
-                .iter()
-                .map(|p| g[0] * p[0] + g[1] * p[1] + d)
-                .collect();
-            let cuts: Vec<[f64; 2]> = (0..n)
-                .filter_map(|i| {
-                    let (p, q) = (corners[i], corners[(i + 1) % n]);
-                    let (vp, vq) = (values[i], values[(i + 1) % n]);
-                    ((vp < 0.0) != (vq < 0.0)).then(|| {
-                        let t = vp / (vp - vq);
-                        [p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])]
-                    })
-                })
-                .collect();
-            (cuts.len() >= 2).then(|| [cuts[0], cuts[1]])
+            line_in(&region.cell, g, d)
         })
         .collect()
+}
+
+/// The piece of the line `g . p + d = 0` inside a convex polygon, when it
+/// crosses it.
+fn line_in(polygon: &Polygon, g: &[f64], d: f64) -> Option<[[f64; 2]; 2]> {
+    let corners = &polygon.0;
+    let n = corners.len();
+    let values: Vec<f64> = corners
+        .iter()
+        .map(|p| g[0] * p[0] + g[1] * p[1] + d)
+        .collect();
+    let cuts: Vec<[f64; 2]> = (0..n)
+        .filter_map(|i| {
+            let (p, q) = (corners[i], corners[(i + 1) % n]);
+            let (vp, vq) = (values[i], values[(i + 1) % n]);
+            ((vp < 0.0) != (vq < 0.0)).then(|| {
+                let t = vp / (vp - vq);
+                [p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])]
+            })
+        })
+        .collect();
+    (cuts.len() >= 2).then(|| [cuts[0], cuts[1]])
+}
+
+/// Several classes (one logit each): inside one region, the pieces of the
+/// lines where the winning class changes. Classes `k` and `j` meet on the
+/// line `z_k = z_j`, in the part of the region where both lead every other
+/// class; the logits are affine there, so each meeting is one segment.
+pub fn class_segments(region: &Region<Polygon>) -> Vec<[[f64; 2]; 2]> {
+    let output = &region.output;
+    let classes = output.rows.len();
+    // `z_a - z_b` as a line's `(g, d)`.
+    let difference = |a: usize, b: usize| -> (Vec<f64>, f64) {
+        let g = (0..2)
+            .map(|c| output.rows[a][c] - output.rows[b][c])
+            .collect();
+        (g, output.offset[a] - output.offset[b])
+    };
+    let mut segments = Vec::new();
+    for k in 0..classes {
+        for j in k + 1..classes {
+            let mut cell = Some(region.cell.clone());
+            for other in (0..classes).filter(|&i| i != k && i != j) {
+                for leader in [k, j] {
+                    let (g, d) = difference(leader, other);
+                    cell = cell.and_then(|c| c.split(&g, d).1);
+                }
+            }
+            let (g, d) = difference(k, j);
+            if let Some(segment) = cell.and_then(|c| line_in(&c, &g, d)) {
+                segments.push(segment);
+            }
+        }
+    }
+    segments
 }
 
 /// Linear pieces along lines through the input space (Hanin & Rolnick
@@ -726,6 +765,36 @@ mod tests {
     use super::*;
 
     const BOX: [(f64, f64); 2] = [(-1.0, 1.0), (-1.0, 1.0)];
+
+    #[test]
+    fn three_classes_meet_on_three_rays_from_where_all_tie() {
+        // z0 = x, z1 = -x, z2 = y: class 2 wins above |x|, and the three
+        // meet at the origin. Inside [-1, 1]^2 the boundaries are x = 0
+        // below it and y = |x| above.
+        let region = Region {
+            cell: Polygon::rectangle(BOX),
+            pattern: Vec::new(),
+            output: Affine {
+                rows: vec![vec![1.0, 0.0], vec![-1.0, 0.0], vec![0.0, 1.0]],
+                offset: vec![0.0, 0.0, 0.0],
+            },
+        };
+        let segments = class_segments(&region);
+        assert_eq!(segments.len(), 3, "{segments:?}");
+        let has = |a: [f64; 2], b: [f64; 2]| {
+            let near = |p: [f64; 2], q: [f64; 2]| (p[0] - q[0]).abs() + (p[1] - q[1]).abs() < 1e-9;
+            segments
+                .iter()
+                .any(|s| (near(s[0], a) && near(s[1], b)) || (near(s[0], b) && near(s[1], a)))
+        };
+        assert!(has([0.0, -1.0], [0.0, 0.0]), "0 meets 1: {segments:?}");
+        assert!(has([0.0, 0.0], [1.0, 1.0]), "0 meets 2: {segments:?}");
+        assert!(has([0.0, 0.0], [-1.0, 1.0]), "1 meets 2: {segments:?}");
+        // A class that never leads adds no boundary.
+        let mut two = region.clone();
+        two.output.offset[2] = -10.0;
+        assert_eq!(class_segments(&two).len(), 1);
+    }
 
     fn identity_input() -> Affine {
         Affine {

@@ -1,9 +1,9 @@
 //! The statistics the lab reports, each computed in one place: the training
-//! losses (mean squared error, binary cross-entropy on logits) on the device,
-//! accuracy, scores on the host (MSE, R^2), and the median and range of
-//! repeated measurements.
+//! losses (mean squared error, binary and K-class cross-entropy on logits)
+//! on the device, accuracy, scores on the host (MSE, R^2), and the median
+//! and range of repeated measurements.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor};
 
 use crate::config::LossKind;
 
@@ -30,20 +30,89 @@ pub fn bce_with_logits_each(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<2> 
     logits.clone().clamp_min(0.0) - logits * targets + tail
 }
 
+/// Cross-entropy of `[rows, K]` logits against class numbers `[rows, 1]`
+/// (0..K-1, held as floats), averaged, as PyTorch's `CrossEntropyLoss()`:
+/// `logsumexp(z) - z[label]`, with the row's largest logit taken out first
+/// so that no `exp` overflows.
+pub fn cross_entropy_with_logits(logits: Tensor<2>, labels: Tensor<2>) -> Tensor<1> {
+    let [rows, classes] = logits.dims();
+    let picked = one_hot(labels, classes);
+    let largest = logits.clone().max_dim(1);
+    let shifted = logits - largest.expand([rows, classes]);
+    let log_sum = shifted.clone().exp().sum_dim(1).log();
+    (log_sum - (shifted * picked).sum_dim(1)).mean()
+}
+
+/// `[rows, 1]` class numbers as `[rows, K]` indicator rows.
+fn one_hot(labels: Tensor<2>, classes: usize) -> Tensor<2> {
+    let [rows, _] = labels.dims();
+    // In the labels' float type: float64 runs stay float64.
+    let numbers = Tensor::<1, Int>::arange(0..classes as i64, &labels.device())
+        .float()
+        .cast(labels.dtype())
+        .reshape([1, classes])
+        .expand([rows, classes]);
+    let dtype = labels.dtype();
+    labels
+        .expand([rows, classes])
+        .equal(numbers)
+        .float()
+        .cast(dtype)
+}
+
 /// The training loss `kind` of a batch on the device.
 pub fn loss(kind: LossKind, output: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
     match kind {
         LossKind::Mse => mse_loss(output, target),
         LossKind::Bce => bce_with_logits(output, target),
+        LossKind::CrossEntropy => cross_entropy_with_logits(output, target),
     }
 }
 
-/// Share of rows whose output falls on the side of `threshold` its 0/1
-/// label says (above for 1), on the device.
-pub fn accuracy(output: Tensor<2>, labels: Tensor<2>, threshold: f64) -> Tensor<1> {
-    let predicted = output.greater_elem(threshold).float();
-    let expected = labels.greater_elem(0.5).float();
-    predicted.equal(expected).float().mean()
+/// How a network's output becomes a class.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Decision {
+    /// One output: class 1 above the threshold (a logit's 0, or 0.5
+    /// between two regression labels), class 0 otherwise.
+    Threshold(f64),
+    /// One output per class: the largest wins (ties to the lower class, as
+    /// `argmax` does).
+    Argmax,
+}
+
+impl Decision {
+    /// The class of one row's outputs on the host.
+    pub fn class(self, outputs: &[f32]) -> usize {
+        match self {
+            Decision::Threshold(threshold) => usize::from(f64::from(outputs[0]) > threshold),
+            Decision::Argmax => {
+                let mut best = 0;
+                for (index, &value) in outputs.iter().enumerate() {
+                    if value > outputs[best] {
+                        best = index;
+                    }
+                }
+                best
+            }
+        }
+    }
+}
+
+/// Share of rows whose output the `decision` makes their label's class, on
+/// the device.
+pub fn accuracy(output: Tensor<2>, labels: Tensor<2>, decision: Decision) -> Tensor<1> {
+    match decision {
+        Decision::Threshold(threshold) => {
+            let predicted = output.greater_elem(threshold).float();
+            let expected = labels.greater_elem(0.5).float();
+            predicted.equal(expected).float().mean()
+        }
+        Decision::Argmax => {
+            let dtype = labels.dtype();
+            let predicted = output.argmax(1).float().cast(dtype);
+            predicted.equal(labels).float().cast(dtype).mean()
+        }
+    }
 }
 
 /// Mean squared error of `predictions` against `targets` (same length, not empty).
@@ -69,13 +138,54 @@ pub fn bce_of_logits(logits: &[f32], targets: &[f32]) -> f64 {
     total / targets.len() as f64
 }
 
-/// Share of `outputs` on the side of `threshold` their 0/1 target says
-/// (above for 1), on the host.
-pub fn accuracy_of(outputs: &[f32], targets: &[f32], threshold: f64) -> f64 {
-    let right = outputs
+/// [`cross_entropy_with_logits`] on the host: `logits` holds `classes`
+/// values per row, `labels` one class number per row.
+pub fn cross_entropy_of(logits: &[f32], classes: usize, labels: &[f32]) -> f64 {
+    let total: f64 = logits
+        .chunks(classes)
+        .zip(labels)
+        .map(|(row, &label)| {
+            let largest = row
+                .iter()
+                .fold(f64::NEG_INFINITY, |m, &z| m.max(f64::from(z)));
+            let log_sum = row
+                .iter()
+                .map(|&z| (f64::from(z) - largest).exp())
+                .sum::<f64>()
+                .ln();
+            log_sum - (f64::from(row[label as usize]) - largest)
+        })
+        .sum();
+    total / labels.len() as f64
+}
+
+/// Softmax of one row of logits, in float64.
+pub fn softmax(logits: &[f32]) -> Vec<f64> {
+    let largest = logits
         .iter()
+        .fold(f64::NEG_INFINITY, |m, &z| m.max(f64::from(z)));
+    let exps: Vec<f64> = logits
+        .iter()
+        .map(|&z| (f64::from(z) - largest).exp())
+        .collect();
+    let total: f64 = exps.iter().sum();
+    exps.into_iter().map(|e| e / total).collect()
+}
+
+/// Share of rows whose `outputs` (`width` per row) the `decision` makes
+/// their target's class (a 0/1 target under a threshold counts as its
+/// side of 0.5), on the host.
+pub fn accuracy_of(outputs: &[f32], width: usize, targets: &[f32], decision: Decision) -> f64 {
+    let right = outputs
+        .chunks(width)
         .zip(targets)
-        .filter(|&(&output, &target)| (f64::from(output) > threshold) == (target > 0.5))
+        .filter(|&(row, &target)| {
+            let expected = match decision {
+                Decision::Threshold(_) => usize::from(target > 0.5),
+                Decision::Argmax => target as usize,
+            };
+            decision.class(row) == expected
+        })
         .count();
     right as f64 / targets.len() as f64
 }
@@ -269,11 +379,91 @@ mod tests {
 
     #[test]
     fn accuracy_counts_the_right_side_of_the_threshold() {
+        let half = Decision::Threshold(0.5);
         assert_eq!(
-            accuracy_of(&[0.9, 0.2, 0.6, 0.4], &[1.0, 0.0, 0.0, 1.0], 0.5),
+            accuracy_of(&[0.9, 0.2, 0.6, 0.4], 1, &[1.0, 0.0, 0.0, 1.0], half),
             0.5
         );
-        assert_eq!(accuracy_of(&[3.0, -1.0], &[1.0, 0.0], 0.0), 1.0);
+        let logit = Decision::Threshold(0.0);
+        assert_eq!(accuracy_of(&[3.0, -1.0], 1, &[1.0, 0.0], logit), 1.0);
+    }
+
+    /// PyTorch's `CrossEntropyLoss` on fixed 3-class logits (magnitude up
+    /// to 100), from `scripts/pytorch_reference.py cross-entropy-fixtures`:
+    /// on the device, on the host, per row and averaged.
+    #[test]
+    fn cross_entropy_matches_pytorch_in_float32() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/cross_entropy_torch.csv");
+        let rows: Vec<Vec<f64>> = csv::Reader::from_path(path)
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(|c| c.parse().unwrap()).collect())
+            .collect();
+        let logits: Vec<f32> = rows
+            .iter()
+            .flat_map(|r| r[..3].to_vec())
+            .map(|v| v as f32)
+            .collect();
+        let labels: Vec<f32> = rows.iter().map(|r| r[3] as f32).collect();
+        let mean = rows[0][5];
+        assert!(logits.iter().any(|z| z.abs() >= 100.0));
+        let device = crate::backend::cpu_device().expect("the tests build a CPU backend");
+        let tensor = |values: &[f32], width: usize| {
+            Tensor::<2>::from_data(
+                burn::tensor::TensorData::new(values.to_vec(), [values.len() / width, width]),
+                &device,
+            )
+        };
+        let close = |ours: f64, torch: f64| (ours - torch).abs() <= 1e-6 * torch.abs() + 1e-7;
+        let ours =
+            cross_entropy_with_logits(tensor(&logits, 3), tensor(&labels, 1)).into_scalar::<f64>();
+        assert!(close(ours, mean), "mean: ours {ours}, PyTorch {mean}");
+        for (row, torch) in rows.iter().enumerate() {
+            let one = cross_entropy_with_logits(
+                tensor(&logits[row * 3..row * 3 + 3], 3),
+                tensor(&labels[row..=row], 1),
+            )
+            .into_scalar::<f64>();
+            assert!(
+                close(one, torch[4]),
+                "row {row}: ours {one}, PyTorch {}",
+                torch[4]
+            );
+            let host = cross_entropy_of(&logits[row * 3..row * 3 + 3], 3, &labels[row..=row]);
+            assert!(close(host, torch[4]), "row {row} on the host: {host}");
+        }
+        let host = cross_entropy_of(&logits, 3, &labels);
+        assert!(close(host, mean), "host {host} vs {mean}");
+    }
+
+    #[test]
+    fn the_largest_logit_decides_the_class() {
+        let argmax = Decision::Argmax;
+        assert_eq!(argmax.class(&[0.1, 2.0, -1.0]), 1);
+        // A tie goes to the lower class, as argmax does.
+        assert_eq!(argmax.class(&[3.0, 3.0, 1.0]), 0);
+        let outputs = [0.1, 2.0, -1.0, 5.0, 0.0, 0.0, 0.0, 0.0, 9.0];
+        assert_eq!(
+            accuracy_of(&outputs, 3, &[1.0, 0.0, 0.0], argmax),
+            2.0 / 3.0
+        );
+        let device = crate::backend::cpu_device().expect("the tests build a CPU backend");
+        let on_device = accuracy(
+            Tensor::<2>::from_data(
+                burn::tensor::TensorData::new(outputs.to_vec(), [3, 3]),
+                &device,
+            ),
+            Tensor::<2>::from_data(
+                burn::tensor::TensorData::new(vec![1.0f32, 0.0, 0.0], [3, 1]),
+                &device,
+            ),
+            argmax,
+        )
+        .into_scalar::<f64>();
+        assert!((on_device - 2.0 / 3.0).abs() < 1e-6, "{on_device}");
+        let p = softmax(&[1.0, 2.0, 3.0]);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12 && p[2] > p[1] && p[1] > p[0]);
     }
 
     #[test]

@@ -27,22 +27,26 @@ pub enum DataKind {
     Xor,
     /// 2-D, two classes: two Gaussian blobs.
     Gauss,
-    /// 2-D, two classes: two interleaved spirals.
+    /// 2-D: interleaved spiral arms, one per class (`data.classes`, 2 by
+    /// default).
     Spiral,
     /// 2-D, two classes: two interleaved half-moons.
     Moons,
+    /// 2-D: `data.classes` Gaussian blobs (3 by default) on a circle.
+    Blobs,
     /// 1-D regression: `y = f(x) + noise` for a named `f` (`data.function`).
     Function,
 }
 
 impl DataKind {
     /// Every kind, in the order menus list them.
-    pub const ALL: [DataKind; 10] = [
+    pub const ALL: [DataKind; 11] = [
         DataKind::Circle,
         DataKind::Xor,
         DataKind::Gauss,
         DataKind::Spiral,
         DataKind::Moons,
+        DataKind::Blobs,
         DataKind::Function,
         DataKind::Noise,
         DataKind::Friedman1,
@@ -51,12 +55,13 @@ impl DataKind {
     ];
 
     /// The TF-Playground-style 2-D classification sets.
-    pub const PLANE: [DataKind; 5] = [
+    pub const PLANE: [DataKind; 6] = [
         DataKind::Circle,
         DataKind::Xor,
         DataKind::Gauss,
         DataKind::Spiral,
         DataKind::Moons,
+        DataKind::Blobs,
     ];
 
     /// Its name in configs.
@@ -71,13 +76,30 @@ impl DataKind {
             DataKind::Gauss => "gauss",
             DataKind::Spiral => "spiral",
             DataKind::Moons => "moons",
+            DataKind::Blobs => "blobs",
             DataKind::Function => "function",
         }
     }
 
-    /// Whether it is a 2-D, two-class set (points `(x1, x2)`, labels 0/1).
+    /// Whether it is a 2-D classification set (points `(x1, x2)`, labels
+    /// 0..K-1).
     pub fn is_plane(self) -> bool {
         Self::PLANE.contains(&self)
+    }
+
+    /// Whether `data.classes` sets its number of classes.
+    pub fn has_class_count(self) -> bool {
+        matches!(self, DataKind::Spiral | DataKind::Blobs)
+    }
+
+    /// The classes a 2-D set has when `data.classes` is not set; `None`
+    /// for the kinds without labels.
+    pub fn default_classes(self) -> Option<usize> {
+        match self {
+            DataKind::Blobs => Some(3),
+            kind if kind.is_plane() => Some(2),
+            _ => None,
+        }
     }
 
     /// Whether its features are drawn by a generator with `data.features` columns.
@@ -96,6 +118,7 @@ impl DataKind {
             DataKind::Noise | DataKind::Friedman1 | DataKind::Linear | DataKind::Csv => 1.0,
             DataKind::Circle | DataKind::Xor | DataKind::Moons => 0.1,
             DataKind::Gauss => 0.5,
+            DataKind::Blobs => 0.25,
             DataKind::Spiral => 0.05,
             DataKind::Function => 0.1,
         }
@@ -328,6 +351,10 @@ pub struct DataConfig {
     /// (default `["x1", "x2"]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Vec<InputFeature>>,
+    /// Classes of `spiral` (arms, 2 when absent) and `blobs` (3 when
+    /// absent); not written when absent, so older configs keep their ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<usize>,
     /// The folder of the config file this was read from: a relative `path`
     /// is looked up there.
     #[serde(skip)]
@@ -345,6 +372,10 @@ impl PartialEq for ConfigFolder {
         true
     }
 }
+
+/// The most classes a generated set draws: as many as the pictures have
+/// colours that stay apart.
+pub const MAX_CLASSES: usize = 8;
 
 /// The features of the generated kinds when `data.features` is not set.
 pub const DEFAULT_FEATURES: usize = 10;
@@ -368,6 +399,7 @@ impl Default for DataConfig {
             header: true,
             function: None,
             inputs: None,
+            classes: None,
             folder: ConfigFolder::default(),
         }
     }
@@ -431,9 +463,18 @@ impl DataConfig {
         }
     }
 
-    /// Whether the targets are class labels 0/1.
+    /// Whether the targets are class labels 0..K-1 (a generated 2-D set).
     pub fn has_labels(&self) -> bool {
         self.kind.is_plane()
+    }
+
+    /// The classes a generated 2-D set draws: `data.classes` or the kind's
+    /// default; `None` for the other kinds (a CSV's labels are checked
+    /// against the network when read).
+    pub fn classes_generated(&self) -> Option<usize> {
+        self.kind
+            .default_classes()
+            .map(|default| self.classes.unwrap_or(default))
     }
 
     /// Checks the keys against each other and their ranges.
@@ -525,6 +566,31 @@ impl DataConfig {
                     format!("`{}` is listed twice (entry {})", input.name(), index + 1),
                 ));
             }
+        }
+        if let Some(classes) = self.classes {
+            if !kind.has_class_count() {
+                return Err(not_for(
+                    "data.classes",
+                    "only `spiral` and `blobs` have a class count",
+                ));
+            }
+            if !(2..=MAX_CLASSES).contains(&classes) {
+                return Err(ConfigError::new(
+                    "data.classes",
+                    format!("must be in 2..={MAX_CLASSES} (got {classes})"),
+                ));
+            }
+        }
+        if let Some(classes) = self.classes_generated()
+            && self.samples < classes
+        {
+            return Err(ConfigError::new(
+                "data.samples",
+                format!(
+                    "must be at least {classes}, one row per class (got {})",
+                    self.samples
+                ),
+            ));
         }
         if let Some(noise) = self.noise_std {
             if !as_f32(noise).is_finite() || noise < 0.0 {

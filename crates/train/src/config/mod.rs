@@ -182,27 +182,40 @@ pub enum LossKind {
     /// Binary cross-entropy on the network's one output taken as a logit,
     /// as `nn.BCEWithLogitsLoss()`; the targets must be 0 or 1.
     Bce,
+    /// Cross-entropy of a softmax over the network's `model.output = K`
+    /// logits, as `nn.CrossEntropyLoss()`; the targets are class numbers
+    /// 0..K-1.
+    CrossEntropy,
 }
 
 impl LossKind {
     /// Every loss.
-    pub const ALL: [LossKind; 2] = [LossKind::Mse, LossKind::Bce];
+    pub const ALL: [LossKind; 3] = [LossKind::Mse, LossKind::Bce, LossKind::CrossEntropy];
 
     /// Its name in configs and tables.
     pub fn name(self) -> &'static str {
         match self {
             LossKind::Mse => "mse",
             LossKind::Bce => "bce",
+            LossKind::CrossEntropy => "cross_entropy",
         }
     }
 
-    /// The decision threshold on the network's output: a logit's 0 for
-    /// `bce`, the midpoint 0.5 between the labels for `mse`.
-    pub fn threshold(self) -> f64 {
+    /// How the network's output becomes a class: a logit's 0 for `bce`,
+    /// the midpoint 0.5 between the labels for `mse`, the largest logit
+    /// for `cross_entropy`.
+    pub fn decision(self) -> crate::stats::Decision {
+        use crate::stats::Decision;
         match self {
-            LossKind::Mse => 0.5,
-            LossKind::Bce => 0.0,
+            LossKind::Mse => Decision::Threshold(0.5),
+            LossKind::Bce => Decision::Threshold(0.0),
+            LossKind::CrossEntropy => Decision::Argmax,
         }
+    }
+
+    /// Whether the loss reads its targets as class labels.
+    pub fn takes_labels(self) -> bool {
+        matches!(self, LossKind::Bce | LossKind::CrossEntropy)
     }
 }
 
@@ -413,7 +426,16 @@ impl RunConfig {
     /// Whether the targets are 0/1 class labels, so that runs report
     /// accuracy: a 2-D set, or a `bce` run (whose targets are checked).
     pub fn is_classification(&self) -> bool {
-        self.data.has_labels() || self.training.loss == LossKind::Bce
+        self.data.has_labels() || self.training.loss.takes_labels()
+    }
+
+    /// How many classes a classifier tells apart: `model.output` under
+    /// `cross_entropy`, 2 for any other classifier; `None` for regression.
+    pub fn classes(&self) -> Option<usize> {
+        match self.training.loss {
+            LossKind::CrossEntropy => Some(self.model.output),
+            _ => self.is_classification().then_some(2),
+        }
     }
 
     /// Layer boundary sizes: input, hidden..., output.
@@ -504,14 +526,56 @@ impl RunConfig {
                 "must be at least 1 (got 0)",
             ));
         }
-        if model.output != 1 {
-            let why = match self.training.loss {
-                LossKind::Mse => "the target is one column",
+        let loss = self.training.loss;
+        if loss == LossKind::CrossEntropy && model.output < 2 {
+            return Err(ConfigError::new(
+                "model.output",
+                format!(
+                    "must be at least 2 under training.loss = \"cross_entropy\", one logit per \
+                     class (got {}); for two classes bce with one output works too",
+                    model.output
+                ),
+            ));
+        }
+        if loss != LossKind::CrossEntropy && model.output != 1 {
+            let why = match loss {
                 LossKind::Bce => "training.loss = \"bce\" takes one logit",
+                _ => "the target is one column",
             };
             return Err(ConfigError::new(
                 "model.output",
-                format!("must be 1: {why} (got {})", model.output),
+                format!(
+                    "must be 1: {why} (got {}); for {} classes set training.loss = \
+                     \"cross_entropy\"",
+                    model.output, model.output
+                ),
+            ));
+        }
+        if let Some(classes) = data.classes_generated()
+            && loss == LossKind::CrossEntropy
+            && classes != model.output
+        {
+            return Err(ConfigError::new(
+                "model.output",
+                format!(
+                    "is {} but data.kind = \"{}\" has {classes} classes (data.classes): \
+                     one logit per class",
+                    model.output, data.kind
+                ),
+            ));
+        }
+        if let Some(classes) = data.classes_generated()
+            && classes > 2
+            && loss != LossKind::CrossEntropy
+        {
+            return Err(ConfigError::new(
+                "training.loss",
+                format!(
+                    "is \"{}\", which tells two classes apart, but data.kind = \"{}\" has \
+                     {classes}: set training.loss = \"cross_entropy\" and model.output = {classes}",
+                    loss.name(),
+                    data.kind
+                ),
             ));
         }
         if model.hidden.is_empty() {
@@ -567,12 +631,17 @@ impl RunConfig {
                 ),
             ));
         }
-        if training.loss == LossKind::Bce && !data.has_labels() && data.kind != DataKind::Csv {
+        if training.loss.takes_labels() && !data.has_labels() && data.kind != DataKind::Csv {
+            let labels = match training.loss {
+                LossKind::Bce => "0/1 labels",
+                _ => "class labels",
+            };
             return Err(ConfigError::new(
                 "training.loss",
                 format!(
-                    "bce needs 0/1 labels, but data.kind = \"{}\" has real-valued targets \
+                    "{} needs {labels}, but data.kind = \"{}\" has real-valued targets \
                          (use mse, or a 2-D set such as circle)",
+                    training.loss.name(),
                     data.kind
                 ),
             ));

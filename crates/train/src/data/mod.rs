@@ -90,9 +90,7 @@ pub fn load_for(config: &RunConfig) -> Result<Split, UserError> {
 /// Splits and standardises rows read for `config` (from `source`, as
 /// messages name it), after checking that they fit its loss and network.
 pub fn prepare_for(config: &RunConfig, data: Dataset, source: &str) -> Result<Split, UserError> {
-    if config.training.loss == LossKind::Bce {
-        check_labels(&data, source)?;
-    }
+    check_labels(config, &data, source)?;
     if data.features != config.model.input {
         return Err(UserError::new(format!(
             "model.input is {} but {source} has {} feature columns",
@@ -102,17 +100,31 @@ pub fn prepare_for(config: &RunConfig, data: Dataset, source: &str) -> Result<Sp
     prepared(data, &config.data)
 }
 
-/// A `bce` run needs 0/1 targets; names the first row that is not one.
-fn check_labels(data: &Dataset, source: &str) -> Result<(), UserError> {
-    for (index, &target) in data.y.iter().enumerate() {
-        if target != 0.0 && target != 1.0 {
-            return Err(UserError::new(format!(
-                "training.loss = \"bce\" needs 0/1 targets, but data row {} of {source} has {target}",
-                index + 1
-            )));
+/// A `bce` run needs 0/1 targets and a `cross_entropy` run class numbers
+/// 0..K-1 (`K = model.output`), as PyTorch's losses do; names the first row
+/// that has something else. Other losses take any target.
+pub fn check_labels(config: &RunConfig, data: &Dataset, source: &str) -> Result<(), UserError> {
+    let (classes, what) = match config.training.loss {
+        LossKind::Bce => (2, "0/1 targets".to_string()),
+        LossKind::CrossEntropy => {
+            let k = config.model.output;
+            (
+                k,
+                format!("class numbers 0..{} (model.output = {k})", k - 1),
+            )
         }
+        LossKind::Mse => return Ok(()),
+    };
+    let is_label = |t: f32| t >= 0.0 && t.fract() == 0.0 && (t as usize) < classes;
+    match data.y.iter().position(|&t| !is_label(t)) {
+        None => Ok(()),
+        Some(index) => Err(UserError::new(format!(
+            "training.loss = \"{}\" needs {what}, but data row {} of {source} has {}",
+            config.training.loss.name(),
+            index + 1,
+            data.y[index]
+        ))),
     }
-    Ok(())
 }
 
 /// The rows a generated kind draws before any engineered inputs: the 2-D
@@ -121,7 +133,13 @@ fn check_labels(data: &Dataset, source: &str) -> Result<(), UserError> {
 pub fn points(config: &DataConfig, seed: u64) -> Option<Dataset> {
     let noise_std = config.noise_std();
     match config.kind {
-        kind if kind.is_plane() => Some(playground::plane(kind, config.samples, noise_std, seed)),
+        kind if kind.is_plane() => Some(playground::plane(
+            kind,
+            config.classes_generated().unwrap_or(2),
+            config.samples,
+            noise_std,
+            seed,
+        )),
         DataKind::Function => {
             let function = config.function.unwrap_or(FunctionKind::Sin);
             Some(playground::function(
@@ -158,7 +176,13 @@ pub fn rows(config: &DataConfig, seed: u64) -> Result<Dataset, UserError> {
         DataKind::Friedman1 => friedman1(config.samples, features, noise_std, seed),
         DataKind::Linear => linear(config.samples, features, noise_std, seed).0,
         kind if kind.is_plane() => playground::engineer(
-            &playground::plane(kind, config.samples, noise_std, seed),
+            &playground::plane(
+                kind,
+                config.classes_generated().unwrap_or(2),
+                config.samples,
+                noise_std,
+                seed,
+            ),
             &config.inputs(),
         ),
         DataKind::Function => points(config, seed).expect("function data has points"),

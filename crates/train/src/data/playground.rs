@@ -1,10 +1,12 @@
-//! TensorFlow-Playground-style data: five 2-D two-class sets, 1-D function
-//! fits, and the engineered inputs (`x1^2`, `sin(x1)`, ...) computed from a
-//! 2-D point.
+//! TensorFlow-Playground-style data: 2-D classification sets (five of two
+//! classes, `spiral` with any number of arms, `blobs`), 1-D function fits,
+//! and the engineered inputs (`x1^2`, `sin(x1)`, ...) computed from a 2-D
+//! point.
 //!
-//! Rows come in pairs, one of each class in random order, so any in-order
-//! batch of two or more rows and any validation tail see both classes, and
-//! the classes are balanced exactly (an odd count gives class 0 the last row).
+//! Rows come in blocks of one row per class in random order, so any
+//! in-order batch of a block's size and any validation tail see every
+//! class, and the classes are balanced exactly (an incomplete last block
+//! gives its rows to classes 0, 1, ...).
 //! Labels come from the noiseless shape; the noise then moves the point, as
 //! in Playground, so a noisy point may cross the boundary.
 
@@ -28,42 +30,79 @@ pub const SPIRAL_TURNS: f64 = 1.75;
 /// The x range of `function` data.
 pub const FUNCTION_RANGE: (f64, f64) = (-PI, PI);
 
-/// `samples` points of a 2-D set: `x1, x2` per row, label 0 or 1.
+/// Radius of the circle `blobs` puts its centres on.
+pub const BLOB_RADIUS: f64 = 1.0;
+
+/// `samples` points of a 2-D set of `classes` classes: `x1, x2` per row,
+/// label 0..classes-1.
 ///
 /// # Panics
 ///
 /// If `kind` is not one of [`DataKind::PLANE`] (the config validation
 /// sends only those here).
-pub fn plane(kind: DataKind, samples: usize, noise_std: f64, seed: u64) -> Dataset {
+pub fn plane(kind: DataKind, classes: usize, samples: usize, noise_std: f64, seed: u64) -> Dataset {
     assert!(kind.is_plane(), "{kind} is not a 2-D set");
     let mut rng = stream(seed, Stream::Data);
     let mut x = Vec::with_capacity(samples * 2);
     let mut y = Vec::with_capacity(samples);
-    let mut first = 0u8;
+    let mut order = Labels::new(classes, samples);
     for row in 0..samples {
-        // Each pair is one point of each class, the order drawn at random.
-        let label = if row + 1 == samples && samples % 2 == 1 {
-            0
-        } else if row % 2 == 0 {
-            first = u8::from(rng.random::<bool>());
-            first
-        } else {
-            1 - first
-        };
-        let (x1, x2) = shape_point(kind, label, &mut rng);
+        let label = order.next(row, &mut rng);
+        let (x1, x2) = shape_point(kind, label, classes, &mut rng);
         let mut jitter = || {
             let draw: f64 = StandardNormal.sample(&mut rng);
             noise_std * draw
         };
         let point = [x1 + jitter(), x2 + jitter()];
         x.extend(point.iter().map(|&v| v as f32));
-        y.push(f32::from(label));
+        y.push(label as f32);
     }
     Dataset { features: 2, x, y }
 }
 
-/// A noiseless point of class `label` of a 2-D set.
-fn shape_point(kind: DataKind, label: u8, rng: &mut impl Rng) -> (f64, f64) {
+/// The label of each row: blocks of one row per class, each block in an
+/// order drawn at random.
+struct Labels {
+    classes: usize,
+    samples: usize,
+    block: Vec<usize>,
+}
+
+impl Labels {
+    fn new(classes: usize, samples: usize) -> Self {
+        Self {
+            classes,
+            samples,
+            block: Vec::new(),
+        }
+    }
+
+    fn next(&mut self, row: usize, rng: &mut impl Rng) -> usize {
+        let (classes, at) = (self.classes, row % self.classes);
+        let full_blocks = self.samples / classes * classes;
+        if row >= full_blocks {
+            // The incomplete last block: classes 0, 1, ... in turn.
+            return at;
+        }
+        if at == 0 {
+            self.block = if classes == 2 {
+                // One coin per pair: the draws two-class sets always made.
+                let first = usize::from(rng.random::<bool>());
+                vec![first, 1 - first]
+            } else {
+                let mut block: Vec<usize> = (0..classes).collect();
+                for i in (1..classes).rev() {
+                    block.swap(i, rng.random_range(0..=i));
+                }
+                block
+            };
+        }
+        self.block[at]
+    }
+}
+
+/// A noiseless point of class `label` (of `classes`) of a 2-D set.
+fn shape_point(kind: DataKind, label: usize, classes: usize, rng: &mut impl Rng) -> (f64, f64) {
     let uniform = |rng: &mut dyn rand::RngCore, (low, high): (f64, f64)| {
         low + (high - low) * rng.random::<f64>()
     };
@@ -92,9 +131,16 @@ fn shape_point(kind: DataKind, label: u8, rng: &mut impl Rng) -> (f64, f64) {
         }
         DataKind::Spiral => {
             let along = rng.random::<f64>();
-            let turn = if label == 1 { 0.0 } else { PI };
+            // Arms evenly apart; with two, label 1 starts at 0 and label 0 at pi.
+            let turn = TAU * (classes - 1 - label) as f64 / classes as f64;
             let angle = SPIRAL_TURNS * TAU * along + turn;
             (along * angle.sin(), along * angle.cos())
+        }
+        DataKind::Blobs => {
+            // The spread is the noise; the shape is the centres, evenly
+            // round a circle, class 0 at the top.
+            let angle = PI / 2.0 + TAU * label as f64 / classes as f64;
+            (BLOB_RADIUS * angle.cos(), BLOB_RADIUS * angle.sin())
         }
         DataKind::Moons => {
             let angle = uniform(rng, (0.0, PI));
@@ -155,7 +201,7 @@ mod tests {
     fn every_plane_set_is_balanced_and_interleaved() {
         for kind in DataKind::PLANE {
             for samples in [2, 7, 200] {
-                let data = plane(kind, samples, 0.1, 3);
+                let data = plane(kind, 2, samples, 0.1, 3);
                 assert_eq!(data.rows(), samples);
                 assert_eq!(count(&data, 1.0), samples / 2, "{kind}");
                 assert_eq!(count(&data, 0.0), samples - samples / 2, "{kind}");
@@ -165,17 +211,49 @@ mod tests {
                 }
             }
             // Both orders of a pair occur: the order is random, not fixed.
-            let data = plane(kind, 200, 0.1, 3);
+            let data = plane(kind, 2, 200, 0.1, 3);
             let firsts: Vec<f32> = data.y.chunks_exact(2).map(|p| p[0]).collect();
             assert!(firsts.contains(&0.0) && firsts.contains(&1.0), "{kind}");
         }
     }
 
     #[test]
+    fn several_classes_come_in_shuffled_blocks_one_row_each() {
+        for kind in [DataKind::Spiral, DataKind::Blobs] {
+            let data = plane(kind, 4, 202, 0.05, 5);
+            for block in data.y.chunks(4).filter(|b| b.len() == 4) {
+                let mut sorted = block.to_vec();
+                sorted.sort_by(f32::total_cmp);
+                assert_eq!(sorted, [0.0, 1.0, 2.0, 3.0], "{kind}: {block:?}");
+            }
+            // The incomplete last block: classes 0 and 1.
+            assert_eq!(data.y[200..], [0.0, 1.0]);
+            assert!(
+                data.y.chunks(4).take(10).any(|b| b[0] != 0.0),
+                "{kind}: shuffled"
+            );
+        }
+        // Blobs sit round the circle, class 0 at the top.
+        let blobs = plane(DataKind::Blobs, 4, 400, 0.0, 1);
+        let first = (0..blobs.rows()).find(|&r| blobs.y[r] == 0.0).unwrap();
+        assert!((blobs.row(first)[1] - BLOB_RADIUS as f32).abs() < 1e-6);
+        // Each spiral arm starts at its own angle: 2 pi k / K apart.
+        let arms = plane(DataKind::Spiral, 3, 3000, 0.0, 2);
+        for k in 0..3 {
+            let near_start = (0..arms.rows())
+                .filter(|&r| arms.y[r] == k as f32)
+                .map(|r| arms.row(r))
+                .filter(|p| p[0].hypot(p[1]) < 0.05)
+                .count();
+            assert!(near_start > 0, "arm {k} has points near the centre");
+        }
+    }
+
+    #[test]
     fn a_fixed_seed_gives_fixed_points() {
-        let data = plane(DataKind::Circle, 4, 0.0, 7);
-        assert_eq!(data, plane(DataKind::Circle, 4, 0.0, 7));
-        assert_ne!(data, plane(DataKind::Circle, 4, 0.0, 8));
+        let data = plane(DataKind::Circle, 2, 4, 0.0, 7);
+        assert_eq!(data, plane(DataKind::Circle, 2, 4, 0.0, 7));
+        assert_ne!(data, plane(DataKind::Circle, 2, 4, 0.0, 8));
         // Known values (seed 7): a regression here means every run's data changed.
         let expected: [f32; 8] = KNOWN_CIRCLE_SEED_7;
         for (got, want) in data.x.iter().zip(expected) {
@@ -196,7 +274,7 @@ mod tests {
 
     #[test]
     fn circle_radii_lie_in_their_ranges() {
-        let data = plane(DataKind::Circle, 400, 0.0, 1);
+        let data = plane(DataKind::Circle, 2, 400, 0.0, 1);
         for row in 0..data.rows() {
             let p = data.row(row);
             let r = f64::from(p[0]).hypot(f64::from(p[1]));
@@ -215,7 +293,7 @@ mod tests {
 
     #[test]
     fn xor_labels_match_the_quadrant_signs() {
-        let data = plane(DataKind::Xor, 400, 0.0, 2);
+        let data = plane(DataKind::Xor, 2, 400, 0.0, 2);
         for row in 0..data.rows() {
             let p = data.row(row);
             assert!(p[0].abs() >= XOR_PADDING as f32 - 1e-6);
@@ -226,7 +304,7 @@ mod tests {
 
     #[test]
     fn gauss_blobs_sit_on_their_centres() {
-        let data = plane(DataKind::Gauss, 2000, 0.5, 4);
+        let data = plane(DataKind::Gauss, 2, 2000, 0.5, 4);
         for label in [0.0f32, 1.0] {
             let rows: Vec<usize> = (0..data.rows()).filter(|&r| data.y[r] == label).collect();
             let mean =

@@ -8,7 +8,7 @@ use model::{Activation, LayerWeights};
 use crate::backend::Backend;
 use crate::config::{LossKind, RunConfig};
 use crate::data::Split;
-use crate::experiments::logistic::{LogisticFit, RIDGE};
+use crate::experiments::logistic::{LogisticFit, MultinomialFit, RIDGE};
 use crate::experiments::ols::OlsFit;
 use crate::experiments::surface::{
     CURVE_POINTS, InputSpace, Pieces, TrainedNetwork, curve, input_space,
@@ -26,12 +26,19 @@ pub const LEAST_SQUARES_NAME: &str = "least squares (linear)";
 /// Name of the linear row of a `bce` run: the best linear model for the
 /// log-loss (not for accuracy).
 pub const LOGISTIC_NAME: &str = "logistic regression (linear, max. likelihood)";
+/// Name of the linear row of a `cross_entropy` run: softmax over linear
+/// logits, fitted by maximum likelihood.
+pub const MULTINOMIAL_NAME: &str = "multinomial logistic regression (linear, max. likelihood)";
 
 /// The note under a table whose linear row is logistic regression: how it
 /// was fitted, so that it can be reproduced.
-pub fn logistic_note(train_rows: usize) -> String {
+pub fn logistic_note(loss: LossKind, train_rows: usize) -> String {
+    let name = match loss {
+        LossKind::CrossEntropy => MULTINOMIAL_NAME,
+        _ => LOGISTIC_NAME,
+    };
     format!(
-        "{LOGISTIC_NAME}: Newton's method in float64, intercept unpenalised, ridge {RIDGE:e} x \
+        "{name}: Newton's method in float64, intercept unpenalised, ridge {RIDGE:e} x \
          |w|^2 / 2 on the mean log-loss (scikit-learn's C = {:.4} for these {train_rows} rows); \
          the best linear model for the loss, not for accuracy",
         1.0 / (RIDGE * train_rows as f64)
@@ -182,7 +189,11 @@ pub fn compare(
     linear.pieces = line_range.map(|_| Pieces::Linear(1));
     // A linear model is one region.
     linear.regions = linear_regions;
-    let note = (config.training.loss == LossKind::Bce).then(|| logistic_note(data.train.rows()));
+    let note = config
+        .training
+        .loss
+        .takes_labels()
+        .then(|| logistic_note(config.training.loss, data.train.rows()));
     Ok(Comparison { runs, linear, note })
 }
 
@@ -226,7 +237,11 @@ pub fn finished_row(
 /// The comparison's linear row and its note, fitted on `data`'s training
 /// rows (for comparisons assembled elsewhere, e.g. batched seeds).
 pub fn linear_baseline(config: &RunConfig, data: &Split) -> (CompareRow, Option<String>) {
-    let note = (config.training.loss == LossKind::Bce).then(|| logistic_note(data.train.rows()));
+    let note = config
+        .training
+        .loss
+        .takes_labels()
+        .then(|| logistic_note(config.training.loss, data.train.rows()));
     (linear_row(config, data), note)
 }
 
@@ -255,6 +270,19 @@ fn linear_row(config: &RunConfig, data: &Split) -> CompareRow {
         saturated_fraction: None,
         diverged_epoch: None,
     };
+    if config.training.loss == LossKind::CrossEntropy {
+        let fit = MultinomialFit::fit(&data.train, config.model.output, RIDGE);
+        return CompareRow {
+            name: MULTINOMIAL_NAME.into(),
+            train_loss: Some(fit.log_loss(&data.train)),
+            val_loss: validation.map(|v| fit.log_loss(v)),
+            train_accuracy: Some(fit.accuracy(&data.train)),
+            val_accuracy: validation.map(|v| fit.accuracy(v)),
+            test_loss: test.map(|t| fit.log_loss(t)),
+            test_accuracy: test.map(|t| fit.accuracy(t)),
+            ..empty
+        };
+    }
     if config.training.loss == LossKind::Bce {
         let fit = LogisticFit::fit(&data.train, RIDGE);
         return CompareRow {

@@ -97,6 +97,8 @@ pub fn not_batchable(config: &RunConfig) -> Option<&'static str> {
         Some("training.regions_every")
     } else if config.training.precision != crate::config::Precision::default() {
         Some("float64")
+    } else if config.training.loss == LossKind::CrossEntropy {
+        Some("training.loss = \"cross_entropy\" (one output per seed only)")
     } else {
         None
     }
@@ -143,6 +145,7 @@ fn per_seed_loss(kind: LossKind, output: Tensor<3>, target: Tensor<3>) -> Tensor
     let each = match kind {
         LossKind::Mse => (output - target).square(),
         LossKind::Bce => bce_with_logits_each(output, target),
+        LossKind::CrossEntropy => unreachable!("not_batchable refuses cross_entropy"),
     };
     each.mean_dim(1).reshape([seeds])
 }
@@ -244,7 +247,10 @@ pub fn train_ensemble(
     let kind = config.training.loss;
     let threshold = config
         .is_classification()
-        .then(|| config.training.loss.threshold());
+        .then(|| match config.training.loss.decision() {
+            crate::stats::Decision::Threshold(threshold) => threshold,
+            crate::stats::Decision::Argmax => unreachable!("not_batchable refuses cross_entropy"),
+        });
     let full_x = x.clone().inner();
     let full_y = y.clone().inner();
     let mut records: Vec<Vec<EpochRecord>> = (0..count).map(|_| Vec::new()).collect();

@@ -61,15 +61,22 @@ impl TrainedNetwork {
     }
 
     /// The network's output for each raw point (`points` holds
-    /// `features` values per point): a probability for `bce`, the raw
+    /// `features` values per point): a probability for `bce`, every
+    /// class's probability for `cross_entropy` (`K` per point), the raw
     /// output for `mse`.
     pub fn outputs(&self, points: &[f64], features: usize) -> Vec<f64> {
         let output = self.model.forward(self.input(points, features));
         let output = match self.loss {
             LossKind::Mse => output,
             LossKind::Bce => burn::tensor::activation::sigmoid(output),
+            LossKind::CrossEntropy => burn::tensor::activation::softmax(output, 1),
         };
         model::host_values::<f64, 2>(output)
+    }
+
+    /// Outputs per point: `K` under `cross_entropy`, else 1.
+    pub fn output_width(&self) -> usize {
+        self.model.sizes().last().copied().unwrap_or(1)
     }
 
     /// Every hidden unit at each raw point: per hidden layer (input side
@@ -116,9 +123,10 @@ impl TrainedNetwork {
         )
     }
 
-    /// Whether the outputs are probabilities (a `bce` network).
+    /// Whether the outputs are probabilities (a `bce` or `cross_entropy`
+    /// network).
     pub fn gives_probabilities(&self) -> bool {
-        self.loss == LossKind::Bce
+        self.loss.takes_labels()
     }
 }
 
@@ -166,8 +174,55 @@ pub struct Surface {
     pub x1: Vec<f64>,
     /// Grid coordinates along x2, increasing.
     pub x2: Vec<f64>,
-    /// `values[j * x1.len() + i]` is the output at `(x1[i], x2[j])`.
+    /// `values[j * x1.len() + i]` is the output at `(x1[i], x2[j])`: for
+    /// several classes, the probability of the class that wins there.
     pub values: Vec<f64>,
+    /// Several classes (`cross_entropy`): every class's probability at
+    /// each grid point; `None` for one output.
+    pub classes: Option<ClassProbabilities>,
+}
+
+/// Every class's probability at each point of a grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassProbabilities {
+    /// How many classes.
+    pub classes: usize,
+    /// `probabilities[point * classes + k]`.
+    pub probabilities: Vec<f64>,
+}
+
+impl ClassProbabilities {
+    /// The winning class at each point (the lower class on a tie).
+    pub fn winners(&self) -> Vec<usize> {
+        self.probabilities
+            .chunks(self.classes)
+            .map(|row| {
+                let mut best = 0;
+                for (k, &p) in row.iter().enumerate() {
+                    if p > row[best] {
+                        best = k;
+                    }
+                }
+                best
+            })
+            .collect()
+    }
+
+    /// Class `k`'s lead at each point: its probability minus the largest
+    /// other one. Its 0 level outlines the region where `k` wins.
+    pub fn lead(&self, k: usize) -> Vec<f64> {
+        self.probabilities
+            .chunks(self.classes)
+            .map(|row| {
+                let other = row
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != k)
+                    .fold(f64::NEG_INFINITY, |m, (_, &p)| m.max(p));
+                row[k] - other
+            })
+            .collect()
+    }
 }
 
 /// The box around `points` (2 features each) with a margin of 10% per side.
@@ -203,11 +258,26 @@ pub fn plane_points(bounds: [(f64, f64); 2], resolution: usize) -> Vec<f64> {
 
 /// The network's output over `bounds` at `resolution` points per axis.
 pub fn surface(network: &TrainedNetwork, bounds: [(f64, f64); 2], resolution: usize) -> Surface {
-    let values = network.outputs(&plane_points(bounds, resolution), 2);
+    let outputs = network.outputs(&plane_points(bounds, resolution), 2);
+    let width = network.output_width();
+    let (values, classes) = if width > 1 {
+        let values = outputs
+            .chunks(width)
+            .map(|row| row.iter().fold(0.0f64, |m, &p| m.max(p)))
+            .collect();
+        let probabilities = ClassProbabilities {
+            classes: width,
+            probabilities: outputs,
+        };
+        (values, Some(probabilities))
+    } else {
+        (outputs, None)
+    };
     Surface {
         x1: linspace(bounds[0], resolution),
         x2: linspace(bounds[1], resolution),
         values,
+        classes,
     }
 }
 
@@ -324,6 +394,13 @@ pub fn input_space(config: &RunConfig) -> Result<InputSpace, UserError> {
     let train_rows = |points: Dataset| -> Result<Dataset, UserError> {
         Ok(split(points, data.validation_fraction, data.test_fraction)?.train)
     };
+    if config.training.loss == LossKind::CrossEntropy && config.model.input == 1 {
+        return Ok(InputSpace::Unseen(
+            "a network of several classes over one input has no surface or single curve to draw \
+             (`train predict` prints each class's probability)"
+                .into(),
+        ));
+    }
     if data.kind.is_plane() {
         let points = points(data, config.seed).expect("a plane kind has points");
         return Ok(InputSpace::Plane(DrawnData {
@@ -370,7 +447,8 @@ pub fn input_space(config: &RunConfig) -> Result<InputSpace, UserError> {
         .collect();
     let target_name = names.remove(target);
     let points = train_rows(table.into_dataset(target))?;
-    let classes = points.y.iter().all(|&y| y == 0.0 || y == 1.0);
+    let classes = config.training.loss == LossKind::CrossEntropy
+        || points.y.iter().all(|&y| y == 0.0 || y == 1.0);
     if features == 2 {
         return Ok(InputSpace::Plane(DrawnData {
             points,

@@ -102,7 +102,7 @@ fn draw_plane<DB: DrawingBackend>(
     output: &Surface,
     pre: &Surface,
 ) -> anyhow::Result<()> {
-    let Surface { x1, x2, values } = output;
+    let Surface { x1, x2, values, .. } = output;
     let (n1, n2) = (x1.len(), x2.len());
     let (step1, step2) = (x1[1] - x1[0], x2[1] - x2[0]);
     let mut chart = ChartBuilder::on(area)

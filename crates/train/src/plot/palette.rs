@@ -49,9 +49,41 @@ pub fn run_colour(index: usize) -> RGBColor {
     RUNS[index % RUNS.len()]
 }
 
-/// The colour of class `label` (0 or 1; anything above 0.5 is class 1).
+/// Every class's colour, in order: class 0's red and class 1's blue, then
+/// ColorBrewer's Set1 without its red, blue and pale yellow, darkened
+/// where white would wash it out.
+pub const CLASSES: [RGBColor; 8] = [
+    CLASS_0,
+    CLASS_1,
+    RGBColor(77, 175, 74),
+    RGBColor(152, 78, 163),
+    RGBColor(255, 127, 0),
+    RGBColor(166, 86, 40),
+    RGBColor(231, 41, 138),
+    RGBColor(90, 90, 90),
+];
+
+/// The colour of class `label` (a class number; between 0 and 1, anything
+/// above 0.5 is class 1).
 pub fn class_colour(label: f64) -> RGBColor {
-    if label > 0.5 { CLASS_1 } else { CLASS_0 }
+    if label <= 0.5 {
+        return CLASS_0;
+    }
+    let number = (label.round() as usize).clamp(1, CLASSES.len() - 1);
+    CLASSES[number]
+}
+
+/// Class `k`'s colour at confidence `t` in [0, 1]: white when the network
+/// cannot tell (every class as likely), the class's full colour when sure.
+pub fn class_shade(k: usize, t: f64) -> RGBColor {
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let RGBColor(r, g, b) = CLASSES[k % CLASSES.len()];
+    let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * t).round() as u8;
+    RGBColor(mix(r), mix(g), mix(b))
 }
 
 /// `#rrggbb`, as the page writes colours.

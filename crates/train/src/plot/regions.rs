@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use super::chart::TITLE_SIZE;
 use super::figure::titled_grid_svg;
 use super::legend::{self, Entry};
-use super::palette::{CLASS_0, CLASS_1, class_colour, region_colour};
+use super::palette::{class_colour, region_colour};
 use super::plot_error;
 use super::surface::plane_chart;
 use crate::data::Dataset;
@@ -64,8 +64,11 @@ fn draw_region_map<DB: DrawingBackend>(
 ) -> anyhow::Result<()> {
     let mut entries = Vec::new();
     if map.classes {
-        entries.push(Entry::dot("class 0", CLASS_0));
-        entries.push(Entry::dot("class 1", CLASS_1));
+        // Every class the points have (two at least).
+        let highest = map.points.y.iter().fold(1.0f32, |m, &y| m.max(y));
+        for k in 0..=highest as usize {
+            entries.push(Entry::dot(format!("class {k}"), class_colour(k as f64)));
+        }
     }
     entries.push(Entry::line(map.boundary_name.clone(), BLACK, 3));
     entries.push(Entry::line(map.border_name, RGBColor(110, 110, 110), 1));

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 
 use super::axis::{linear_ticks, tick_label};
 use super::legend::{FONT_SIZE, text_width};
-use super::palette::{diverging, sequential};
+use super::palette::{class_shade, diverging, sequential};
 use super::plot_error;
 
 /// The decision level of a 0/1 output.
@@ -35,6 +35,13 @@ pub enum ColourScale {
         low: f64,
         /// The value drawn lightest.
         high: f64,
+    },
+    /// Several classes: the probability of the class a point gets, from
+    /// `1 / classes` (white: every class as likely) to 1 (the class's full
+    /// colour); its bar has one column per class.
+    Confidence {
+        /// How many classes.
+        classes: usize,
     },
 }
 
@@ -79,6 +86,7 @@ impl ColourScale {
         match *self {
             Self::Diverging { half } => (DECISION_LEVEL - half, DECISION_LEVEL + half),
             Self::Sequential { low, high } => (low, high),
+            Self::Confidence { classes } => (1.0 / classes as f64, 1.0),
         }
     }
 
@@ -93,6 +101,7 @@ impl ColourScale {
         match self {
             Self::Diverging { .. } => diverging(self.position(value)),
             Self::Sequential { .. } => sequential(self.position(value)),
+            Self::Confidence { .. } => class_shade(0, self.position(value)),
         }
     }
 
@@ -141,15 +150,31 @@ pub fn draw_bar<DB: DrawingBackend>(
     let (x0, x1) = (8, 28);
     let height = (bottom - top).max(STEPS);
     let (low, high) = scale.range();
+    // One column per class for several classes, else one.
+    let columns = match *scale {
+        ColourScale::Confidence { classes } => classes as i32,
+        _ => 1,
+    };
     for step in 0..STEPS {
         let y_high = bottom - height * step / STEPS;
         let y_low = bottom - height * (step + 1) / STEPS;
         let value = low + (high - low) * (f64::from(step) + 0.5) / f64::from(STEPS);
-        area.draw(&Rectangle::new(
-            [(x0, y_low), (x1, y_high)],
-            shade(scale.colour(value)).filled(),
-        ))
-        .map_err(plot_error)?;
+        for column in 0..columns {
+            let colour = match *scale {
+                ColourScale::Confidence { .. } => {
+                    class_shade(column as usize, scale.position(value))
+                }
+                _ => scale.colour(value),
+            };
+            area.draw(&Rectangle::new(
+                [
+                    (x0 + (x1 - x0) * column / columns, y_low),
+                    (x0 + (x1 - x0) * (column + 1) / columns, y_high),
+                ],
+                shade(colour).filled(),
+            ))
+            .map_err(plot_error)?;
+        }
     }
     area.draw(&Rectangle::new(
         [(x0, bottom - height), (x1, bottom)],

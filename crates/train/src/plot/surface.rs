@@ -11,7 +11,7 @@ use super::axis::{LINEAR_TICKS, Ticked, linear_ticks, tick_label};
 use super::chart::{LABEL_SIZE, TITLE_SIZE};
 use super::figure::titled_grid_svg;
 use super::legend::{self, Entry};
-use super::palette::{CLASS_0, CLASS_1, class_colour, paled, run_colour};
+use super::palette::{CLASS_0, CLASS_1, class_colour, class_shade, paled, run_colour};
 use super::plot_error;
 use super::scale::{self, ColourScale, DECISION_LEVEL};
 use crate::data::Dataset;
@@ -150,33 +150,45 @@ fn draw_surface<DB: DrawingBackend>(
         .map_err(plot_error)?;
     let (width, _) = area.dim_in_pixel();
     let (plot, side) = area.split_horizontally(width.saturating_sub(SURFACE_SIDE));
-    let Surface { x1, x2, values } = panel.surface;
+    let Surface { x1, x2, values, .. } = panel.surface;
     let (n1, n2) = (x1.len(), x2.len());
     let (step1, step2) = (x1[1] - x1[0], x2[1] - x2[0]);
-    let colour_scale = if panel.classes {
-        ColourScale::for_classes(values)
-    } else {
-        ColourScale::for_values(values)
+    let several = panel.surface.classes.as_ref();
+    let winners = several.map(|c| c.winners());
+    let colour_scale = match several {
+        Some(c) => ColourScale::Confidence { classes: c.classes },
+        None if panel.classes => ColourScale::for_classes(values),
+        None => ColourScale::for_values(values),
     };
     let shade = |colour: RGBColor| paled(colour, SURFACE_PALING);
     let (low1, high1) = (x1[0] - step1 / 2.0, x1[n1 - 1] + step1 / 2.0);
     let (low2, high2) = (x2[0] - step2 / 2.0, x2[n2 - 1] + step2 / 2.0);
     let mut chart = plane_chart(&plot, [(low1, high1), (low2, high2)], &panel.axis_names)?;
     let level = |value: f64| (colour_scale.position(value) * LEVELS).round();
+    // A cell's colour level and, for several classes, the class it picks:
+    // neighbours alike along a row merge into one rectangle.
+    let key = |index: usize| {
+        let class = winners.as_ref().map_or(0, |w| w[index]);
+        (class, level(values[index]) as i64)
+    };
     let mut cells = Vec::new();
-    for j in 0..n2 {
-        let row = &values[j * n1..(j + 1) * n1];
+    for (j, &row_x2) in x2.iter().enumerate() {
         let mut start = 0;
         for i in 1..=n1 {
-            if i == n1 || level(row[i]) != level(row[start]) {
+            if i == n1 || key(j * n1 + i) != key(j * n1 + start) {
+                let (class, step) = key(j * n1 + start);
+                let t = step as f64 / LEVELS;
                 let (low, high) = colour_scale.range();
-                let value = low + (high - low) * level(row[start]) / LEVELS;
+                let colour = match winners {
+                    Some(_) => class_shade(class, t),
+                    None => colour_scale.colour(low + (high - low) * t),
+                };
                 cells.push(Rectangle::new(
                     [
-                        (x1[start] - step1 / 2.0, x2[j] - step2 / 2.0),
-                        (x1[i - 1] + step1 / 2.0, x2[j] + step2 / 2.0),
+                        (x1[start] - step1 / 2.0, row_x2 - step2 / 2.0),
+                        (x1[i - 1] + step1 / 2.0, row_x2 + step2 / 2.0),
                     ],
-                    shade(colour_scale.colour(value)).filled(),
+                    shade(colour).filled(),
                 ));
                 start = i;
             }
@@ -229,7 +241,20 @@ fn draw_surface<DB: DrawingBackend>(
         .map_err(plot_error)?;
     scale::draw_bar(&side, &colour_scale, (bar_top, bar_bottom), shade)?;
     let mut entries = Vec::new();
-    if panel.classes {
+    if let Some(several) = several {
+        for k in 0..several.classes {
+            entries.push(Entry::dot(format!("class {k}"), class_shade(k, 1.0)));
+        }
+        entries.push(Entry::line(
+            if lines.is_empty() {
+                "one class everywhere"
+            } else {
+                "class boundary"
+            },
+            BLACK,
+            2,
+        ));
+    } else if panel.classes {
         entries.push(Entry::dot("class 0", CLASS_0));
         entries.push(Entry::dot("class 1", CLASS_1));
         entries.push(Entry::line(
@@ -264,14 +289,28 @@ fn draw_surface<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The 0.5 contour of a surface, as polylines in data coordinates.
+/// Where a surface's class changes, as polylines in data coordinates: its
+/// 0.5 contour for one output, for several classes the outline of each
+/// class's winning region (the 0 level of its lead over the others).
 pub fn boundary(surface: &Surface) -> anyhow::Result<Vec<Vec<(f64, f64)>>> {
-    level_lines(surface, DECISION_LEVEL)
+    let Some(several) = &surface.classes else {
+        return level_lines(surface, DECISION_LEVEL);
+    };
+    let mut lines = Vec::new();
+    for k in 0..several.classes {
+        let lead = Surface {
+            values: several.lead(k),
+            classes: None,
+            ..surface.clone()
+        };
+        lines.extend(level_lines(&lead, 0.0)?);
+    }
+    Ok(lines)
 }
 
 /// The `level` contour of a surface, as polylines in data coordinates.
 pub fn level_lines(surface: &Surface, level: f64) -> anyhow::Result<Vec<Vec<(f64, f64)>>> {
-    let Surface { x1, x2, values } = surface;
+    let Surface { x1, x2, values, .. } = surface;
     let (n1, n2) = (x1.len(), x2.len());
     let (step1, step2) = (x1[1] - x1[0], x2[1] - x2[0]);
     // contour puts grid value i at i + 0.5 in its own units.
@@ -411,6 +450,7 @@ mod tests {
             x1: x.clone(),
             x2: x,
             values,
+            classes: None,
         };
         let points = Dataset {
             features: 2,
@@ -459,6 +499,7 @@ mod tests {
             x1: x.clone(),
             x2: x,
             values,
+            classes: None,
         };
         let lines = boundary(&surface).unwrap();
         assert_eq!(lines.len(), 1);

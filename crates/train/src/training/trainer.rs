@@ -102,8 +102,8 @@ pub struct Trainer {
     penalty: Option<Penalty>,
     grad_norms: Option<GradNormAccumulator>,
     loss: LossKind,
-    /// The decision threshold, when the targets are 0/1 labels.
-    threshold: Option<f64>,
+    /// How an output becomes a class, when the targets are labels.
+    decision: Option<stats::Decision>,
     schedule: Schedule,
     /// The largest global gradient norm, when clipping.
     clip_grad_norm: Option<f64>,
@@ -239,9 +239,9 @@ impl Trainer {
             penalty: Penalty::from_config(&config.training),
             grad_norms: None,
             loss: config.training.loss,
-            threshold: config
+            decision: config
                 .is_classification()
-                .then(|| config.training.loss.threshold()),
+                .then(|| config.training.loss.decision()),
             schedule: Schedule::new(config, batches_per_epoch, 0)?,
             clip_grad_norm: config.training.clip_grad_norm,
             early_stop: config
@@ -534,10 +534,10 @@ impl Trainer {
     fn score_with(&self, model: &Mlp, (x, y): &(Tensor<2>, Tensor<2>)) -> (f64, Option<f64>) {
         let output = model.valid().forward(x.clone());
         let loss = stats::loss(self.loss, output.clone(), y.clone());
-        let Some(threshold) = self.threshold else {
+        let Some(decision) = self.decision else {
             return (loss.into_scalar::<f64>(), None);
         };
-        let accuracy = stats::accuracy(output, y.clone(), threshold);
+        let accuracy = stats::accuracy(output, y.clone(), decision);
         let values = model::host_values::<f64, 1>(Tensor::cat(vec![loss, accuracy], 0));
         (values[0], Some(values[1]))
     }

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use model::Activation;
-use train::config::{DataKind, InputFeature, LossKind, RunConfig};
+use train::config::{DataKind, InputFeature, RunConfig};
 use train::io::atomic::write_atomic;
 use train::io::checkpoint::Checkpoint;
 use train::io::run_dir::MODEL_FILE;
@@ -124,10 +124,7 @@ fn python_module(checkpoint: &Checkpoint, weights: &str) -> String {
         w,
         "# The target column's index when a row has one more column (None: the last).\nTARGET = {target}"
     );
-    let loss = match config.training.loss {
-        LossKind::Mse => "mse",
-        LossKind::Bce => "bce",
-    };
+    let loss = config.training.loss.name();
     let _ = writeln!(w, "LOSS = {loss:?}");
     let _ = writeln!(
         w,
@@ -236,8 +233,14 @@ fn python_module(checkpoint: &Checkpoint, weights: &str) -> String {
     let _ = writeln!(
         w,
         "\ndef predict(points, network=None):\n    \"\"\"What `train predict` prints for each row: (probability, class) under bce,\n    \
-         (prediction, class) for 0/1 labels under mse, else the prediction.\"\"\"\n    \
+         (p_0, ..., p_K-1, class) under cross_entropy, (prediction, class) for 0/1 labels\n    \
+         under mse, else the prediction.\"\"\"\n    \
          network = network or load()\n    \
+         if LOSS == \"cross_entropy\":\n        \
+         with torch.no_grad():\n            logits = network(features(points)).double()\n        \
+         probabilities = torch.softmax(logits, dim=1).tolist()\n        \
+         classes = torch.argmax(logits, dim=1).tolist()\n        \
+         return [tuple(p) + (k,) for p, k in zip(probabilities, classes)]\n    \
          with torch.no_grad():\n        out = network(features(points))[:, 0].tolist()\n    \
          if LOSS == \"bce\":\n        \
          return [(1.0 / (1.0 + torch.exp(torch.tensor(-v)).item()), int(v > 0.0)) for v in out]\n    \
@@ -258,7 +261,9 @@ fn python_module(checkpoint: &Checkpoint, weights: &str) -> String {
          \nif __name__ == \"__main__\":\n    \
          header = \"--no-header\" not in sys.argv[2:]\n    \
          rows = predict(read_points(sys.argv[1], header))\n    \
-         if LOSS == \"bce\":\n        print(\"probability,class\")\n    \
+         if LOSS == \"cross_entropy\":\n        \
+         print(\",\".join([f\"probability_{{k}}\" for k in range(SIZES[-1])] + [\"class\"]))\n    \
+         elif LOSS == \"bce\":\n        print(\"probability,class\")\n    \
          elif CLASSIFIES:\n        print(\"prediction,class\")\n    \
          else:\n        print(\"prediction\")\n    \
          for row in rows:\n        \

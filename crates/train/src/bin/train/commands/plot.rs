@@ -60,6 +60,7 @@ pub enum Picture {
 fn output_name(config: &RunConfig, classes: bool) -> String {
     match (config.training.loss, classes) {
         (LossKind::Bce, _) => "p(class 1)".into(),
+        (LossKind::CrossEntropy, _) => "p(the class it picks)".into(),
         (LossKind::Mse, true) => "output (0.5 splits)".into(),
         (LossKind::Mse, false) => "prediction".into(),
     }
@@ -292,11 +293,13 @@ fn neurons_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
                         x1: x1.clone(),
                         x2: x2.clone(),
                         values: post,
+                        classes: None,
                     },
                     pre: Surface {
                         x1: x1.clone(),
                         x2: x2.clone(),
                         values: pre,
+                        classes: None,
                     },
                 },
                 None => UnitView::Line {

@@ -7,12 +7,12 @@ use model::Mlp;
 use train::backend::Backend;
 use train::config::{DataKind, LossKind, RunConfig};
 use train::data::playground::engineer;
-use train::data::{Dataset, read_table, target_index};
+use train::data::{Dataset, check_labels, read_table, target_index};
 use train::io::atomic::write_atomic;
 use train::io::checkpoint::Checkpoint;
 use train::io::run_dir::MODEL_FILE;
 use train::io::weights::read_layer_weights;
-use train::stats::{accuracy_of, bce_of_logits, score};
+use train::stats::{accuracy_of, bce_of_logits, cross_entropy_of, score, softmax};
 use train::user_error;
 
 use crate::cli::{EvalArgs, ModelInputArgs, PredictArgs};
@@ -104,8 +104,9 @@ fn read_rows(
 }
 
 impl Loaded {
-    /// The network's output per row of `data` (a logit under `bce`), after
-    /// the training's engineered inputs and standardisation.
+    /// The network's outputs per row of `data` (a logit under `bce`, `K`
+    /// logits under `cross_entropy`), after the training's engineered
+    /// inputs and standardisation.
     fn predict(&self, data: Dataset) -> Vec<f32> {
         let config = &self.checkpoint.config;
         let mut data = if config.data.kind.is_plane() {
@@ -155,50 +156,73 @@ pub fn predict(args: &PredictArgs) -> anyhow::Result<()> {
         ));
     }
     let (loaded, data) = load_with_rows(&args.source, false)?;
+    let rows = data.rows();
     let predictions = loaded.predict(data);
     let config = &loaded.checkpoint.config;
-    let bce = config.training.loss == LossKind::Bce;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    match (bce, config.is_classification()) {
-        (true, _) => writer.write_record(["probability", "class"])?,
-        (false, true) => writer.write_record(["prediction", "class"])?,
-        (false, false) => writer.write_record(["prediction"])?,
-    }
-    let threshold = config.training.loss.threshold();
-    for &output in &predictions {
-        let class = u8::from(f64::from(output) > threshold).to_string();
-        match (bce, config.is_classification()) {
-            (true, _) => writer.write_record([sigmoid(output).to_string(), class])?,
-            (false, true) => writer.write_record([output.to_string(), class])?,
-            (false, false) => writer.write_record([output.to_string()])?,
-        }
-    }
-    let text = writer.into_inner()?;
+    let text = prediction_csv(config, &predictions)?;
     match &args.output {
         Some(path) => {
             write_atomic(path, &text)?;
-            eprintln!(
-                "wrote {} predictions to {}",
-                predictions.len(),
-                path.display()
-            );
+            eprintln!("wrote {rows} predictions to {}", path.display());
         }
         None => print!("{}", String::from_utf8(text)?),
     }
     Ok(())
 }
 
+/// What `train predict` writes for `outputs` (the network's, row after
+/// row): the probability and class under `bce`, every class's probability
+/// and the class under `cross_entropy`, the output and its class for `mse`
+/// on labels, else the output.
+fn prediction_csv(config: &RunConfig, outputs: &[f32]) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let loss = config.training.loss;
+    let decision = loss.decision();
+    let width = config.model.output;
+    match (loss, config.is_classification()) {
+        (LossKind::CrossEntropy, _) => {
+            let mut header: Vec<String> = (0..width).map(|k| format!("probability_{k}")).collect();
+            header.push("class".into());
+            writer.write_record(&header)?;
+        }
+        (LossKind::Bce, _) => writer.write_record(["probability", "class"])?,
+        (LossKind::Mse, true) => writer.write_record(["prediction", "class"])?,
+        (LossKind::Mse, false) => writer.write_record(["prediction"])?,
+    }
+    for row in outputs.chunks(width) {
+        let class = decision.class(row).to_string();
+        match (loss, config.is_classification()) {
+            (LossKind::CrossEntropy, _) => {
+                let mut record: Vec<String> = softmax(row)
+                    .iter()
+                    .map(|&p| (p as f32).to_string())
+                    .collect();
+                record.push(class);
+                writer.write_record(&record)?;
+            }
+            (LossKind::Bce, _) => writer.write_record([sigmoid(row[0]).to_string(), class])?,
+            (LossKind::Mse, true) => writer.write_record([row[0].to_string(), class])?,
+            (LossKind::Mse, false) => writer.write_record([row[0].to_string()])?,
+        }
+    }
+    Ok(writer.into_inner()?)
+}
+
 /// `train eval`.
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let (loaded, data) = load_with_rows(&args.source, true)?;
+    let config = &loaded.checkpoint.config;
+    check_labels(config, &data, &args.source.input.display().to_string())?;
     let targets = data.y.clone();
     let outputs = loaded.predict(data);
-    let config = &loaded.checkpoint.config;
     if config.is_classification() {
-        let threshold = config.training.loss.threshold();
-        let accuracy = accuracy_of(&outputs, &targets, threshold);
+        let width = config.model.output;
+        let accuracy = accuracy_of(&outputs, width, &targets, config.training.loss.decision());
         let (name, loss) = match config.training.loss {
             LossKind::Bce => ("bce", bce_of_logits(&outputs, &targets)),
+            LossKind::CrossEntropy => {
+                ("cross_entropy", cross_entropy_of(&outputs, width, &targets))
+            }
             LossKind::Mse => ("mse", score(&outputs, &targets).mse),
         };
         if args.json {

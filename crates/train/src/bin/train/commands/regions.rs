@@ -18,11 +18,11 @@ use train::experiments::surface::{
 use train::io::atomic::ensure_dir;
 use train::io::weights::read_layer_weights;
 use train::plot::regions::{RegionMap, region_map_svg};
-use train::plot::surface::level_lines;
+use train::plot::surface::{boundary, level_lines};
 use train::plot::write_figure;
 use train::regions::{
-    MAX_REGIONS, Polygon, RegionsError, along_lines, crossed_by_level, level_segments, plane_input,
-    regions, segments_through,
+    MAX_REGIONS, Polygon, RegionsError, along_lines, class_segments, crossed_by_level,
+    level_segments, plane_input, regions, segments_through,
 };
 use train::user_error;
 
@@ -318,7 +318,12 @@ fn sampled_map(
         level
     };
     let grid = surface(&network, area, SAMPLED_RESOLUTION + 1);
-    let boundary = level_lines(&grid, level)?
+    let lines = if grid.classes.is_some() {
+        boundary(&grid)?
+    } else {
+        level_lines(&grid, level)?
+    };
+    let boundary = lines
         .iter()
         .flat_map(|line| {
             line.windows(2)
@@ -411,6 +416,18 @@ pub fn map_regions(
         Ok(found) => found,
         Err(error) => return Ok(Err(Unmapped::Not(error.to_string()))),
     };
+    if config.training.loss == LossKind::CrossEntropy {
+        // Several logits: the boundary is where the winning class changes.
+        let per_region: Vec<_> = found.iter().map(class_segments).collect();
+        return Ok(Ok(Mapped {
+            crossed: per_region.iter().filter(|s| !s.is_empty()).count(),
+            boundary: per_region.into_iter().flatten().collect(),
+            polygons: found.into_iter().map(|r| r.cell).collect(),
+            boundary_name: "class boundary".into(),
+            area,
+            data,
+        }));
+    }
     let (level, boundary_name) = decision_level(config, &data.points.y, data.classes);
     Ok(Ok(Mapped {
         crossed: crossed_by_level(&found, level),
@@ -428,6 +445,7 @@ pub fn map_regions(
 fn decision_level(config: &RunConfig, targets: &[f32], classes: bool) -> (f64, String) {
     match (config.training.loss, classes) {
         (LossKind::Bce, _) => (0.0, "p = 0.5".into()),
+        (LossKind::CrossEntropy, _) => (0.5, "class boundary".into()),
         (LossKind::Mse, true) => (0.5, "output = 0.5".into()),
         (LossKind::Mse, false) => {
             let mut sorted: Vec<f64> = targets.iter().map(|&t| f64::from(t)).collect();

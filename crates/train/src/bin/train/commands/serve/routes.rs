@@ -123,10 +123,11 @@ async fn options(State(labs): State<Arc<Labs>>) -> Json<serde_json::Value> {
         "backends": names(BackendKind::compiled().into_iter().map(BackendKind::name).collect()),
         "default_backend": BackendKind::default_for_build().map(BackendKind::name),
         "activations": names(model::Activation::ALL.iter().map(|a| a.name()).collect()),
-        "data_kinds": names(DataKind::ALL.iter().filter(|k| **k != DataKind::Csv).map(|k| k.name()).collect()),
+        // The page draws two classes: no file kind, no kind of more classes.
+        "data_kinds": names(DataKind::ALL.iter().filter(|k| **k != DataKind::Csv && k.default_classes().is_none_or(|c| c == 2)).map(|k| k.name()).collect()),
         "functions": names(FunctionKind::ALL.iter().map(|f| f.name()).collect()),
         "inputs": names(InputFeature::ALL.iter().map(|i| i.name()).collect()),
-        "losses": names(LossKind::ALL.iter().map(|l| l.name()).collect()),
+        "losses": names(LossKind::ALL.iter().filter(|l| **l != LossKind::CrossEntropy).map(|l| l.name()).collect()),
         "optimizers": names(OptimizerKind::NAMES.to_vec()),
         "limits": labs.limits,
         "runs_in_use": labs.runs_in_use(),
