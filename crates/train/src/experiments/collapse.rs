@@ -56,12 +56,16 @@ pub fn measure(model: &Mlp, data: &Dataset, backend: &Backend) -> (f64, f64, Aff
     let map = AffineMap::fold(&weights);
     let (x, _) = to_tensors(data, &backend.device);
     let outputs: Vec<f32> = host_values(model.valid().forward(x));
+    let width = outputs.len() / data.rows().max(1);
     let mut max_abs_error = 0.0f64;
     let mut output_scale = 0.0f64;
-    for (row, &net) in outputs.iter().enumerate() {
-        let folded = map.apply(data.row(row))[0];
-        max_abs_error = max_abs_error.max((net as f64 - folded).abs());
-        output_scale = output_scale.max((net as f64).abs());
+    // Every output of every row (one logit per class for several classes).
+    for (row, nets) in outputs.chunks(width.max(1)).enumerate() {
+        let folded = map.apply(data.row(row));
+        for (&net, folded) in nets.iter().zip(folded) {
+            max_abs_error = max_abs_error.max((f64::from(net) - folded).abs());
+            output_scale = output_scale.max(f64::from(net).abs());
+        }
     }
     (max_abs_error, output_scale, map)
 }

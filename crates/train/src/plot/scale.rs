@@ -117,7 +117,7 @@ impl ColourScale {
 fn bar_ticks(scale: &ColourScale) -> Vec<f64> {
     let (low, high) = scale.range();
     let round = |v: f64| format!("{v:.2e}").parse().unwrap_or(v);
-    let gap = (high - low) * 0.08;
+    let gap = (high - low) * 0.12;
     let inner = linear_ticks(low, high, 5)
         .into_iter()
         .filter(|t| t - low > gap && high - t > gap);
