@@ -363,11 +363,13 @@ fn a_flag_a_command_cannot_honour_is_an_error() {
         stderr.contains("`relu,,tanh` has an empty item between `,`s"),
         "{stderr}"
     );
+    // One activation per hidden layer: as many names as layers.
     let (code, _, stderr) = run(&["--activation", "relu/tanh", "--epochs", "1"]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.contains("one activation per hidden layer"),
-        "{stderr}"
+    assert_eq!(
+        stderr.trim(),
+        "error: --activation (sets `model.activation`): `relu/tanh` names 2 activations for 3 \
+         hidden layers: give one name for every layer or one per hidden layer"
     );
     let (code, _, stderr) = run(&["compare", "--all-pairs", "--epochs", "1"]);
     assert_eq!(code, 2, "{stderr}");

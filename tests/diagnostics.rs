@@ -77,7 +77,7 @@ fn gradient_norms_match_finite_differences() {
     let mut config = RunConfig::default();
     config.model.input = 3;
     config.model.hidden = vec![4];
-    config.model.activation = Activation::Tanh;
+    config.model.activation = Activation::Tanh.into();
     config.training.batch_size = 5; // one step per epoch: the norm is that step's
     config.training.diagnostics = true;
     let data = Split {

@@ -36,7 +36,7 @@ fn compare_starts_every_activation_from_the_same_weights() {
     let config = tiny_friedman();
     let backend = Backend::open(BackendKind::Flex).unwrap();
     let split = data::load(&config.data, config.seed).unwrap();
-    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh];
+    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh].map(Into::into);
     let comparison = compare(&config, &backend, &split, &activations, 1, &|_| {}).unwrap();
     let rows = comparison.rows();
     assert_eq!(rows.len(), 4);
@@ -69,7 +69,8 @@ fn compare_initial_losses_are_equal_for_activations_that_agree_at_init() {
         Activation::LeakyRelu {
             negative_slope: 0.0,
         },
-    ];
+    ]
+    .map(Into::into);
     let comparison = compare(&config, &backend, &split, &activations, 1, &|_| {}).unwrap();
     assert_eq!(
         comparison.runs[0].records[0].loss,
@@ -129,7 +130,7 @@ fn an_identity_network_collapses_and_a_relu_network_does_not() {
         &config,
         &backend,
         &split,
-        &[Activation::Identity, Activation::Relu],
+        &[Activation::Identity.into(), Activation::Relu.into()],
     )
     .unwrap();
     assert_eq!(reports[0].folded_shape, [1, 10]);
@@ -160,7 +161,7 @@ fn collapse_json_is_machine_readable() {
 fn seeds_pair_activations_on_shared_weights_and_draw_their_own_data() {
     let config = tiny_friedman();
     let backend = Backend::open(BackendKind::Flex).unwrap();
-    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh];
+    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh].map(Into::into);
     let summary = compare_seeds(
         &config,
         &backend,
@@ -382,7 +383,7 @@ fn tuning_chooses_each_activations_best_validation_value_then_scores_fresh_seeds
     let mut config = tiny_friedman();
     config.data.test_fraction = 0.2;
     let backend = Backend::open(BackendKind::Flex).unwrap();
-    let activations = [Activation::Identity, Activation::Relu];
+    let activations = [Activation::Identity, Activation::Relu].map(Into::into);
     let axes: Vec<TuneAxis> = vec!["training.lr=0.001,0.03".parse().unwrap()];
     let tuned = compare_tuned(
         &config,
@@ -508,7 +509,7 @@ fn compare_tune_prints_the_choices_the_test_table_and_the_tests() {
 fn the_number_of_jobs_changes_nothing_but_the_wall_time() {
     let config = tiny_friedman();
     let backend = Backend::open(BackendKind::Flex).unwrap();
-    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh];
+    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh].map(Into::into);
     let scoring = Scoring {
         metric: Metric::for_comparison(&config),
         family: Family::AllPairs,
@@ -583,7 +584,7 @@ fn compare_batched_over_seeds_gives_the_rows_of_separate_runs() {
     let mut config = tiny_friedman();
     config.data.test_fraction = 0.2;
     let backend = Backend::open(BackendKind::Flex).unwrap();
-    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh];
+    let activations = [Activation::Identity, Activation::Relu, Activation::Tanh].map(Into::into);
     let scoring = Scoring {
         metric: Metric::for_comparison(&config),
         family: Family::AgainstReference,

@@ -68,7 +68,7 @@ fn every_initialiser_gives_every_backend_the_same_weights() {
     for name in InitKind::NAMES {
         let mut config = RunConfig::default();
         config.model.init = name.parse().unwrap();
-        config.model.activation = model::Activation::Tanh;
+        config.model.activation = model::Activation::Tanh.into();
         let weights = initial_weights_for(&config);
         for backend in &backends {
             let model =

@@ -51,7 +51,7 @@ fn rust_records(
     let mut config = RunConfig::default();
     config.data.kind = DataKind::Csv;
     config.data.path = Some(fixture("seed_data.csv"));
-    config.model.activation = activation.parse::<Activation>().unwrap();
+    config.model.activation = activation.parse::<Activation>().unwrap().into();
     tweak(&mut config);
     config.validate().unwrap();
     let split = load_data(&config).unwrap();
@@ -349,7 +349,7 @@ fn cross_entropy_training_follows_pytorch() {
                 config.model.input = 2;
                 config.model.hidden = vec![8, 8];
                 config.model.output = 3;
-                config.model.activation = activation.parse::<Activation>().unwrap();
+                config.model.activation = activation.parse::<Activation>().unwrap().into();
                 config.training.loss = LossKind::CrossEntropy;
                 config.training.epochs = torch.len();
                 config.training.lr = 0.01;

@@ -83,7 +83,7 @@ fn relu_learns_on_the_seed_config() {
 #[test]
 fn an_identity_network_is_one_linear_map() {
     let mut config = RunConfig::default();
-    config.model.activation = Activation::Identity;
+    config.model.activation = Activation::Identity.into();
     config.training.epochs = 20;
     let backend = flex();
     let split = data::load(&config.data, config.seed).unwrap();

@@ -493,10 +493,17 @@ impl FromStr for Activation {
         let text = text.trim();
         if grammar::layers(text)?.len() > 1 {
             return Err(ParseActivationError::new(format!(
-                "`{text}` gives one activation per hidden layer; this version trains one \
-                 activation for every layer: give a single name"
+                "`{text}` gives one activation per hidden layer; here give a single name"
             )));
         }
+        Self::parse_one(text)
+    }
+}
+
+impl Activation {
+    /// One activation: a name and its parameters, no `/`.
+    pub(crate) fn parse_one(text: &str) -> Result<Self, ParseActivationError> {
+        let text = text.trim();
         let (name, parameters) = grammar::name_and_parameters(text)?;
         let base = Activation::ALL
             .into_iter()

@@ -8,7 +8,8 @@
 //! - commas outside parentheses separate alternatives (`compare
 //!   --activations relu,leaky_relu(0.2),tanh`).
 
-use crate::activation::{Activation, ParseActivationError};
+use crate::LayerActivations;
+use crate::activation::ParseActivationError;
 
 /// Splits `text` at the separator `separator` where it stands outside
 /// parentheses; refuses unbalanced parentheses and empty items.
@@ -82,8 +83,8 @@ pub fn name_and_parameters(text: &str) -> Result<(&str, Vec<&str>), ParseActivat
 }
 
 /// Parses a list of alternatives, each one activation for every hidden
-/// layer.
-pub fn parse_list(text: &str) -> Result<Vec<Activation>, ParseActivationError> {
+/// layer or one per layer (`relu,relu/tanh`).
+pub fn parse_list(text: &str) -> Result<Vec<LayerActivations>, ParseActivationError> {
     alternatives(text)?.into_iter().map(str::parse).collect()
 }
 
@@ -127,10 +128,12 @@ mod tests {
             "`leaky_relu(0.2` is missing a closing `)`"
         );
         assert_eq!(message("relu)"), "`relu)` closes a `)` it never opened");
-        assert!(
-            message("relu/tanh").contains("one activation per hidden layer"),
-            "{}",
-            message("relu/tanh")
+        assert_eq!(
+            message("relu//tanh"),
+            "`relu//tanh` has an empty item between `/`s"
         );
+        let combos = parse_list("relu,relu/tanh").unwrap();
+        assert_eq!(combos[1].to_string(), "relu/tanh");
+        assert!(combos[0].is_single() && !combos[1].is_single());
     }
 }

@@ -8,10 +8,12 @@
 mod activation;
 pub mod grammar;
 mod host;
+mod layers;
 mod linear_map;
 mod mlp;
 
 pub use activation::{Activation, Learnable, LinearPieces, ParseActivationError, UnitBehaviour};
 pub use host::host_values;
+pub use layers::{LayerActivations, MAX_PER_LAYER};
 pub use linear_map::AffineMap;
 pub use mlp::{LayerWeights, Mlp, MlpTrace, WeightsError};

@@ -4,7 +4,7 @@ use burn::module::{Module, Param, ParamId};
 use burn::nn::Linear;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
-use crate::{Activation, host_values};
+use crate::{Activation, LayerActivations, host_values};
 
 /// One linear layer's parameters in PyTorch's layout: `weight` is `[out, in]`
 /// row-major, `bias` has `out` entries.
@@ -57,6 +57,9 @@ pub enum WeightsError {
         /// Values it takes there.
         expected: usize,
     },
+    /// The activations do not fit the layers.
+    #[error("{0}")]
+    Activations(String),
     /// A layer's input does not match the previous layer's output.
     #[error("layer {layer} takes {d_input} inputs but layer {previous} gives {d_output}")]
     Chain {
@@ -117,8 +120,9 @@ impl LayerWeights {
 
 /// A multi-layer perceptron: `Linear -> activation -> ... -> Linear`.
 ///
-/// The activation follows every hidden layer and never the output layer, as
-/// in the seed tutorial's `SimpleModel`.
+/// An activation follows every hidden layer and never the output layer, as
+/// in the seed tutorial's `SimpleModel`: the same one after each, or one
+/// per layer.
 #[derive(Module, Debug)]
 pub struct Mlp {
     /// The linear layers, input first.
@@ -126,9 +130,9 @@ pub struct Mlp {
     /// A learnable activation's parameters, one tensor per hidden layer
     /// (empty for a fixed activation): trained with the weights.
     pub learned: Vec<Param<Tensor<1>>>,
-    /// The non-linearity between layers.
+    /// The non-linearity after each hidden layer.
     #[module(skip)]
-    pub activation: Activation,
+    pub activation: LayerActivations,
 }
 
 /// What a forward pass saw on its way, for diagnostics.
@@ -156,7 +160,7 @@ impl Mlp {
     /// Builds the network on `device` from explicit weights (PyTorch layout).
     pub fn from_weights(
         weights: &[LayerWeights],
-        activation: Activation,
+        activation: impl Into<LayerActivations>,
         device: &Device,
     ) -> Result<Self, WeightsError> {
         Self::from_weights_as(weights, activation, device, DType::F32)
@@ -166,12 +170,16 @@ impl Mlp {
     /// (`F64` to tell rounding from real differences).
     pub fn from_weights_as(
         weights: &[LayerWeights],
-        activation: Activation,
+        activation: impl Into<LayerActivations>,
         device: &Device,
         dtype: DType,
     ) -> Result<Self, WeightsError> {
+        let activation = activation.into();
         if weights.is_empty() {
             return Err(WeightsError::Empty);
+        }
+        if let Some(why) = activation.misfit(weights.len() - 1) {
+            return Err(WeightsError::Activations(why));
         }
         for (index, layer) in weights.iter().enumerate() {
             layer.check(index + 1)?;
@@ -208,9 +216,10 @@ impl Mlp {
 
     /// Applies the activation after hidden layer `index`.
     fn activate(&self, index: usize, x: Tensor<2>) -> Tensor<2> {
+        let activation = self.activation.layer(index);
         match self.learned.get(index) {
-            Some(values) => self.activation.forward_learned(x, values.val()),
-            None => self.activation.forward(x),
+            Some(values) => activation.forward_learned(x, values.val()),
+            None => activation.forward(x),
         }
     }
 
@@ -276,14 +285,14 @@ const LEARNED_ID_BASE: usize = 1 << 32;
 /// values in `weights`, or the initial value where they are empty.
 fn learned_from_weights(
     weights: &[LayerWeights],
-    activation: Activation,
+    activation: LayerActivations,
     device: &Device,
     dtype: DType,
 ) -> Result<Vec<Param<Tensor<1>>>, WeightsError> {
     let hidden = weights.len() - 1;
     let mut learned = Vec::new();
     for (index, layer) in weights.iter().enumerate() {
-        let expected = match activation.learnable() {
+        let expected = match activation.layer(index).learnable() {
             Some(learnable) if index < hidden => learnable.len(layer.d_output),
             _ => 0,
         };
@@ -291,7 +300,7 @@ fn learned_from_weights(
         if got != expected && !(got == 0 && index < hidden) {
             return Err(WeightsError::Learned {
                 layer: index + 1,
-                activation,
+                activation: activation.layer(index),
                 got,
                 expected,
             });
@@ -300,7 +309,10 @@ fn learned_from_weights(
             continue;
         }
         let values = if got == 0 {
-            let initial = activation.learnable().map_or(0.0, |l| l.initial) as f32;
+            let initial = activation
+                .layer(index)
+                .learnable()
+                .map_or(0.0, |l| l.initial) as f32;
             vec![initial; expected]
         } else {
             layer.learned.clone()

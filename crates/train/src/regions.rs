@@ -16,6 +16,7 @@
 //! different on/off patterns count apart even where their affine maps
 //! happen to agree (dead units).
 
+use model::LayerActivations;
 use model::{Activation, LayerWeights, LinearPieces};
 
 use crate::config::{InputFeature, RunConfig};
@@ -292,7 +293,7 @@ pub struct Region<C> {
 /// linear, standardisation).
 pub fn regions<C: Cell>(
     layers: &[LayerWeights],
-    activation: Activation,
+    activation: impl Into<LayerActivations>,
     input: Affine,
     cell: C,
     limit: usize,
@@ -303,24 +304,27 @@ pub fn regions<C: Cell>(
 /// [`regions`], stopped when `budget` (a time from now) runs out.
 pub fn regions_within<C: Cell>(
     layers: &[LayerWeights],
-    activation: Activation,
+    activation: impl Into<LayerActivations>,
     input: Affine,
     cell: C,
     limit: usize,
     budget: Option<std::time::Duration>,
 ) -> Result<Vec<Region<C>>, RegionsError> {
+    let activation = activation.into();
     let deadline = budget.map(|budget| (std::time::Instant::now() + budget, budget));
-    let linear = activation
-        .linear_pieces()
-        .ok_or(RegionsError::Smooth(activation))?;
     let hidden = layers.len().saturating_sub(1);
+    if let Some(smooth) = activation.first_smooth() {
+        return Err(RegionsError::Smooth(smooth));
+    }
     let mut pieces = vec![(cell, Vec::<Vec<u8>>::new(), input)];
     for (index, layer) in layers[..hidden].iter().enumerate() {
+        let this = activation.layer(index);
+        let linear = this.linear_pieces().expect("checked above");
         // Each unit's pieces: the same breaks, a learned slope per unit (prelu).
         let unit_pieces: Vec<LinearPieces> = (0..layer.d_output)
             .map(|unit| {
                 layer
-                    .unit_activation(activation, unit)
+                    .unit_activation(this, unit)
                     .linear_pieces()
                     .unwrap_or_else(|| linear.clone())
             })
@@ -522,7 +526,7 @@ impl LinePieces {
 /// applies first, as `(mean, scale)` per input).
 pub fn along_lines(
     layers: &[LayerWeights],
-    activation: Activation,
+    activation: LayerActivations,
     segments: &[(Vec<f64>, Vec<f64>)],
     standardize: Option<(&[f64], &[f64])>,
 ) -> Result<LinePieces, RegionsError> {
@@ -657,7 +661,7 @@ pub const TRACKED_LINES: usize = 20;
 pub struct RegionTracker {
     every: usize,
     last: usize,
-    activation: Activation,
+    activation: LayerActivations,
     probe: Probe,
 }
 
@@ -1045,9 +1049,9 @@ mod tests {
             (vec![-1.0, -0.9], vec![1.0, 0.8]),
             (vec![0.9, -1.0], vec![-0.8, 1.0]),
         ];
-        let identity = along_lines(&layers, Activation::Identity, &segments, None).unwrap();
+        let identity = along_lines(&layers, Activation::Identity.into(), &segments, None).unwrap();
         assert_eq!(identity.pieces, [1, 1]);
-        let relu = along_lines(&layers, Activation::Relu, &segments, None).unwrap();
+        let relu = along_lines(&layers, Activation::Relu.into(), &segments, None).unwrap();
         assert!(relu.pieces.iter().all(|&p| p > 1), "{:?}", relu.pieces);
         assert!(relu.per_length() > identity.per_length());
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use model::Activation;
+use model::{Activation, LayerActivations};
 use serde::{Deserialize, Serialize};
 
 use crate::error::UserError;
@@ -45,10 +45,11 @@ pub struct ModelConfig {
     pub input: usize,
     /// Hidden layer widths, input side first.
     pub hidden: Vec<usize>,
-    /// Outputs (the targets are one column, so 1).
+    /// Outputs: 1, or one logit per class under `cross_entropy`.
     pub output: usize,
-    /// Activation after every hidden layer.
-    pub activation: Activation,
+    /// The activation after every hidden layer (`relu`), or one per
+    /// hidden layer (`relu/tanh`, or a list).
+    pub activation: LayerActivations,
     /// How the initial weights are drawn.
     pub init: InitKind,
 }
@@ -272,7 +273,7 @@ impl Default for ModelConfig {
             input: 10,
             hidden: vec![18, 18, 4],
             output: 1,
-            activation: Activation::Relu,
+            activation: LayerActivations::every(Activation::Relu),
             init: InitKind::Pytorch,
         }
     }
@@ -583,6 +584,9 @@ impl RunConfig {
                 "model.hidden",
                 "needs at least one hidden layer size, e.g. [18, 18, 4]",
             ));
+        }
+        if let Some(why) = model.activation.misfit(model.hidden.len()) {
+            return Err(ConfigError::new("model.activation", why));
         }
         if let Some(position) = model.hidden.iter().position(|&size| size == 0) {
             return Err(ConfigError::new(

@@ -2,7 +2,7 @@
 //! linear layer, and that the same folding fails once relu is in.
 
 use burn::module::Module;
-use model::{Activation, AffineMap, LayerWeights, Mlp, host_values};
+use model::{AffineMap, LayerActivations, LayerWeights, Mlp, host_values};
 use serde::Serialize;
 
 use crate::backend::Backend;
@@ -36,7 +36,7 @@ pub struct CollapseReport {
 
 impl CollapseReport {
     /// The report of a run that diverged: no measurement, only the reason.
-    fn diverged(activation: Activation, config: &RunConfig, reason: String) -> Self {
+    fn diverged(activation: LayerActivations, config: &RunConfig, reason: String) -> Self {
         Self {
             activation: activation.to_string(),
             layer_sizes: config.layer_sizes(),
@@ -76,7 +76,7 @@ pub fn collapse(
     config: &RunConfig,
     backend: &Backend,
     data: &Split,
-    activations: &[Activation],
+    activations: &[LayerActivations],
 ) -> anyhow::Result<Vec<CollapseReport>> {
     activations
         .iter()

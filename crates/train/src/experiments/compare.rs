@@ -3,7 +3,7 @@
 //! the linear bar: least squares for `mse`, logistic regression by maximum
 //! likelihood for `bce`.
 
-use model::{Activation, LayerWeights};
+use model::{LayerActivations, LayerWeights};
 
 use crate::backend::Backend;
 use crate::config::{LossKind, RunConfig};
@@ -91,7 +91,7 @@ pub struct CompareRow {
 #[derive(Clone, Debug)]
 pub struct ActivationRun {
     /// The activation.
-    pub activation: Activation,
+    pub activation: LayerActivations,
     /// The weights the run started from, read back from its device.
     pub initial_weights: Vec<LayerWeights>,
     /// Per-epoch records (with the loss over all training rows).
@@ -130,7 +130,7 @@ pub fn compare(
     config: &RunConfig,
     backend: &Backend,
     data: &Split,
-    activations: &[Activation],
+    activations: &[LayerActivations],
     jobs: usize,
     on_done: &(dyn Fn(&ActivationRun) + Sync),
 ) -> anyhow::Result<Comparison> {
@@ -138,7 +138,7 @@ pub fn compare(
         InputSpace::Line { range, .. } => Some(range),
         _ => None,
     };
-    let train_one = |activation: Activation| -> anyhow::Result<ActivationRun> {
+    let train_one = |activation: LayerActivations| -> anyhow::Result<ActivationRun> {
         let mut run_config = config.clone();
         run_config.model.activation = activation;
         run_config.training.diagnostics = true;
@@ -204,7 +204,7 @@ pub fn finished_row(
     config: &RunConfig,
     backend: &Backend,
     data: &Split,
-    activation: Activation,
+    activation: LayerActivations,
     (records, weights): (&[EpochRecord], &[LayerWeights]),
     seconds: f64,
     test: Option<TestScores>,

@@ -13,7 +13,7 @@ use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
 
-use model::{Activation, LayerWeights};
+use model::{LayerActivations, LayerWeights};
 
 use crate::backend::Backend;
 use crate::config::{LossKind, RunConfig};
@@ -34,7 +34,7 @@ pub struct SeedEnsemble {
     weights: Vec<Param<Tensor<3>>>,
     biases: Vec<Param<Tensor<3>>>,
     #[module(skip)]
-    activation: Activation,
+    activation: LayerActivations,
 }
 
 impl SeedEnsemble {
@@ -44,7 +44,7 @@ impl SeedEnsemble {
         for (index, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
             x = x.matmul(w.val()) + b.val();
             if index < last {
-                x = self.activation.forward(x);
+                x = self.activation.layer(index).forward(x);
             }
         }
         x
@@ -360,7 +360,7 @@ pub fn train_ensemble(
 pub fn compare_seeds_batched(
     config: &RunConfig,
     backend: &Backend,
-    activations: &[Activation],
+    activations: &[LayerActivations],
     seeds: usize,
     scoring: Scoring,
     on_done: &(dyn Fn(u64, &ActivationRun) + Sync),

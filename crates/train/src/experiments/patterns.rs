@@ -5,10 +5,11 @@
 //! near-linear in one place and flat (saturated, or switched off) in another.
 //! Always labelled as sampled: a piece narrower than a cell can be missed.
 
+use model::LayerActivations;
 use std::collections::HashMap;
 
 use burn::tensor::Device;
-use model::Activation;
+use model::{Activation, LinearPieces};
 
 use super::activation_curves::sample;
 use super::surface::{TrainedNetwork, UnitValues};
@@ -94,7 +95,7 @@ impl Slopes {
 /// of each of `resolution` x `resolution` cells over `area`.
 pub fn sample_patterns(
     network: &TrainedNetwork,
-    activation: Activation,
+    activation: LayerActivations,
     area: [(f64, f64); 2],
     resolution: usize,
     device: &Device,
@@ -102,13 +103,25 @@ pub fn sample_patterns(
     let centre = |(low, high): (f64, f64), i: usize| {
         low + (high - low) * (i as f64 + 0.5) / resolution as f64
     };
-    let pieces = activation.linear_pieces();
-    let (kind, slopes) = match pieces {
-        Some(_) => (PatternKind::Pieces, None),
-        None => (PatternKind::Regimes, Some(Slopes::of(activation, device))),
+    // Per hidden layer (each may have its own activation): a
+    // piecewise-linear unit's state is its piece (identity has one), a
+    // smooth one's its regime.
+    let hidden = network.hidden_layers();
+    let kind = if activation.is_piecewise_linear() {
+        PatternKind::Pieces
+    } else {
+        PatternKind::Regimes
     };
-    // A piecewise-linear unit's state is its piece (identity has one).
-    let state = |z: f64| match (&pieces, &slopes) {
+    let states: Vec<(Option<LinearPieces>, Option<Slopes>)> = (0..hidden)
+        .map(|index| {
+            let layer = activation.layer(index);
+            match layer.linear_pieces() {
+                Some(pieces) => (Some(pieces), None),
+                None => (None, Some(Slopes::of(layer, device))),
+            }
+        })
+        .collect();
+    let state = |index: usize, z: f64| match &states[index] {
         (Some(pieces), _) => pieces.piece(z) as u8,
         (None, Some(slopes)) => slopes.regime(z),
         (None, None) => 0,
@@ -125,10 +138,11 @@ pub fn sample_patterns(
         for cell in 0..resolution {
             let pattern: Vec<u8> = layers
                 .iter()
-                .flat_map(|layer| {
+                .enumerate()
+                .flat_map(|(index, layer)| {
                     layer.pre[cell * layer.units..(cell + 1) * layer.units]
                         .iter()
-                        .map(|&z| state(z))
+                        .map(move |&z| state(index, z))
                 })
                 .collect();
             let next = seen.len() as u32;

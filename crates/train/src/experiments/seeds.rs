@@ -12,6 +12,7 @@ use crate::format::{cell, mean_ci_cells, percent};
 use crate::stats::MeanCi;
 use crate::training::metric::{Metric, last_and_best};
 use crate::training::trainer::EpochRecord;
+use model::LayerActivations;
 
 use model::Activation;
 
@@ -125,7 +126,7 @@ pub fn seed_list(config: &RunConfig, seeds: usize) -> anyhow::Result<Vec<u64>> {
 pub fn compare_seeds(
     config: &RunConfig,
     backend: &Backend,
-    activations: &[Activation],
+    activations: &[LayerActivations],
     seeds: usize,
     jobs: usize,
     scoring: Scoring,
@@ -161,7 +162,7 @@ pub fn compare_seeds(
 /// and the paired tests of `family`.
 pub fn summarise(
     comparisons: &[Comparison],
-    activations: &[Activation],
+    activations: &[LayerActivations],
     metric: Metric,
     family: Family,
 ) -> (Vec<SeedsRow>, Vec<PairTest>) {
@@ -176,7 +177,7 @@ pub fn summarise(
     let names: Vec<String> = activations.iter().map(|a| a.to_string()).collect();
     let reference = activations
         .iter()
-        .position(|&a| a == Activation::Identity)
+        .position(|&a| a == LayerActivations::every(Activation::Identity))
         .unwrap_or(0);
     let mean_last = |index: usize| {
         let values: Vec<f64> = results[index].iter().flatten().map(|r| r.last).collect();

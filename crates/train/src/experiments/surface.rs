@@ -7,6 +7,7 @@
 //! network's, not float32 rounding.
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
+use model::LayerActivations;
 use model::{Activation, LayerWeights, Mlp};
 
 use crate::backend::cpu_device;
@@ -40,7 +41,7 @@ impl TrainedNetwork {
     /// The network of `config` with `weights`, trained on data standardised by `standardizer`.
     pub fn new(
         config: &RunConfig,
-        activation: Activation,
+        activation: impl Into<LayerActivations>,
         weights: &[LayerWeights],
         standardizer: Option<Standardizer>,
         fallback: &Device,
@@ -74,6 +75,11 @@ impl TrainedNetwork {
         model::host_values::<f64, 2>(output)
     }
 
+    /// Hidden layers of the network.
+    pub fn hidden_layers(&self) -> usize {
+        self.model.layers.len() - 1
+    }
+
     /// Outputs per point: `K` under `cross_entropy`, else 1.
     pub fn output_width(&self) -> usize {
         self.model.sizes().last().copied().unwrap_or(1)
@@ -86,9 +92,10 @@ impl TrainedNetwork {
         trace
             .pre_activations
             .into_iter()
-            .map(|pre| {
+            .enumerate()
+            .map(|(index, pre)| {
                 let units = pre.dims()[1];
-                let post = self.model.activation.forward(pre.clone());
+                let post = self.model.activation.layer(index).forward(pre.clone());
                 UnitValues {
                     units,
                     pre: model::host_values::<f64, 2>(pre),
@@ -329,7 +336,8 @@ pub enum Pieces {
 
 impl Pieces {
     /// The pieces of `activation`'s network whose curve is `curve`.
-    pub fn of(activation: Activation, curve: &[(f64, f64)]) -> Self {
+    pub fn of(activation: impl Into<LayerActivations>, curve: &[(f64, f64)]) -> Self {
+        let activation = activation.into();
         if activation.is_piecewise_linear() {
             Self::Linear(linear_pieces(curve))
         } else {

@@ -551,7 +551,7 @@ mod tests {
         let keys: Vec<&str> = sweep.axes.iter().map(|a| a.key.as_str()).collect();
         assert_eq!(keys, ["model.activation", "seed", "training.lr"]);
         let last = &sweep.points[11];
-        assert_eq!(last.config.model.activation, model::Activation::Relu);
+        assert_eq!(last.config.model.activation, model::Activation::Relu.into());
         assert_eq!((last.config.seed, last.config.training.lr), (1, 0.1));
         let mut ids: Vec<&str> = sweep.points.iter().map(|p| p.id.as_str()).collect();
         ids.sort();

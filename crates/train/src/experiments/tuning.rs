@@ -5,7 +5,7 @@
 //! tuning nor early stopping ever saw. Comparing at one shared rate mostly
 //! measures which activation suits that rate.
 
-use model::Activation;
+use model::LayerActivations;
 
 use crate::backend::Backend;
 use crate::config::RunConfig;
@@ -177,7 +177,7 @@ pub struct GridScore {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Choice {
     /// The activation.
-    pub activation: Activation,
+    pub activation: LayerActivations,
     /// Its score at every grid point, in grid order.
     pub scores: Vec<GridScore>,
     /// The grid point chosen (the best mean); `None` if every point diverged.
@@ -224,7 +224,7 @@ pub struct TunePlan<'a> {
 pub fn compare_tuned(
     config: &RunConfig,
     backend: &Backend,
-    activations: &[Activation],
+    activations: &[LayerActivations],
     plan: &TunePlan,
     on_point: &(dyn Fn(&Assignment, &SeedsComparison) + Sync),
     on_done: &(dyn Fn(u64, &ActivationRun) + Sync),
@@ -238,7 +238,7 @@ pub fn compare_tuned(
         batched,
     } = *plan;
     let over_seeds = |config: &RunConfig,
-                      activations: &[Activation],
+                      activations: &[LayerActivations],
                       seeds: usize,
                       scoring: Scoring,
                       on_done: &(dyn Fn(u64, &ActivationRun) + Sync)| {

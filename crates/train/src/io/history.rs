@@ -14,6 +14,7 @@
 //! `act{i}_weight` (prelu) or `act{i}_beta` (swish_beta), with
 //! `act{i}_weight_min` and `_max` beside the mean for `prelu(per_unit)`.
 
+use model::LayerActivations;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -22,10 +23,13 @@ use crate::io::atomic::write_atomic;
 use crate::training::diagnostics::LayerDiagnostics;
 use crate::training::trainer::{EpochRecord, LearnedParameter};
 use crate::user_error;
-use model::Activation;
 
 /// Renders records as CSV text.
-pub fn metrics_csv(records: &[EpochRecord], activation: Activation) -> anyhow::Result<Vec<u8>> {
+pub fn metrics_csv(
+    records: &[EpochRecord],
+    activation: impl Into<LayerActivations>,
+) -> anyhow::Result<Vec<u8>> {
+    let activation = activation.into();
     let with_train_loss = records.iter().any(|r| r.train_loss.is_some());
     let with_validation = records.iter().any(|r| r.val_loss.is_some());
     let with_train_accuracy = records.iter().any(|r| r.train_accuracy.is_some());
@@ -130,7 +134,7 @@ pub fn metrics_csv(records: &[EpochRecord], activation: Activation) -> anyhow::R
 
 /// The column of a learnable activation's parameter after hidden layer
 /// `layer` (1-based): `act1_weight`, `act2_beta`, ...
-pub fn learned_column(activation: Activation, layer: usize) -> String {
+pub fn learned_column(activation: LayerActivations, layer: usize) -> String {
     let name = activation.learnable().map_or("weight", |l| l.name);
     format!("act{layer}_{name}")
 }
@@ -139,7 +143,7 @@ pub fn learned_column(activation: Activation, layer: usize) -> String {
 pub fn write_metrics(
     path: &Path,
     records: &[EpochRecord],
-    activation: Activation,
+    activation: impl Into<LayerActivations>,
 ) -> anyhow::Result<()> {
     write_atomic(path, &metrics_csv(records, activation)?)
 }
@@ -184,7 +188,11 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<Columns> {
 
 /// Reads a `metrics.csv` written by [`write_metrics`] back into records
 /// (for `--resume`); errors name the file, the row and the column.
-pub fn read_records(path: &Path, activation: Activation) -> anyhow::Result<Vec<EpochRecord>> {
+pub fn read_records(
+    path: &Path,
+    activation: impl Into<LayerActivations>,
+) -> anyhow::Result<Vec<EpochRecord>> {
+    let activation = activation.into();
     let shown = path.display();
     let (names, values) = read_metrics(path)?;
     let column = |name: &str| -> Option<&Vec<f64>> { values.get(name) };
@@ -251,6 +259,7 @@ pub fn read_records(path: &Path, activation: Activation) -> anyhow::Result<Vec<E
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::Activation;
 
     #[test]
     fn learned_parameters_survive_a_round_trip_through_csv() {

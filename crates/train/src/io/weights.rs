@@ -12,7 +12,7 @@ use burn::store::{
     PytorchStore, SafetensorsStore,
 };
 use burn::tensor::{DType, Device};
-use model::{Activation, LayerWeights, Mlp};
+use model::{LayerActivations, LayerWeights, Mlp};
 
 use crate::io::atomic::write_atomic;
 use crate::user_error;
@@ -24,14 +24,14 @@ pub fn torch_name(index: usize, field: &str) -> String {
 
 /// PyTorch's name for the learnable activation's parameter after 0-based
 /// hidden layer `index`: `act{index + 1}.weight` (PReLU), `.beta` (swish).
-pub fn torch_learned_name(index: usize, activation: Activation) -> String {
+pub fn torch_learned_name(index: usize, activation: LayerActivations) -> String {
     let field = activation.learnable().map_or("weight", |l| l.name);
     format!("act{}.{field}", index + 1)
 }
 
 /// Renames `layers.{i}.` to `fc{i+1}.` and `learned.{i}` to `act{i+1}.weight`
 /// (or `.beta`) when saving, or back when loading.
-fn remapper(layers: usize, activation: Activation, to_torch: bool) -> KeyRemapper {
+fn remapper(layers: usize, activation: LayerActivations, to_torch: bool) -> KeyRemapper {
     // (Burn's prefix, PyTorch's prefix, whether the prefix is the whole name).
     let linear = (0..layers).map(|index| {
         (
@@ -150,9 +150,10 @@ pub fn load_into(model: &mut Mlp, path: &Path) -> anyhow::Result<()> {
 pub fn load_model(
     path: &Path,
     sizes: &[usize],
-    activation: Activation,
+    activation: impl Into<LayerActivations>,
     device: &Device,
 ) -> anyhow::Result<Mlp> {
+    let activation = activation.into();
     let shape: Vec<LayerWeights> = sizes
         .windows(2)
         .map(|pair| LayerWeights::zeros(pair[0], pair[1]))
@@ -168,9 +169,10 @@ pub fn load_model(
 pub fn read_layer_weights(
     path: &Path,
     sizes: &[usize],
-    activation: Activation,
+    activation: impl Into<LayerActivations>,
     device: &Device,
 ) -> anyhow::Result<Vec<LayerWeights>> {
+    let activation = activation.into();
     let weights = load_model(path, sizes, activation, device)?.to_weights();
     for (index, layer) in weights.iter().enumerate() {
         for (name, values) in [

@@ -95,33 +95,35 @@ impl GradNormAccumulator {
 /// Per hidden layer: (dead fraction, saturated fraction) over the rows `x`.
 pub fn unit_health(model: &Mlp, x: Tensor<2>) -> Vec<(Option<f64>, Option<f64>)> {
     let trace = model.forward_traced(x);
-    let behaviour = model.activation.unit_behaviour();
     trace
         .pre_activations
         .into_iter()
-        .map(|pre| match behaviour {
-            UnitBehaviour::CanDie => {
-                // Dead: the pre-activation is <= 0 for every sample.
-                let max_pre = pre.max_dim(0);
-                (
-                    Some(fraction_true(max_pre.lower_equal_elem(0.0).float())),
-                    None,
-                )
-            }
-            UnitBehaviour::Saturates { lower, upper } => {
-                let out = model.activation.forward(pre);
-                let near_lower = out
-                    .clone()
-                    .sub_scalar(lower)
-                    .abs()
-                    .lower_elem(SATURATION_MARGIN);
-                let near_upper = out.sub_scalar(upper).abs().lower_elem(SATURATION_MARGIN);
-                let share = near_lower.bool_or(near_upper).float().mean_dim(0);
-                let saturated = share.greater_equal_elem(SATURATION_SHARE).float();
-                (None, Some(fraction_true(saturated)))
-            }
-            UnitBehaviour::Neither => (None, None),
-        })
+        .enumerate()
+        .map(
+            |(index, pre)| match model.activation.layer(index).unit_behaviour() {
+                UnitBehaviour::CanDie => {
+                    // Dead: the pre-activation is <= 0 for every sample.
+                    let max_pre = pre.max_dim(0);
+                    (
+                        Some(fraction_true(max_pre.lower_equal_elem(0.0).float())),
+                        None,
+                    )
+                }
+                UnitBehaviour::Saturates { lower, upper } => {
+                    let out = model.activation.layer(index).forward(pre);
+                    let near_lower = out
+                        .clone()
+                        .sub_scalar(lower)
+                        .abs()
+                        .lower_elem(SATURATION_MARGIN);
+                    let near_upper = out.sub_scalar(upper).abs().lower_elem(SATURATION_MARGIN);
+                    let share = near_lower.bool_or(near_upper).float().mean_dim(0);
+                    let saturated = share.greater_equal_elem(SATURATION_SHARE).float();
+                    (None, Some(fraction_true(saturated)))
+                }
+                UnitBehaviour::Neither => (None, None),
+            },
+        )
         .collect()
 }
 

@@ -27,7 +27,15 @@ pub fn initial_weights_for(config: &RunConfig) -> Vec<LayerWeights> {
     let sizes = config.layer_sizes();
     match config.model.init {
         InitKind::Pytorch => initial_weights(&sizes, config.seed),
-        init => scaled_weights(&sizes, config.seed, init, gain(config.model.activation)),
+        init => {
+            // Each layer scaled for the activation after it (the output
+            // layer as the last hidden one): one gain for a single name.
+            let activation = config.model.activation;
+            let gains: Vec<f64> = (0..sizes.len() - 1)
+                .map(|index| gain(activation.layer(index)))
+                .collect();
+            scaled_weights(&sizes, config.seed, init, &gains)
+        }
     }
 }
 
@@ -35,11 +43,12 @@ pub fn initial_weights_for(config: &RunConfig) -> Vec<LayerWeights> {
 /// are the same seeded draws (uniform in [-1, 1) or standard normal) scaled
 /// by the scheme's bound or deviation, so runs that differ only in the
 /// activation differ only in that scale.
-fn scaled_weights(sizes: &[usize], seed: u64, init: InitKind, gain: f64) -> Vec<LayerWeights> {
+fn scaled_weights(sizes: &[usize], seed: u64, init: InitKind, gains: &[f64]) -> Vec<LayerWeights> {
     let mut rng = stream(seed, Stream::Weights);
     sizes
         .windows(2)
-        .map(|pair| {
+        .zip(gains)
+        .map(|(pair, &gain)| {
             let (fan_in, fan_out) = (pair[0] as f64, pair[1] as f64);
             let count = pair[0] * pair[1];
             let weight = match init {
@@ -156,7 +165,7 @@ mod tests {
                 let mut config = RunConfig::default();
                 config.model.input = 800;
                 config.model.hidden = vec![400];
-                config.model.activation = activation;
+                config.model.activation = activation.into();
                 config.model.init = init;
                 let weights = initial_weights_for(&config);
                 let std = std_of(&weights[0].weight);

@@ -803,7 +803,7 @@ mod tests {
         config.data.inputs = Some(inputs.to_vec());
         config.model.input = inputs.len();
         config.model.hidden = vec![8, 8];
-        config.model.activation = activation;
+        config.model.activation = activation.into();
         config.training.loss = LossKind::Bce;
         config.training.epochs = 40;
         config.training.lr = 0.02;

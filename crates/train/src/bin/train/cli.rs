@@ -1,10 +1,10 @@
 //! Command-line definitions (clap derive). No logic lives here.
 
+use model::LayerActivations;
 use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Parser, Subcommand};
-use model::Activation;
 use train::backend::BackendKind;
 use train::config::{InitKind, OptimizerKind, Overrides, Precision};
 
@@ -57,7 +57,7 @@ impl OutArg {
 /// separate alternatives, except inside parentheses, where they separate
 /// parameters.
 #[derive(Debug, Clone)]
-pub struct ActivationList(pub Vec<Activation>);
+pub struct ActivationList(pub Vec<LayerActivations>);
 
 impl std::str::FromStr for ActivationList {
     type Err = model::ParseActivationError;
@@ -68,9 +68,9 @@ impl std::str::FromStr for ActivationList {
 }
 
 impl std::ops::Deref for ActivationList {
-    type Target = [Activation];
+    type Target = [LayerActivations];
 
-    fn deref(&self) -> &[Activation] {
+    fn deref(&self) -> &[LayerActivations] {
         &self.0
     }
 }
@@ -80,9 +80,9 @@ impl std::ops::Deref for ActivationList {
 #[derive(Debug, Clone, Args)]
 pub struct ActivationArg {
     /// Activation after each hidden layer: a name with optional parameters, e.g. relu, tanh,
-    /// leaky_relu(0.2), elu(0.5).
+    /// leaky_relu(0.2), elu(0.5); or one per hidden layer joined by `/`, e.g. relu/tanh/identity.
     #[arg(group = "run_settings", long, value_name = "NAME")]
-    pub activation: Option<Activation>,
+    pub activation: Option<LayerActivations>,
 }
 
 /// Activation Lab: train the tutorial's network on Burn and measure why

@@ -178,7 +178,7 @@ fn python_module(checkpoint: &Checkpoint, weights: &str) -> String {
                 w,
                 "        self.act{} = {}",
                 layer + 1,
-                torch_activation(config.model.activation, sizes[layer + 1])
+                torch_activation(config.model.activation.layer(layer), sizes[layer + 1])
             );
         }
     }

@@ -1,5 +1,6 @@
 //! `train plot activations`, `train plot run` and `train plot surface`.
 
+use model::LayerActivations;
 use std::path::Path;
 
 use burn::tensor::Device;
@@ -41,7 +42,7 @@ pub struct Drawn<'a> {
     /// The panel's title.
     pub title: String,
     /// The network's activation.
-    pub activation: Activation,
+    pub activation: LayerActivations,
     /// Its trained weights.
     pub weights: &'a [LayerWeights],
     /// Its place among the runs of the figure (its colour in every chart).
@@ -269,7 +270,7 @@ fn neurons_figure(args: &PlotSurfaceArgs) -> anyhow::Result<()> {
             let column = |values: &[f64]| UnitValues::column(values, grid_values.units, unit);
             let (pre, post) = (column(&grid_values.pre), column(&grid_values.post));
             let flag = unit_flag(
-                activation,
+                activation.layer(layer),
                 &column(&data_values.pre),
                 &column(&data_values.post),
             );

@@ -393,7 +393,8 @@ pub fn map_regions(
     let activation = config.model.activation;
     if !activation.is_piecewise_linear() {
         return Ok(Err(Unmapped::Bent(
-            RegionsError::Smooth(activation).to_string(),
+            RegionsError::Smooth(activation.first_smooth().expect("not piecewise linear"))
+                .to_string(),
         )));
     }
     let input = match plane_input(config, standardizer) {

@@ -134,7 +134,8 @@ pub fn diagram(
     let layers = over_grid
         .iter()
         .zip(&on_data)
-        .map(|(grid_values, data_values)| {
+        .enumerate()
+        .map(|(layer, (grid_values, data_values))| {
             (0..grid_values.units.min(DIAGRAM_UNITS))
                 .map(|unit| {
                     let column =
@@ -154,7 +155,7 @@ pub fn diagram(
                             .map(|v| (255.0 * (v - low) / span).round() as u8)
                             .collect(),
                         flag: unit_flag(
-                            activation,
+                            activation.layer(layer),
                             &column(&data_values.pre),
                             &column(&data_values.post),
                         ),
@@ -280,7 +281,8 @@ pub fn region_view(
     let activation = config.model.activation;
     if !activation.is_piecewise_linear() {
         return Some(RegionView::None {
-            why: RegionsError::Smooth(activation).to_string(),
+            why: RegionsError::Smooth(activation.first_smooth().expect("not piecewise linear"))
+                .to_string(),
         });
     }
     let input = match plane_input(config, standardizer) {
