@@ -239,11 +239,12 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
     );
     assert_eq!(after, before[0], "a reload reconnects to the tab's lab");
     drop(session);
-    // A link with another setup, in a new browser: a new lab made from it.
+    // A link with another setup, in a new browser: a new lab made from it,
+    // A with an activation per hidden layer.
     let setup = json!({
-        "shared": { "data.kind": "xor", "data.samples": 200, "training.epochs": 40, "model.hidden": [6],
+        "shared": { "data.kind": "xor", "data.samples": 200, "training.epochs": 40, "model.hidden": [6, 4],
                     "training.loss": "bce", "data.inputs": ["x1", "x2"], "model.input": 2 },
-        "runs": [ { "model.activation": "tanh", "training.lr": 0.02 }, { "model.activation": "relu", "training.lr": 0.01 } ],
+        "runs": [ { "model.activation": "relu/tanh", "training.lr": 0.02 }, { "model.activation": "relu", "training.lr": 0.01 } ],
     });
     let link = format!("{}/#setup={}", server.url, urlencoding(&setup.to_string()));
     let shared = driver.session(&chromium, (1400, 1000));
@@ -253,14 +254,19 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
         "the linked setup",
         "return page.lab ? [page.lab.id, [...document.querySelectorAll('.run .activation')].map((e) => e.textContent),
            document.querySelector('#data-kind').value, document.querySelector('#lr-A').value,
-           [...document.querySelectorAll('#hidden input')].map((i) => i.value)] : null;",
+           [...document.querySelectorAll('#hidden input')].map((i) => i.value),
+           document.querySelector('#activation-A').value] : null;",
         |r| r.is_array(),
     );
     assert_ne!(restored[0], before[0], "a new browser makes its own lab");
-    assert_eq!(restored[1], json!(["tanh", "relu"]), "{restored}");
+    assert_eq!(restored[1], json!(["relu/tanh", "relu"]), "{restored}");
     assert_eq!(restored[2], "xor", "{restored}");
     assert_eq!(restored[3], "0.02", "{restored}");
-    assert_eq!(restored[4], json!(["6"]), "{restored}");
+    assert_eq!(restored[4], json!(["6", "4"]), "{restored}");
+    assert_eq!(
+        restored[5], "relu/tanh",
+        "the combination is typed in: {restored}"
+    );
     drop(shared);
     drop(driver);
     drop(server);

@@ -12,6 +12,7 @@ mod diagnostics;
 mod experiments;
 mod optimizers;
 mod parity;
+mod per_layer;
 mod playground;
 mod reliability;
 mod serve;

@@ -650,6 +650,11 @@ fn an_exported_python_module_predicts_what_train_predict_prints() {
             "[data]\nkind = \"friedman1\"\nsamples = 80\n[model]\nhidden = [6, 5]\nactivation = \"swish_beta\"\n[training]\nepochs = 20\nlr = 0.03\n",
             "a,b,c,d,e,f,g,h,i,j\n0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.1\n0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2,0.1,0.0\n",
         ),
+        // An activation per hidden layer: each layer's own module.
+        (
+            "[data]\nkind = \"moons\"\nsamples = 100\n[model]\ninput = 2\nhidden = [8, 6, 4]\nactivation = \"relu/tanh/leaky_relu(0.2)\"\n[training]\nloss = \"bce\"\nepochs = 4\nlr = 0.02\n",
+            "x1,x2\n0.1,0.2\n-1.2,0.7\n1.3,-0.4\n",
+        ),
         // Several classes: softmax probabilities and the argmax class.
         (
             "[data]\nkind = \"blobs\"\nclasses = 4\nsamples = 120\nstandardize = true\n[model]\ninput = 2\nhidden = [8]\noutput = 4\nactivation = \"tanh\"\n[training]\nloss = \"cross_entropy\"\nepochs = 5\nlr = 0.02\n",

@@ -160,8 +160,11 @@ function fillForm(options) {
   }
   fillSelect($('#loss'), options.losses, config.training.loss);
   fillSelect($('#backend'), options.backends, options.default_backend);
+  // An activation is typed (a per-layer combination such as relu/tanh)
+  // or picked from the names.
+  fillSelect($('#activation-names'), options.activations);
   RUNS.forEach((name, index) => {
-    fillSelect($(`#activation-${name}`), options.activations, runs[index]['model.activation']);
+    $(`#activation-${name}`).value = runs[index]['model.activation'];
   });
   fillSettings(config);
   $('#speed').value = String(options.defaults.speed);
@@ -904,7 +907,8 @@ function drawRegionCount(panel, run) {
     label.textContent = `stopped at ${regions.reached.toLocaleString('en')}+ regions (\`train regions\` on the download maps up to 100,000)`;
     label.title = regions.why;
   } else {
-    label.textContent = regions.why.startsWith(run.info.activation) ? `${run.info.activation} is smooth: no linear regions` : 'curved inputs: no exact map';
+    const smooth = regions.why.match(/^(\S+) is smooth/);
+    label.textContent = smooth ? `${smooth[1]} is smooth: no linear regions` : 'curved inputs: no exact map';
     label.title = regions.why;
   }
 }
