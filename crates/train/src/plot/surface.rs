@@ -281,9 +281,32 @@ fn draw_surface<DB: DrawingBackend>(
             font.clone(),
         ))
         .map_err(plot_error)?;
-        side.draw(&Text::new(" this surface)", (6, bar_bottom + 26), font))
-            .map_err(plot_error)?;
+        side.draw(&Text::new(
+            " this surface)",
+            (6, bar_bottom + 26),
+            font.clone(),
+        ))
+        .map_err(plot_error)?;
         legend_top += 36;
+    }
+    if let Some(several) = several {
+        // Say what the striped bar is: a column per class, chance at its foot.
+        let k = several.classes;
+        for (line, text) in [
+            "columns: classes".to_string(),
+            format!("white = chance 1/{k}"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            side.draw(&Text::new(
+                text,
+                (6, bar_bottom + 14 + 16 * line as i32),
+                font.clone(),
+            ))
+            .map_err(plot_error)?;
+        }
+        legend_top += 40;
     }
     legend::draw(&side, &entries, legend_top)?;
     Ok(())
