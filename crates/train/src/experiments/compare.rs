@@ -7,7 +7,7 @@ use model::{LayerActivations, LayerWeights};
 
 use crate::backend::Backend;
 use crate::config::{LossKind, RunConfig};
-use crate::data::Split;
+use crate::data::{Dataset, Split};
 use crate::experiments::logistic::{LogisticFit, MultinomialFit, RIDGE};
 use crate::experiments::ols::OlsFit;
 use crate::experiments::surface::{
@@ -270,31 +270,29 @@ fn linear_row(config: &RunConfig, data: &Split) -> CompareRow {
         saturated_fraction: None,
         diverged_epoch: None,
     };
-    if config.training.loss == LossKind::CrossEntropy {
-        let fit = MultinomialFit::fit(&data.train, config.model.output, RIDGE);
-        return CompareRow {
-            name: MULTINOMIAL_NAME.into(),
-            train_loss: Some(fit.log_loss(&data.train)),
-            val_loss: validation.map(|v| fit.log_loss(v)),
-            train_accuracy: Some(fit.accuracy(&data.train)),
-            val_accuracy: validation.map(|v| fit.accuracy(v)),
-            test_loss: test.map(|t| fit.log_loss(t)),
-            test_accuracy: test.map(|t| fit.accuracy(t)),
-            ..empty
-        };
-    }
-    if config.training.loss == LossKind::Bce {
-        let fit = LogisticFit::fit(&data.train, RIDGE);
-        return CompareRow {
-            name: LOGISTIC_NAME.into(),
-            train_loss: Some(fit.log_loss(&data.train)),
-            val_loss: validation.map(|v| fit.log_loss(v)),
-            train_accuracy: Some(fit.accuracy(&data.train)),
-            val_accuracy: validation.map(|v| fit.accuracy(v)),
-            test_loss: test.map(|t| fit.log_loss(t)),
-            test_accuracy: test.map(|t| fit.accuracy(t)),
-            ..empty
-        };
+    // A linear classifier's row: its loss and accuracy on each part.
+    let classifier_row = |name: &str,
+                          loss: &dyn Fn(&Dataset) -> f64,
+                          accuracy: &dyn Fn(&Dataset) -> f64| CompareRow {
+        name: name.into(),
+        train_loss: Some(loss(&data.train)),
+        val_loss: validation.map(loss),
+        train_accuracy: Some(accuracy(&data.train)),
+        val_accuracy: validation.map(accuracy),
+        test_loss: test.map(loss),
+        test_accuracy: test.map(accuracy),
+        ..empty.clone()
+    };
+    match config.training.loss {
+        LossKind::CrossEntropy => {
+            let fit = MultinomialFit::fit(&data.train, config.model.output, RIDGE);
+            return classifier_row(MULTINOMIAL_NAME, &|d| fit.log_loss(d), &|d| fit.accuracy(d));
+        }
+        LossKind::Bce => {
+            let fit = LogisticFit::fit(&data.train, RIDGE);
+            return classifier_row(LOGISTIC_NAME, &|d| fit.log_loss(d), &|d| fit.accuracy(d));
+        }
+        LossKind::Mse => {}
     }
     let fit = OlsFit::fit(&data.train);
     let val_loss = validation.map(|v| fit.mse(v));

@@ -74,17 +74,8 @@ impl LogisticFit {
             let Some(step) = hessian.cholesky().map(|h| h.solve(&gradient)) else {
                 break;
             };
-            let mut scale = 1.0;
-            let mut next = &beta - &step * scale;
-            let mut next_value = objective(&next);
-            while next_value > value && scale > 1e-10 {
-                scale *= 0.5;
-                next = &beta - &step * scale;
-                next_value = objective(&next);
-            }
-            let moved = (&step * scale).amax();
-            beta = next;
-            value = next_value;
+            let moved;
+            (beta, value, moved) = halved_step(&beta, &step, value, &objective);
             if moved < 1e-10 {
                 break;
             }
@@ -218,17 +209,8 @@ impl MultinomialFit {
                 break;
             };
             let step = step.insert_row(free, 0.0);
-            let mut scale = 1.0;
-            let mut next = &theta - &step * scale;
-            let mut next_value = objective(&next);
-            while next_value > value && scale > 1e-10 {
-                scale *= 0.5;
-                next = &theta - &step * scale;
-                next_value = objective(&next);
-            }
-            let moved = (&step * scale).amax();
-            theta = next;
-            value = next_value;
+            let moved;
+            (theta, value, moved) = halved_step(&theta, &step, value, &objective);
             if moved < 1e-10 {
                 break;
             }
@@ -282,6 +264,26 @@ impl MultinomialFit {
             .count();
         right as f64 / data.rows().max(1) as f64
     }
+}
+
+/// A Newton step from `point` (where the objective is `value`), halved
+/// until the objective does not rise: the new point, its value and the
+/// largest coordinate it moved.
+fn halved_step(
+    point: &DVector<f64>,
+    step: &DVector<f64>,
+    value: f64,
+    objective: &impl Fn(&DVector<f64>) -> f64,
+) -> (DVector<f64>, f64, f64) {
+    let mut scale = 1.0;
+    let mut next = point - step * scale;
+    let mut next_value = objective(&next);
+    while next_value > value && scale > 1e-10 {
+        scale *= 0.5;
+        next = point - step * scale;
+        next_value = objective(&next);
+    }
+    (next, next_value, (step * scale).amax())
 }
 
 /// `logsumexp(z) - z[label]`, stable for any size.
