@@ -205,11 +205,7 @@ fn classes_and_outputs_that_disagree_are_one_line_errors() {
             "key `training.loss`: cross_entropy needs class labels, but data.kind = \"noise\"",
         ),
     ];
-    for (path, expected) in &cases {
-        let error = user_error(&["--config", path, "--epochs", "1"]);
-        assert!(error.starts_with(path.as_str()), "{error}");
-        assert!(error.contains(expected), "{path}: {error}");
-    }
+    crate::common::config_errors_name_their_file(&cases);
     // A CSV's labels are checked when it is read, naming the row.
     let csv = write("data.csv", "a,b,y\n1,0,0\n2,1,1.5\n");
     let config = write(

@@ -230,11 +230,7 @@ fn playground_mistakes_are_one_line_errors_naming_the_key() {
             "key `model.output`: must be 1: training.loss = \"bce\" takes one logit (got 3)",
         ),
     ];
-    for (path, expected) in &cases {
-        let error = user_error(&["--config", path, "--epochs", "1"]);
-        assert!(error.starts_with(path.as_str()), "{error}");
-        assert!(error.contains(expected), "{path}: {error}");
-    }
+    crate::common::config_errors_name_their_file(&cases);
     // bce on a CSV file's real-valued target: checked when the file is read.
     let csv = write("data.csv", "a,y\n1,0\n2,0.5\n");
     let bce_csv = write(

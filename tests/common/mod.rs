@@ -156,3 +156,13 @@ pub fn loss_texts(dir: &Path) -> Vec<String> {
 pub fn user_error(args: &[&str]) -> String {
     train_fails(2, args, &[])
 }
+
+/// Each `(config path, expected text)`: training with that config is a
+/// user error whose one line starts with the file's path and holds the text.
+pub fn config_errors_name_their_file(cases: &[(String, &str)]) {
+    for (path, expected) in cases {
+        let error = user_error(&["--config", path, "--epochs", "1"]);
+        assert!(error.starts_with(path.as_str()), "{error}");
+        assert!(error.contains(expected), "{path}: {error}");
+    }
+}
