@@ -578,3 +578,109 @@ fn a_random_search_draws_the_same_rates_for_every_activation_on_every_run() {
     assert!(text.contains("over 6 done points (estimated:"), "{text}");
     assert!(one.join("parallel.png").exists() && one.join("importance.csv").exists());
 }
+
+#[test]
+fn a_point_another_process_holds_is_waited_for_then_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = sweep_file(dir.path());
+    let out = dir.path().join("out");
+    train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&out)]);
+    let reference = results(&out);
+    // A point whose process has trained it but not yet written its result,
+    // and still holds it (a cancelled task saving its checkpoint).
+    let (id, _) = reference.iter().next().unwrap();
+    let point = out.join("points").join(id);
+    fs::remove_file(point.join("result.json")).unwrap();
+    let held = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(point.join(".lock"))
+        .unwrap();
+    held.lock().unwrap();
+
+    let mut child = train_bin()
+        .args(["sweep", "run", path_str(&sweep), "--out", path_str(&out)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("waiting for it") {
+        let mut line = String::new();
+        let read = std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+        assert!(read > 0, "the sweep ended without waiting: {seen}");
+        seen.push_str(&line);
+    }
+    assert!(seen.contains(&format!("{id}: being written by ")), "{seen}");
+    drop(held);
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{seen}{stdout}");
+    assert!(
+        stdout.contains("7 done before, 1 finished now, 0 diverged now, 0 busy elsewhere"),
+        "{stdout}"
+    );
+    assert_eq!(results(&out), reference);
+}
+
+#[test]
+fn a_sweep_signalled_alone_stops_its_point_at_a_checkpoint_and_exits_as_stopped() {
+    // Kubernetes (and `kill PID`) signal the sweep's own process only: it
+    // passes the signal on to the point it trains, waits for that point's
+    // checkpoint and exits as a stopped run does, leaving nothing running.
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("long.toml");
+    fs::write(
+        &sweep,
+        "[axes]\nseed = [0]\n\"training.epochs\" = [20000]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let child = train_bin()
+        .args(["sweep", "run", path_str(&sweep), "--out", path_str(&out)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = |point: &Path| point.join("checkpoints").is_dir();
+    let point = loop {
+        let found = fs::read_dir(out.join("points"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|point| started(point));
+        if let Some(point) = found {
+            break point;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    crate::common::send_signal(&child, "-TERM");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("stopped after its checkpoint; resumed by the next run")
+            && stderr.contains(
+                "error: sweep stopped by SIGTERM: 1 of its 1 points not done; run the same command again to resume them"
+            ),
+        "{stderr}"
+    );
+    // Stopped, not failed: a checkpoint past the first, no result, no error,
+    // and no process holding the point any more.
+    assert!(!point.join("result.json").exists() && !point.join("error.txt").exists());
+    let past_the_first = fs::read_dir(point.join("checkpoints"))
+        .unwrap()
+        .flatten()
+        .any(|entry| entry.file_name() != "step-0");
+    assert!(past_the_first, "no checkpoint was written at the stop");
+    let epochs = csv_column(&point.join("metrics.csv"), "epoch");
+    assert!(
+        !epochs.is_empty() && epochs.len() < 20000,
+        "{} epochs",
+        epochs.len()
+    );
+    let lock = fs::File::open(point.join(".lock")).unwrap();
+    assert!(lock.try_lock().is_ok(), "the point is still held");
+}

@@ -10,6 +10,7 @@ macro_rules! say {
     }};
 }
 
+mod children;
 mod cli;
 mod commands;
 mod interrupt;

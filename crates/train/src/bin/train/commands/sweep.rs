@@ -9,7 +9,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use train::experiments::importance::{importance_csv, render_importance};
 
 use anyhow::Context;
@@ -22,11 +23,18 @@ use train::experiments::sweep::{
 };
 use train::io::atomic::{ensure_dir, write_atomic};
 use train::io::no_follow::open_no_follow;
+use train::io::run_dir::{RunDir, RunDirBusy};
 use train::plot::write_figure;
 use train::session::{PointAction, point_action};
 use train::user_error;
 
+use crate::children::{Children, FORWARD_AFTER};
 use crate::cli::{SweepCommand, SweepReportArgs, SweepRunArgs};
+use crate::interrupt::StopRequest;
+
+/// Exit codes of a child stopped by Ctrl-C or SIGTERM after its checkpoint.
+const EXIT_SIGINT: i32 = 128 + libc::SIGINT;
+const EXIT_SIGTERM: i32 = 128 + libc::SIGTERM;
 
 /// The log of points completed by this sweep's processes, one id a line.
 const COMPLETIONS_LOG: &str = "completions.log";
@@ -50,8 +58,18 @@ enum Outcome {
     Diverged,
     /// Another process is writing it.
     Busy,
+    /// Its run was stopped by a signal after its checkpoint; resumed on the
+    /// next run of the sweep.
+    Stopped,
     /// Its run failed; retried on the next run of the sweep.
     Failed(String),
+}
+
+impl Outcome {
+    /// Whether the point is done (finished or diverged, now or before).
+    fn is_done(&self) -> bool {
+        matches!(self, Self::AlreadyDone | Self::Finished | Self::Diverged)
+    }
 }
 
 fn run_sweep(args: &SweepRunArgs) -> anyhow::Result<()> {
@@ -97,46 +115,152 @@ fn run_sweep(args: &SweepRunArgs) -> anyhow::Result<()> {
         points.len()
     );
     let exe = std::env::current_exe()?;
+    let stop = StopRequest::install();
+    let children = Children::default();
     let next = AtomicUsize::new(0);
+    let finished = AtomicBool::new(false);
     let outcomes = Mutex::new(Vec::new());
+    // Outcomes by the point's index in `points`.
+    let report = |index: usize, outcome: Outcome| {
+        let point = &points[index];
+        eprintln!(
+            "  {} {}: {}",
+            point.id,
+            describe(&sweep, point),
+            shown(&outcome)
+        );
+        outcomes.lock().expect("outcomes").push((index, outcome));
+    };
+    let run = |point: &Point| {
+        run_point(&exe, out, point, jobs, &children)
+            .unwrap_or_else(|error| Outcome::Failed(train::error::one_line(&error)))
+    };
+    let stopping = || stop.flag.load(Ordering::SeqCst);
     std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(point) = points.get(index) else {
-                        break;
-                    };
-                    let outcome = run_point(&exe, out, point, jobs)
-                        .unwrap_or_else(|error| Outcome::Failed(train::error::one_line(&error)));
-                    eprintln!(
-                        "  {} {}: {}",
-                        point.id,
-                        describe(&sweep, point),
-                        shown(&outcome)
-                    );
-                    outcomes.lock().expect("outcomes").push(outcome);
+        scope.spawn(|| {
+            std::thread::scope(|workers| {
+                for _ in 0..jobs {
+                    workers.spawn(|| {
+                        while !stopping() {
+                            let index = next.fetch_add(1, Ordering::SeqCst);
+                            let Some(point) = points.get(index) else {
+                                break;
+                            };
+                            report(index, run(point));
+                        }
+                    });
                 }
             });
-        }
+            // A point another process was writing (a task cancelled a moment
+            // ago and still saving its checkpoint, or a second `sweep run` of
+            // the same points) is this shard's all the same: wait, then finish it.
+            let busy = take_busy(&mut outcomes.lock().expect("outcomes"));
+            for index in busy {
+                let point = &points[index];
+                let outcome = loop {
+                    if !wait_until_free(&point_dir(out, &point.id), &stopping) {
+                        break Outcome::Busy;
+                    }
+                    match run(point) {
+                        Outcome::Busy => continue,
+                        outcome => break outcome,
+                    }
+                };
+                report(index, outcome);
+            }
+            finished.store(true, Ordering::SeqCst);
+        });
+        pass_a_stop_on(stop, &children, &finished);
     });
-    let outcomes = outcomes.into_inner().expect("outcomes");
+    let outcomes: Vec<Outcome> = outcomes
+        .into_inner()
+        .expect("outcomes")
+        .into_iter()
+        .map(|(_, outcome)| outcome)
+        .collect();
     let count = |wanted: fn(&Outcome) -> bool| outcomes.iter().filter(|o| wanted(o)).count();
     let failed = count(|o| matches!(o, Outcome::Failed(_)));
     println!(
-        "{} points: {} done before, {} finished now, {} diverged now, {} busy elsewhere, {failed} failed",
+        "{} points: {} done before, {} finished now, {} diverged now, {} busy elsewhere, {} stopped, {failed} failed",
         outcomes.len(),
         count(|o| *o == Outcome::AlreadyDone),
         count(|o| *o == Outcome::Finished),
         count(|o| *o == Outcome::Diverged),
         count(|o| *o == Outcome::Busy),
+        count(|o| *o == Outcome::Stopped),
     );
+    if let Some(mut stopped) = stop.stopped() {
+        let left = points.len() - count(|o| o.is_done());
+        stopped.message = format!(
+            "sweep stopped by {}: {left} of its {} points not done; run the same command again to resume them",
+            stopped.by(),
+            points.len()
+        );
+        return Err(stopped.into());
+    }
     if failed > 0 {
         return Err(anyhow::anyhow!(
             "{failed} point(s) failed (their {ERROR_FILE} says why); rerun the same command to retry them"
         ));
     }
     Ok(())
+}
+
+/// How often a sweep looks again at a point another process is writing.
+const BUSY_POLL: Duration = Duration::from_millis(250);
+
+/// Waits until no process holds the run directory `dir` (saying who does,
+/// once); false if a stop was asked for first.
+fn wait_until_free(dir: &Path, stopping: &dyn Fn() -> bool) -> bool {
+    let mut said = false;
+    loop {
+        if stopping() {
+            return false;
+        }
+        match RunDir::open(dir).map_err(|error| error.downcast::<RunDirBusy>()) {
+            Err(Ok(busy)) => {
+                if !std::mem::replace(&mut said, true) {
+                    eprintln!(
+                        "  {}: being written by {}; waiting for it",
+                        dir.display(),
+                        busy.holder
+                    );
+                }
+                std::thread::sleep(BUSY_POLL);
+            }
+            // Free, or an error that training the point will report.
+            _ => return true,
+        }
+    }
+}
+
+/// Removes the busy points from `outcomes` and returns their indices.
+fn take_busy(outcomes: &mut Vec<(usize, Outcome)>) -> Vec<usize> {
+    let (busy, rest): (Vec<_>, Vec<_>) = std::mem::take(outcomes)
+        .into_iter()
+        .partition(|(_, outcome)| *outcome == Outcome::Busy);
+    *outcomes = rest;
+    busy.into_iter().map(|(index, _)| index).collect()
+}
+
+/// Until the sweep has finished: once a stop is asked for, gives the children
+/// [`FORWARD_AFTER`] to stop by themselves (Ctrl-C and Slurm signal them
+/// too), then passes the signal on to those still running (Kubernetes and
+/// `kill PID` signal only this process).
+fn pass_a_stop_on(stop: &StopRequest, children: &Children, finished: &AtomicBool) {
+    let mut asked_at = None;
+    while !finished.load(Ordering::SeqCst) {
+        if stop.flag.load(Ordering::SeqCst) {
+            let asked = *asked_at.get_or_insert_with(Instant::now);
+            if asked.elapsed() >= FORWARD_AFTER
+                && let Some(stopped) = stop.stopped()
+            {
+                children.signal_all(stopped.signal);
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// `axis = value, ...` of a point.
@@ -156,13 +280,20 @@ fn shown(outcome: &Outcome) -> String {
         Outcome::Finished => "finished".into(),
         Outcome::Diverged => "diverged (recorded, not retried)".into(),
         Outcome::Busy => "being written by another process; left to it".into(),
+        Outcome::Stopped => "stopped after its checkpoint; resumed by the next run".into(),
         Outcome::Failed(why) => format!("failed: {why}"),
     }
 }
 
 /// Trains (or resumes, or only records) one point; the child process
 /// writes its `result.json` last, which makes it done.
-fn run_point(exe: &Path, out: &Path, point: &Point, jobs: usize) -> anyhow::Result<Outcome> {
+fn run_point(
+    exe: &Path,
+    out: &Path,
+    point: &Point,
+    jobs: usize,
+    children: &Children,
+) -> anyhow::Result<Outcome> {
     let dir = point_dir(out, &point.id);
     // Decided under the point's lock, by the same rules `train` applies.
     let (action, damaged) = point_action(&dir)?;
@@ -195,11 +326,12 @@ fn run_point(exe: &Path, out: &Path, point: &Point, jobs: usize) -> anyhow::Resu
         let share = (train::backend::cores() / jobs).max(1);
         command.env("RAYON_NUM_THREADS", share.to_string());
     }
-    let output = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()?;
+    let output = children.output(
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    )?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     let error_line = stderr
         .lines()
@@ -211,6 +343,7 @@ fn run_point(exe: &Path, out: &Path, point: &Point, jobs: usize) -> anyhow::Resu
         Some(0) => Outcome::Finished,
         Some(EXIT_DIVERGED) => Outcome::Diverged,
         Some(EXIT_BUSY) => return Ok(Outcome::Busy),
+        Some(EXIT_SIGINT | EXIT_SIGTERM) => return Ok(Outcome::Stopped),
         _ if matches!(point_state(out, &point.id), PointState::Done(_)) => {
             return Ok(Outcome::AlreadyDone);
         }
