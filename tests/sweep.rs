@@ -13,18 +13,30 @@ use crate::common::{
 
 /// A sweep of 8 small points on `circle` (2 activations x 2 rates x 2 seeds).
 fn sweep_file(dir: &Path) -> PathBuf {
-    let path = dir.join("sweep.toml");
     let base = repo_root().join("config/circle.toml");
-    fs::write(
-        &path,
-        format!(
+    write_sweep(
+        dir,
+        "sweep.toml",
+        &format!(
             "base = \"{}\"\n[axes]\n\"model.activation\" = [\"identity\", \"relu\"]\n\
              \"training.lr\" = [0.01, 0.03]\nseed = [0, 1]\n\"training.epochs\" = [12]\n",
             base.display()
         ),
     )
-    .unwrap();
+}
+
+/// A sweep file named `name` in `dir` holding `toml`.
+fn write_sweep(dir: &Path, name: &str, toml: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, toml).unwrap();
     path
+}
+
+/// `train sweep run SWEEP --out OUT`, to be given more flags, output and env.
+fn sweep_run(sweep: &Path, out: &Path) -> std::process::Command {
+    let mut command = train_bin();
+    command.args(["sweep", "run", path_str(sweep), "--out", path_str(out)]);
+    command
 }
 
 /// Every point's result and metrics, without the wall-clock values.
@@ -362,17 +374,15 @@ fn the_slurm_and_kubernetes_files_run_the_sweep_their_way() {
 #[test]
 fn a_diverged_point_is_recorded_once_and_a_failed_one_is_retried() {
     let dir = tempfile::tempdir().unwrap();
-    let sweep = dir.path().join("lr.toml");
-    fs::write(
-        &sweep,
+    let sweep = write_sweep(
+        dir.path(),
+        "lr.toml",
         "[axes]\n\"training.lr\" = [0.001, 1e6]\n\"training.epochs\" = [3]\n",
-    )
-    .unwrap();
+    );
     let out = dir.path().join("out");
     // Every checkpoint write fails as a full disk would: both points fail,
     // neither is done, and each keeps its error.
-    let output = train_bin()
-        .args(["sweep", "run", path_str(&sweep), "--out", path_str(&out)])
+    let output = sweep_run(&sweep, &out)
         .env("ACTLAB_FAILPOINTS", "checkpoint::rename=return(enospc)")
         .output()
         .unwrap();
@@ -423,18 +433,16 @@ fn concurrent_sweeps_of_diverging_points_log_each_completion_once() {
     let dir = tempfile::tempdir().unwrap();
     // Eight points that diverge in their first epochs (as in the report of
     // 16-22 completions for 16 points).
-    let sweep = dir.path().join("diverging.toml");
-    fs::write(
-        &sweep,
+    let sweep = write_sweep(
+        dir.path(),
+        "diverging.toml",
         "[axes]\n\"training.lr\" = [1e5, 2e5, 3e5, 4e5]\nseed = [0, 1]\n\"training.epochs\" = [3]\n",
-    )
-    .unwrap();
+    );
     for round in 0..20 {
         let out = dir.path().join(format!("round-{round}"));
         let children: Vec<_> = (0..3)
             .map(|_| {
-                train_bin()
-                    .args(["sweep", "run", path_str(&sweep), "--out", path_str(&out)])
+                sweep_run(&sweep, &out)
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
                     .spawn()
@@ -487,17 +495,17 @@ fn a_damaged_result_is_reported_as_missing_and_retrained() {
 #[test]
 fn a_completions_log_planted_as_a_link_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let sweep = dir.path().join("one.toml");
-    fs::write(&sweep, "[axes]\nseed = [0]\n\"training.epochs\" = [1]\n").unwrap();
+    let sweep = write_sweep(
+        dir.path(),
+        "one.toml",
+        "[axes]\nseed = [0]\n\"training.epochs\" = [1]\n",
+    );
     let out = dir.path().join("out");
     fs::create_dir(&out).unwrap();
     let victim = dir.path().join("victim.txt");
     fs::write(&victim, "precious\n").unwrap();
     std::os::unix::fs::symlink(&victim, out.join("completions.log")).unwrap();
-    let output = train_bin()
-        .args(["sweep", "run", path_str(&sweep), "--out", path_str(&out)])
-        .output()
-        .unwrap();
+    let output = sweep_run(&sweep, &out).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(
@@ -511,12 +519,11 @@ fn a_completions_log_planted_as_a_link_is_refused() {
 fn a_sweep_over_the_seed_config_reports_its_training_loss() {
     // No validation part, no diagnostics, mse: the seed's own settings.
     let dir = tempfile::tempdir().unwrap();
-    let sweep = dir.path().join("seed.toml");
-    fs::write(
-        &sweep,
+    let sweep = write_sweep(
+        dir.path(),
+        "seed.toml",
         "[axes]\n\"model.activation\" = [\"identity\", \"relu\"]\nseed = [0, 1]\n\"training.epochs\" = [3]\n",
-    )
-    .unwrap();
+    );
     let out = dir.path().join("out");
     train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&out)]);
     let report = train_ok(["sweep", "report", path_str(&out)]);
@@ -537,18 +544,17 @@ fn a_sweep_over_the_seed_config_reports_its_training_loss() {
 #[test]
 fn a_random_search_draws_the_same_rates_for_every_activation_on_every_run() {
     let dir = tempfile::tempdir().unwrap();
-    let sweep = dir.path().join("random.toml");
     let base = repo_root().join("config/circle.toml");
-    fs::write(
-        &sweep,
-        format!(
+    let sweep = write_sweep(
+        dir.path(),
+        "random.toml",
+        &format!(
             "base = \"{}\"\nsamples = 3\nsample_seed = 5\n[axes]\n\
              \"model.activation\" = [\"identity\", \"relu\"]\n\
              \"training.lr\" = {{ log_uniform = [1e-3, 1e-1] }}\n\"training.epochs\" = [3]\n",
             base.display()
         ),
-    )
-    .unwrap();
+    );
     let (one, two) = (dir.path().join("one"), dir.path().join("two"));
     train_ok(["sweep", "run", path_str(&sweep), "--out", path_str(&one)]);
     for shard in ["0/2", "1/2"] {
@@ -598,8 +604,7 @@ fn a_point_another_process_holds_is_waited_for_then_finished() {
         .unwrap();
     held.lock().unwrap();
 
-    let mut child = train_bin()
-        .args(["sweep", "run", path_str(&sweep), "--out", path_str(&out)])
+    let mut child = sweep_run(&sweep, &out)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -630,15 +635,13 @@ fn a_sweep_signalled_alone_stops_its_point_at_a_checkpoint_and_exits_as_stopped(
     // passes the signal on to the point it trains, waits for that point's
     // checkpoint and exits as a stopped run does, leaving nothing running.
     let dir = tempfile::tempdir().unwrap();
-    let sweep = dir.path().join("long.toml");
-    fs::write(
-        &sweep,
+    let sweep = write_sweep(
+        dir.path(),
+        "long.toml",
         "[axes]\nseed = [0]\n\"training.epochs\" = [20000]\n",
-    )
-    .unwrap();
+    );
     let out = dir.path().join("out");
-    let child = train_bin()
-        .args(["sweep", "run", path_str(&sweep), "--out", path_str(&out)])
+    let child = sweep_run(&sweep, &out)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
