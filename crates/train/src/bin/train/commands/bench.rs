@@ -17,8 +17,12 @@ use train::user_error;
 use crate::cli::{BenchArgs, BenchWorkerArgs};
 
 /// PyTorch's harness, built into the binary so `--against-pytorch` works
-/// from any directory and always measures the same loop as this build.
-const PYTORCH_SCRIPT: &str = include_str!("../../../../../../scripts/bench_pytorch.py");
+/// from any directory and always measures the same loop as this build
+/// (`embedded/` links it from `scripts/`, so the package carries it).
+const PYTORCH_SCRIPT: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/embedded/bench_pytorch.py"
+));
 
 /// Who runs a row's measurements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,10 +10,9 @@ use train::config::{ConfigError, DataKind, Precision, RunConfig};
 use train::data::{Dataset, parse_table, prepare_for, table_dataset};
 
 /// The lab's starting settings, shown in the page before anything is changed.
-const LAB_CONFIG: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../config/lab.toml"
-));
+/// (`embedded/` links to the workspace's `config/` files from inside the
+/// crate, so `cargo package` carries them.)
+const LAB_CONFIG: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/embedded/lab.toml"));
 
 /// Each data set's example settings for the page: its `config/*.toml`, and
 /// what the identity/relu pair shows on it there (measured with `train
@@ -21,55 +20,37 @@ const LAB_CONFIG: &str = include_str!(concat!(
 const PRESETS: [(&str, &str, &str); 9] = [
     (
         "circle.toml",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/circle.toml"
-        )),
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/embedded/circle.toml")),
         "No straight line separates a disc from a ring: identity stays near chance (55% on \
          validation), relu draws a polygon around the disc (98%).",
     ),
     (
         "xor.toml",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/xor.toml"
-        )),
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/embedded/xor.toml")),
         "Opposite quadrants share a class: identity stays near chance (53%), relu cuts the plane \
          into the quadrants (96%).",
     ),
     (
         "gauss.toml",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/gauss.toml"
-        )),
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/embedded/gauss.toml")),
         "The counter-case: two clouds one straight line separates, so identity does as well as \
          relu (both 100%). An activation buys nothing where a line is enough.",
     ),
     (
         "spiral.toml",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/spiral.toml"
-        )),
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/embedded/spiral.toml")),
         "The hardest set: identity draws one line (67%), relu winds its boundary around both \
          arms (98%).",
     ),
     (
         "moons.toml",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/moons.toml"
-        )),
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/embedded/moons.toml")),
         "A line gets most points but not the horns (identity 86%); relu bends between them \
          (100%).",
     ),
     (
         "sine.toml",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/sine.toml"
-        )),
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/embedded/sine.toml")),
         "A straight line cannot follow a sine (identity's validation loss 0.22); relu fits it \
          from linear pieces (0.011).",
     ),
@@ -77,26 +58,20 @@ const PRESETS: [(&str, &str, &str); 9] = [
         "friedman1.toml",
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../config/friedman1.toml"
+            "/embedded/friedman1.toml"
         )),
         "A curved function of 10 inputs: relu's validation loss (2.4) is under a third of \
          identity's (8.1), which is least squares'.",
     ),
     (
         "linear.toml",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/linear.toml"
-        )),
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/embedded/linear.toml")),
         "The counter-case: the truth is linear, so identity is as good as it gets (validation \
          loss 0.25, least squares'); relu does no better (0.29).",
     ),
     (
         "noise.toml",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/noise.toml"
-        )),
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/embedded/noise.toml")),
         "The counter-case: pure noise, nothing to learn. relu lowers its training loss by \
          memorising the points (0.22 against 0.91); its validation loss is worse (1.67 against \
          1.09).",
