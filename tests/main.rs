@@ -11,6 +11,7 @@ mod cli;
 mod diagnostics;
 mod experiments;
 mod optimizers;
+mod packaging;
 mod parity;
 mod per_layer;
 mod playground;
