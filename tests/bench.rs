@@ -5,18 +5,20 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::common::{csv_column, path_str, train_ok, user_error};
+use crate::common::{cpu_backends, csv_column, path_str, train_ok, user_error};
 
 #[test]
 fn bench_prints_every_figure_for_a_tiny_workload() {
     let dir = tempfile::tempdir().unwrap();
     let csv_path = dir.path().join("bench.csv");
+    let backends = cpu_backends();
+    let names: Vec<&str> = backends.iter().map(|kind| kind.name()).collect();
     let output = train_ok([
         "bench",
         "--workloads",
         "tiny",
         "--backends",
-        "flex,ndarray",
+        &names.join(","),
         "--runs",
         "2",
         "--csv",
@@ -40,7 +42,7 @@ fn bench_prints_every_figure_for_a_tiny_workload() {
     ] {
         assert!(header.contains(figure), "{figure} missing: {header}");
     }
-    for backend in ["flex", "ndarray"] {
+    for backend in &names {
         let row = stdout
             .lines()
             .find(|l| l.starts_with("tiny") && l.contains(backend))
@@ -59,7 +61,7 @@ fn bench_prints_every_figure_for_a_tiny_workload() {
 
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 4, "2 backends x 2 runs");
+    assert_eq!(rows.len(), 2 * names.len(), "2 runs per backend: {names:?}");
     for row in &rows {
         assert_eq!(
             &row[3], "8",

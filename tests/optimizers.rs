@@ -4,7 +4,7 @@
 
 use std::fs;
 
-use crate::common::{loss_texts, path_str, train_ok, wgpu_or_skip};
+use crate::common::{cpu_backends, loss_texts, path_str, train_ok, wgpu_or_skip};
 use model::Mlp;
 use train::backend::{Backend, BackendKind};
 use train::config::{InitKind, RunConfig};
@@ -58,10 +58,10 @@ fn every_optimizer_resumes_exactly() {
 
 #[test]
 fn every_initialiser_gives_every_backend_the_same_weights() {
-    let mut backends = vec![
-        Backend::open(BackendKind::Flex).unwrap(),
-        Backend::open(BackendKind::Ndarray).unwrap(),
-    ];
+    let mut backends: Vec<Backend> = cpu_backends()
+        .into_iter()
+        .map(|kind| Backend::open(kind).unwrap())
+        .collect();
     backends.extend(wgpu_or_skip(
         "every_initialiser_gives_every_backend_the_same_weights",
     ));

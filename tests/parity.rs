@@ -9,7 +9,7 @@
 //! rounding: of Adam's constants to float32 and of the sums, amplified by
 //! the chaotic late training of relu and leaky_relu on pure noise.
 
-use crate::common::{csv_column, fixture, relative_difference};
+use crate::common::{cpu_backends, csv_column, fixture, relative_difference};
 use model::Activation;
 use train::backend::{Backend, BackendKind};
 use train::config::{DataKind, Precision, RunConfig};
@@ -95,7 +95,7 @@ const FLOAT32_BOUNDS: [(&str, f64); 5] = [
 
 #[test]
 fn float32_runs_follow_pytorch_within_the_stated_bounds() {
-    for kind in [BackendKind::Flex, BackendKind::Ndarray] {
+    for kind in cpu_backends() {
         for (activation, bound) in FLOAT32_BOUNDS {
             let torch = pytorch_curve("pytorch_losses.csv", activation);
             let rust = rust_curve(kind, activation, Precision::Float32);
@@ -125,7 +125,7 @@ fn float64_bound(kind: BackendKind, activation: &str) -> f64 {
 
 #[test]
 fn float64_runs_match_pytorch_with_burns_adam_constants_to_rounding() {
-    for kind in [BackendKind::Flex, BackendKind::Ndarray] {
+    for kind in cpu_backends() {
         for (activation, _) in FLOAT32_BOUNDS {
             let torch = pytorch_curve("pytorch_losses_f64_burn_adam.csv", activation);
             let rust = rust_curve(kind, activation, Precision::Float64);
@@ -338,7 +338,7 @@ fn cross_entropy_training_follows_pytorch() {
         ),
         ("pytorch_cross_entropy_losses.csv", Precision::Float32, 5e-5),
     ];
-    for kind in [BackendKind::Flex, BackendKind::Ndarray] {
+    for kind in cpu_backends() {
         let backend = Backend::open(kind).unwrap();
         for (file, precision, bound) in runs {
             for activation in ["identity", "relu", "tanh"] {

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::common::{
-    csv_column, csv_column_text, path_str, repo_root, svg_texts, train_ok, user_error,
+    cpu_backends, csv_column, csv_column_text, path_str, repo_root, svg_texts, train_ok, user_error,
 };
 
 fn config(name: &str) -> String {
@@ -485,8 +485,8 @@ fn regions_map_a_two_input_network_and_count_pieces_along_lines_for_more() {
         "{error}"
     );
     // The count is the weights': every backend that reads them counts the same.
-    for backend in ["ndarray", "flex"] {
-        let again = json(&["regions", path_str(&relu), "--backend", backend]);
+    for backend in cpu_backends() {
+        let again = json(&["regions", path_str(&relu), "--backend", backend.name()]);
         assert_eq!(again["regions"], count, "{backend}: {again}");
     }
     // The same weights as a file with their config: the same count.

@@ -1,7 +1,7 @@
 //! The foundation's promises, checked through the library: the same config
 //! gives the same run, on every backend, and the network learns.
 
-use crate::common::{relative_difference, wgpu_or_skip};
+use crate::common::{cpu_backends, relative_difference, wgpu_or_skip};
 use model::{Activation, AffineMap};
 use train::backend::{Backend, BackendKind};
 use train::config::RunConfig;
@@ -46,7 +46,12 @@ fn every_backend_gives_the_same_losses() {
     let circle_path = crate::common::repo_root().join("config/circle.toml");
     let mut circle = RunConfig::from_file(&circle_path).unwrap();
     circle.training.epochs = 10;
-    let mut backends = vec![Backend::open(BackendKind::Ndarray).unwrap()];
+    // ndarray where this build has it (CI's `--features ndarray` step).
+    let mut backends: Vec<Backend> = cpu_backends()
+        .into_iter()
+        .filter(|kind| *kind != BackendKind::Flex)
+        .map(|kind| Backend::open(kind).unwrap())
+        .collect();
     backends.extend(wgpu_or_skip("every_backend_gives_the_same_losses"));
     for config in [seed, circle] {
         let reference = losses(&config, &flex());

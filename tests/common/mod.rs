@@ -57,6 +57,16 @@ pub fn wgpu_or_skip(test: &str) -> Option<Backend> {
     needed_or_skip("ACTLAB_REQUIRE_WGPU", &format!("{test}'s wgpu case"), found)
 }
 
+/// The CPU backends this build has: flex, and ndarray when built with
+/// `--features ndarray` (CI runs the tests that loop over these once more in
+/// such a build).
+pub fn cpu_backends() -> Vec<BackendKind> {
+    BackendKind::compiled()
+        .into_iter()
+        .filter(|kind| *kind != BackendKind::Wgpu)
+        .collect()
+}
+
 /// Relative difference, safe around zero.
 pub fn relative_difference(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(1e-12)
