@@ -236,7 +236,7 @@ fn an_unknown_backend_lists_the_known_ones() {
     );
 }
 
-/// A backend this build leaves out (ndarray, by default) is a one-line error
+/// A backend this build leaves out (ndarray and wgpu, by default) is a one-line error
 /// with exit 2 that says how to rebuild, before any training starts.
 #[test]
 fn a_backend_left_out_of_the_build_says_how_to_rebuild() {
