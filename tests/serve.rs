@@ -490,7 +490,13 @@ fn a_lab_trains_on_every_compiled_backend_from_the_same_weights() {
         starts.push(snapshot["lab"]["runs"][0]["initial_weights_sha256"].clone());
         assert_eq!(server.delete(&format!("/api/labs/{id}")).status, 204);
     }
-    assert!(starts.len() >= 2, "at least two backends ran");
+    assert!(!starts.is_empty(), "the lab offers no backend: {options}");
+    if starts.len() < 2 {
+        // The default build has flex alone; CI's second run (ndarray and
+        // wgpu built in) compares three.
+        eprintln!("skipping the lab's cross-backend comparison: one backend is compiled in");
+        return;
+    }
     assert!(
         starts.windows(2).all(|w| w[0] == w[1]),
         "one seeded CPU generator gives every backend the same start: {starts:?}"
