@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use train::backend::BackendKind;
 
 use crate::common::lab::{LabServer, all_in, quick_pair, summary};
 use crate::common::{csv_column_text, train_bin, train_ok};
@@ -466,6 +467,12 @@ fn the_server_says_where_it_listens_and_refuses_a_taken_port() {
 fn a_lab_trains_on_every_compiled_backend_from_the_same_weights() {
     let server = LabServer::start(&[]);
     let options = server.get("/api/options").json();
+    let compiled: Vec<&str> = BackendKind::compiled().iter().map(|k| k.name()).collect();
+    assert_eq!(
+        options["backends"],
+        json!(compiled),
+        "the lab offers what is compiled in"
+    );
     let mut starts = Vec::new();
     for backend in options["backends"].as_array().unwrap() {
         let backend = backend.as_str().unwrap();
