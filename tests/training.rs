@@ -46,7 +46,7 @@ fn every_backend_gives_the_same_losses() {
     let circle_path = crate::common::repo_root().join("config/circle.toml");
     let mut circle = RunConfig::from_file(&circle_path).unwrap();
     circle.training.epochs = 10;
-    // ndarray where this build has it (CI's `--features ndarray` step).
+    // ndarray where this build has it (CI's second run builds it in).
     let mut backends: Vec<Backend> = cpu_backends()
         .into_iter()
         .filter(|kind| *kind != BackendKind::Flex)
