@@ -16,7 +16,7 @@ out=${1:-dist/gpu}
 profile=${BUNDLE_PROFILE:-release}
 limit_mib=60
 
-cargo build --profile "$profile" -p train --bin train --features wgpu
+cargo build --profile "$profile" -p train --bin train
 target=${CARGO_TARGET_DIR:-target}
 [ "$profile" = dev ] && profile_dir=debug || profile_dir=$profile
 

@@ -4,7 +4,6 @@
 use std::fs;
 
 use crate::common::{train_bin, user_error};
-use train::backend::BackendKind;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let output = train_bin().args(args).output().unwrap();
@@ -234,26 +233,6 @@ fn an_unknown_backend_lists_the_known_ones() {
             "  [possible values: ndarray, flex, wgpu]"
         ]
     );
-}
-
-/// A backend this build leaves out (ndarray and wgpu, by default) is a one-line error
-/// with exit 2 that says how to rebuild, before any training starts.
-#[test]
-fn a_backend_left_out_of_the_build_says_how_to_rebuild() {
-    let compiled: Vec<&str> = BackendKind::compiled().iter().map(|k| k.name()).collect();
-    for kind in BackendKind::ALL.into_iter().filter(|k| !k.is_compiled()) {
-        let (code, stdout, stderr) = run(&["--backend", kind.name(), "--quiet"]);
-        assert_eq!(code, 2, "{stderr}");
-        assert_eq!(stdout, "");
-        assert_eq!(
-            stderr.trim_end(),
-            format!(
-                "error: backend `{kind}` is not compiled into this build (available: {}); \
-                 rebuild with `--features {kind}`",
-                compiled.join(", ")
-            )
-        );
-    }
 }
 
 #[test]

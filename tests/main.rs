@@ -4,6 +4,7 @@
 
 mod common;
 
+mod backends;
 mod bench;
 mod browser;
 mod classes;

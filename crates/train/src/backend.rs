@@ -160,7 +160,14 @@ pub struct Backend {
     /// The largest single buffer the device can hold, where the backend says
     /// (wgpu's adapter limits); a CPU backend is bounded by host memory only.
     pub max_buffer_bytes: Option<u64>,
+    /// Whether wgpu found only a CPU driver (Mesa's lavapipe or llvmpipe):
+    /// it trains correctly there, but far slower than flex.
+    pub cpu_driver: bool,
 }
+
+/// How many times faster flex ran the seed than wgpu on Mesa's lavapipe,
+/// side by side on one machine (BENCHMARKS.md, "wgpu on a CPU driver").
+pub const FLEX_OVER_CPU_DRIVER: u32 = 65;
 
 impl Backend {
     /// Opens `kind`, failing with a user error if it is not compiled in or,
@@ -169,16 +176,28 @@ impl Backend {
         if !kind.is_compiled() {
             return Err(not_compiled(kind, &BackendKind::compiled()));
         }
-        let (device, description, max_buffer_bytes) = match kind {
+        let opened = match kind {
             BackendKind::Ndarray => with_host_memory(open_ndarray()),
             BackendKind::Flex => with_host_memory(open_flex()),
             BackendKind::Wgpu => open_wgpu()?,
         };
         Ok(Backend {
             kind,
-            device,
-            description,
-            max_buffer_bytes,
+            device: opened.device,
+            description: opened.description,
+            max_buffer_bytes: opened.max_buffer_bytes,
+            cpu_driver: opened.cpu_driver,
+        })
+    }
+
+    /// One line for a user who asked for wgpu and got a CPU driver: the run
+    /// works, and flex would be the faster choice on this machine.
+    pub fn cpu_driver_note(&self) -> Option<String> {
+        self.cpu_driver.then(|| {
+            format!(
+                "note: wgpu found no GPU, only the CPU driver {}; it trains correctly, but flex is ~{FLEX_OVER_CPU_DRIVER}x faster here (--backend flex)",
+                self.description
+            )
         })
     }
 
@@ -274,12 +293,60 @@ fn open_flex() -> (Device, String) {
     unreachable!("checked by BackendKind::is_compiled")
 }
 
-/// An opened device, its description and its largest buffer (if limited).
-type Opened = (Device, String, Option<u64>);
+/// What opening a backend found out about its device.
+#[derive(Clone)]
+struct Opened {
+    device: Device,
+    description: String,
+    max_buffer_bytes: Option<u64>,
+    cpu_driver: bool,
+}
 
 /// A CPU backend's device: no buffer limit beyond host memory.
 fn with_host_memory((device, description): (Device, String)) -> Opened {
-    (device, description, None)
+    Opened {
+        device,
+        description,
+        max_buffer_bytes: None,
+        cpu_driver: false,
+    }
+}
+
+/// The error for a machine where wgpu finds no adapter at all: which Debian
+/// packages give it Mesa's CPU driver (the Vulkan loader too, when
+/// `libvulkan.so.1` itself is missing), or flex.
+fn no_adapter(cause: &str, vulkan_loader: bool) -> String {
+    let packages = if vulkan_loader {
+        "mesa-vulkan-drivers"
+    } else {
+        "libvulkan1 mesa-vulkan-drivers"
+    };
+    format!(
+        "wgpu found no GPU and no CPU driver ({cause}); install one (Debian: apt-get install {packages}) or use --backend flex"
+    )
+}
+
+/// Whether the Vulkan loader library can be loaded at all.
+#[cfg(all(unix, feature = "wgpu"))]
+fn vulkan_loader_present() -> bool {
+    // SAFETY: dlopen with a constant, NUL-terminated name; a handle it
+    // returns is closed at once and never used.
+    unsafe {
+        let handle = libc::dlopen(
+            c"libvulkan.so.1".as_ptr(),
+            libc::RTLD_LAZY | libc::RTLD_LOCAL,
+        );
+        if handle.is_null() {
+            return false;
+        }
+        libc::dlclose(handle);
+    }
+    true
+}
+
+#[cfg(all(not(unix), feature = "wgpu"))]
+fn vulkan_loader_present() -> bool {
+    true
 }
 
 #[cfg(feature = "wgpu")]
@@ -289,21 +356,24 @@ fn open_wgpu() -> Result<Opened, UserError> {
     // wgpu's runtime can be initialised once per process; later opens reuse it.
     static WGPU: OnceLock<Result<Opened, String>> = OnceLock::new();
     WGPU.get_or_init(|| {
-        let (device, setup) = Device::wgpu_options()
-            .init_with_setup()
-            .map_err(|error| {
-                format!(
-                    "no wgpu adapter could be initialised ({}); on a machine without a GPU install a Vulkan driver such as Mesa's lavapipe (Debian: apt-get install mesa-vulkan-drivers), or use --backend flex",
-                    error.to_string().replace('\n', " ")
-                )
-            })?;
+        let (device, setup) = Device::wgpu_options().init_with_setup().map_err(|error| {
+            no_adapter(
+                &error.to_string().replace('\n', " "),
+                vulkan_loader_present(),
+            )
+        })?;
         let info = setup.adapter.get_info();
         let description = format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend);
         let limits = setup.adapter.limits();
         let max_buffer = limits
             .max_buffer_size
             .min(limits.max_storage_buffer_binding_size);
-        Ok((device, description, Some(max_buffer)))
+        Ok(Opened {
+            device,
+            description,
+            max_buffer_bytes: Some(max_buffer),
+            cpu_driver: info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu,
+        })
     })
     .clone()
     .map_err(UserError::new)
@@ -324,6 +394,18 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "backend `wgpu` is not compiled into this build (available: flex); rebuild with `--features wgpu`"
+        );
+    }
+
+    #[test]
+    fn no_adapter_names_the_packages_to_install() {
+        assert_eq!(
+            no_adapter("no adapter", true),
+            "wgpu found no GPU and no CPU driver (no adapter); install one (Debian: apt-get install mesa-vulkan-drivers) or use --backend flex"
+        );
+        assert!(
+            no_adapter("no adapter", false)
+                .contains("apt-get install libvulkan1 mesa-vulkan-drivers)")
         );
     }
 

@@ -23,7 +23,15 @@ pub fn prepare(
 ) -> anyhow::Result<(ResolvedConfig, Backend)> {
     let resolved = ResolvedConfig::load(common.config.as_deref(), &overrides(common, activation))?;
     let backend = Backend::open_or_default(common.backend.backend)?;
+    say_if_cpu_driver(&backend);
     Ok((resolved, backend))
+}
+
+/// Tells the user, before any training, that wgpu landed on a CPU driver.
+fn say_if_cpu_driver(backend: &Backend) {
+    if let Some(note) = backend.cpu_driver_note() {
+        eprintln!("{note}");
+    }
 }
 
 /// Everything a run needs before its first step.
@@ -37,6 +45,8 @@ struct Plan {
     fresh: bool,
     /// What the summary says about where the weights came from.
     origin: String,
+    /// What the summary says about a CSV file's first row, when it was read.
+    header: Option<String>,
 }
 
 /// Trains one network and reports it.
@@ -98,6 +108,9 @@ fn plan_fresh(args: &RunArgs) -> anyhow::Result<Plan> {
         ),
     };
     let trainer = Trainer::new(config, &backend, &split, &weights)?;
+    let header = split
+        .csv_header
+        .map(|decision| decision.describe().to_string());
     Ok(Plan {
         resolved,
         backend,
@@ -105,6 +118,7 @@ fn plan_fresh(args: &RunArgs) -> anyhow::Result<Plan> {
         session,
         fresh: true,
         origin,
+        header,
     })
 }
 
@@ -142,6 +156,7 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
         session,
         fresh: false,
         origin,
+        header: None,
     })
 }
 
@@ -153,9 +168,11 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
         mut session,
         fresh,
         origin,
+        header,
     } = plan;
     let config = &resolved.config;
     let epochs = config.training.epochs;
+    say_if_cpu_driver(&backend);
     if fresh {
         session.start(&trainer)?;
     }
@@ -277,6 +294,9 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
         config.model.activation
     );
     say!("  config         {}", resolved.describe_source());
+    if let (Some(header), Some(path)) = (header, &config.data.path) {
+        say!("  data           {}: {header}", path.display());
+    }
     if let Some(out) = out {
         say!(
             "  wrote          {0}/model.safetensors, checkpoint.toml, metrics.csv, config.toml, checkpoints/",
