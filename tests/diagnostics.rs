@@ -85,6 +85,7 @@ fn gradient_norms_match_finite_differences() {
         validation: None,
         test: None,
         standardizer: None,
+        csv_header: None,
     };
     let backend = flex();
     let weights = tiny_weights();

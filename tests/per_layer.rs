@@ -65,6 +65,35 @@ fn collapse_folds_the_layers_identity_joins_and_keeps_the_rest() {
     );
 }
 
+/// Every combination is checked before anything trains (relu trained
+/// first, then the misfit failed with exit 1).
+#[test]
+fn compare_checks_every_combination_before_training() {
+    let output = crate::common::train_bin()
+        .args([
+            "compare",
+            "--activations",
+            "relu,relu/tanh/identity",
+            "--hidden",
+            "8,8",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+    assert!(!stderr.contains("train mse"), "nothing trained: {stderr}");
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
+    assert!(
+        error.starts_with("error: --activations relu/tanh/identity: ")
+            && error.contains("names 3 activations for 2 hidden layers"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_combination_is_one_row_trains_per_layer_and_travels_with_its_weights() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 use train::io::run_dir::CHECKPOINT_FAIL_POINTS;
 
 use crate::common::{
-    fixture, loss_texts, path_str, send_signal, train_bin, train_fails, train_ok, user_error,
+    fixture, loss_texts, path_str, send_signal, train_bin, train_fails, train_fails_within,
+    train_ok, user_error,
 };
 
 /// Seed-size runs: 6 epochs, a checkpoint every 2 (and the one of step 0).
@@ -485,6 +486,163 @@ fn init_weights_holding_nan_are_refused_naming_the_tensor() {
     );
 }
 
+/// Drops tensor `name` from a safetensors file, packing the others' bytes.
+fn drop_tensor(path: &Path, name: &str) {
+    let bytes = std::fs::read(path).unwrap();
+    let length = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..8 + length]).unwrap();
+    let data = &bytes[8 + length..];
+    header.remove(name).expect("the tensor is in the file");
+    let mut tensors: Vec<(String, usize, usize)> = header
+        .iter()
+        .filter(|(key, _)| *key != "__metadata__")
+        .map(|(key, info)| {
+            let offset = |i: usize| info["data_offsets"][i].as_u64().unwrap() as usize;
+            (key.clone(), offset(0), offset(1))
+        })
+        .collect();
+    tensors.sort_by_key(|tensor| tensor.1);
+    let mut packed = Vec::new();
+    for (key, start, end) in tensors {
+        let at = packed.len();
+        packed.extend_from_slice(&data[start..end]);
+        header.get_mut(&key).unwrap()["data_offsets"] = serde_json::json!([at, packed.len()]);
+    }
+    let mut text = serde_json::to_string(&header).unwrap();
+    while !text.len().is_multiple_of(8) {
+        text.push(' ');
+    }
+    let mut out = (text.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(&packed);
+    std::fs::write(path, out).unwrap();
+}
+
+/// A trained run's weights must hold its learned parameters: predict and
+/// the pictures refuse a file without them (they used the initial slope),
+/// while `--init-weights` still starts such a parameter at its initial value.
+#[test]
+fn a_trained_run_without_its_learned_parameter_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("prelu");
+    let circle = ["--config", "config/circle.toml", "--activation", "prelu"];
+    train_ok(
+        [
+            &circle[..],
+            &["--epochs", "2", "-q", "--out", path_str(&run)],
+        ]
+        .concat(),
+    );
+    let input = dir.path().join("points.csv");
+    std::fs::write(&input, "x1,x2\n0.1,0.2\n").unwrap();
+    let predict = [
+        "predict",
+        "--model",
+        path_str(&run),
+        "--input",
+        path_str(&input),
+    ];
+    train_ok(predict);
+    let weights = run.join("model.safetensors");
+    drop_tensor(&weights, "act1.weight");
+    let message = user_error(&predict);
+    assert!(
+        message.starts_with(&format!(
+            "{}: tensor act1.weight is missing",
+            weights.display()
+        )),
+        "{message}"
+    );
+    let pictures = dir.path().join("neurons");
+    let neurons = user_error(&[
+        "plot",
+        "neurons",
+        path_str(&run),
+        "--out",
+        path_str(&pictures),
+    ]);
+    assert!(
+        neurons.contains("tensor act1.weight is missing"),
+        "{neurons}"
+    );
+    let regions = user_error(&["regions", path_str(&run)]);
+    assert!(
+        regions.contains("tensor act1.weight is missing"),
+        "{regions}"
+    );
+    let start = ["--epochs", "1", "-q", "--init-weights", path_str(&weights)];
+    train_ok([&circle[..], &start].concat());
+}
+
+/// A headerless CSV keeps its first row: the header is detected (a first
+/// row of numbers is data), said in the summary, and recorded in the run's
+/// config so that a resume reads the file the same way.
+#[test]
+fn a_csv_header_is_detected_said_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::fs::read_to_string(fixture("seed_data.csv")).unwrap();
+    let rows: Vec<&str> = seed.lines().skip(1).collect();
+    let bare = dir.path().join("bare.csv");
+    std::fs::write(&bare, rows.join("\n") + "\n").unwrap();
+
+    // Training: all 100 rows, and the decision in the summary and config.toml.
+    let config = dir.path().join("bare.toml");
+    std::fs::write(
+        &config,
+        "[data]\nkind = \"csv\"\npath = \"bare.csv\"\n[training]\nepochs = 2\n",
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    let output = train_ok(["--config", path_str(&config), "-q", "--out", path_str(&run)]);
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        summary.contains("bare.csv: no header row (detected: the first row holds only numbers)"),
+        "{summary}"
+    );
+    let recorded = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(recorded.contains("header = false"), "{recorded}");
+    let state = std::fs::read_to_string(run.join("checkpoint.toml")).unwrap();
+    assert!(
+        state.contains("steps = 20"),
+        "100 rows, batches of 10: {state}"
+    );
+    train_ok(["--resume", path_str(&run), "--epochs", "3", "-q"]);
+
+    // Predict: five rows in, five predictions out, and the decision said.
+    let five = dir.path().join("five.csv");
+    std::fs::write(&five, rows[..5].join("\n") + "\n").unwrap();
+    let predictions = dir.path().join("p.csv");
+    let predict = |extra: &[&str]| {
+        let mut args = vec![
+            "predict",
+            "--model",
+            path_str(&run),
+            "--input",
+            path_str(&five),
+            "--output",
+            path_str(&predictions),
+        ];
+        args.extend_from_slice(extra);
+        let output = train_ok(&args);
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let said = predict(&[]);
+    assert!(
+        said.contains(&format!(
+            "read {}: 5 rows, no header row (detected: the first row holds only numbers)",
+            five.display()
+        )) && said.contains("wrote 5 predictions"),
+        "{said}"
+    );
+    let forced = predict(&["--header"]);
+    assert!(
+        forced.contains("4 rows, first row read as a header (as set)")
+            && forced.contains("wrote 4 predictions"),
+        "{forced}"
+    );
+}
+
 #[test]
 fn a_seed_beyond_toml_integers_is_refused_before_training() {
     let dir = tempfile::tempdir().unwrap();
@@ -787,6 +945,77 @@ fn a_device_as_data_file_is_refused_without_reading_it_all() {
         message.contains("/dev/zero") && message.contains("not a regular file"),
         "{message}"
     );
+}
+
+/// A config or sweep file that is a device is refused after 16 MiB, within
+/// a 2 GiB address space (it was read whole, ~21 GB, until the kernel killed it).
+#[test]
+fn a_device_as_config_or_sweep_file_is_refused_without_reading_it_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let cases = [
+        (vec!["--config", "/dev/zero", "-q"], "config file"),
+        (
+            vec!["sweep", "run", "/dev/zero", "--out", path_str(&out)],
+            "sweep file",
+        ),
+    ];
+    for (args, what) in cases {
+        let message = train_fails_within(2 << 30, 2, &args);
+        assert_eq!(
+            message,
+            format!("cannot read {what} /dev/zero: larger than 16 MiB, the most a {what} may hold")
+        );
+    }
+}
+
+/// A billion random-search draws are refused before one is drawn (they
+/// grew at ~45 MB/s until the kernel killed the process).
+#[test]
+fn random_search_draws_are_counted_before_any_is_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("draws.toml");
+    std::fs::write(
+        &sweep,
+        "samples = 1000000000\n[axes]\n\"training.lr\" = { log_uniform = [1e-4, 1e-1] }\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let args = ["sweep", "run", path_str(&sweep), "--out", path_str(&out)];
+    let message = train_fails_within(2 << 30, 2, &args);
+    assert!(
+        message.ends_with(
+            "the grid has 1 points x 1000000000 draws (samples), more than 100000 points; \
+             split it into several sweeps"
+        ),
+        "{message}"
+    );
+}
+
+/// `--seed S --seeds N` checks S + N - 1, not S alone (it ran seed 2^63).
+#[test]
+fn compare_checks_its_last_seed_before_training() {
+    for batched in [false, true] {
+        let mut args = vec![
+            "compare",
+            "--activations",
+            "relu",
+            "--seed",
+            "9223372036854775806",
+            "--seeds",
+            "3",
+            "--epochs",
+            "1",
+        ];
+        if batched {
+            args.push("--batched");
+        }
+        assert_eq!(
+            user_error(&args),
+            "seeds 9223372036854775806 to 9223372036854775806 + 2 go past the largest seed, \
+             9223372036854775807; choose a smaller --seed"
+        );
+    }
 }
 
 #[test]

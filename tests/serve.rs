@@ -218,6 +218,24 @@ fn bad_settings_and_limits_are_400s_with_the_clis_message() {
     let mut too_wide = quick_pair(10, 0.0);
     too_wide["shared"]["model.hidden"] = json!([4096]);
     assert!(refuse(too_wide).contains("model.hidden"));
+    // The network's ends are bounded too: a million outputs under
+    // cross_entropy took the server to 18 GB, 100,000 features aborted it.
+    let mut classes = quick_pair(10, 0.0);
+    classes["shared"]["training.loss"] = json!("cross_entropy");
+    classes["shared"]["model.output"] = json!(1_000_000);
+    assert_eq!(
+        refuse(classes),
+        "run A: key `model.output`: the lab takes at most 8 outputs (one per class) (got 1000000)"
+    );
+    for key in ["data.features", "model.input"] {
+        let mut wide = quick_pair(10, 0.0);
+        wide["shared"][key] = json!(100_000);
+        let message = refuse(wide);
+        assert!(
+            message.contains(&format!("key `{key}`: the lab takes at most 100 ")),
+            "{message}"
+        );
+    }
     let mut a_file = quick_pair(10, 0.0);
     a_file["shared"]["data.kind"] = json!("csv");
     a_file["shared"]["data.path"] = json!("/etc/passwd");

@@ -750,4 +750,31 @@ fn an_exported_python_module_predicts_what_train_predict_prints() {
         message.contains("name a Python file ending in .py"),
         "{message}"
     );
+    // A directory named like a Python file is refused before any work (it
+    // failed with exit 1 after writing a temporary file), even for a run
+    // directory that is no run: the target is checked first.
+    let target = dir.path().join("model.py");
+    std::fs::create_dir(&target).unwrap();
+    let message = crate::common::train_fails(
+        2,
+        &[
+            "export",
+            path_str(dir.path()),
+            "--pytorch",
+            path_str(&target),
+        ],
+        &[],
+    );
+    assert_eq!(
+        message,
+        format!(
+            "--pytorch {0} is a directory; name a file, e.g. {0}/model.py",
+            target.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_dir(&target).unwrap().count(),
+        0,
+        "nothing written"
+    );
 }

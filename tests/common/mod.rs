@@ -112,11 +112,36 @@ pub fn polyline_lengths(svg: &str) -> Vec<usize> {
 /// exactly one `error:` line on stderr, never a panic; returns that line
 /// without its `error: ` prefix.
 pub fn train_fails(code: i32, args: &[&str], env: &[(&str, &str)]) -> String {
-    let output = train_bin()
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
+    let mut command = train_bin();
+    command.envs(env.iter().copied());
+    one_error_line(command, code, args)
+}
+
+/// [`train_fails`] with the child's address space capped at `bytes`
+/// (setrlimit), so that a regression which reads or allocates without bound
+/// fails the test instead of taking the machine's memory.
+pub fn train_fails_within(bytes: u64, code: i32, args: &[&str]) -> String {
+    use std::os::unix::process::CommandExt as _;
+    let mut command = train_bin();
+    // SAFETY: setrlimit is async-signal-safe and touches only the child.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    one_error_line(command, code, args)
+}
+
+/// Runs `command` with `args`, expecting exit `code` and one `error:` line.
+fn one_error_line(mut command: Command, code: i32, args: &[&str]) -> String {
+    let output = command.args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
     assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");

@@ -20,7 +20,7 @@ use train::config::LossKind;
 use train::data::Dataset;
 use train::data::playground::engineer;
 use train::io::checkpoint::Checkpoint;
-use train::io::weights::read_layer_weights;
+use train::io::weights::read_trained_weights;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
     let checkpoint = Checkpoint::open(&dir)?;
     let config = &checkpoint.config;
     let backend = Backend::open(BackendKind::Flex)?;
-    let weights = read_layer_weights(
+    let weights = read_trained_weights(
         &dir.join("model.safetensors"),
         &config.layer_sizes(),
         config.model.activation,

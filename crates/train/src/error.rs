@@ -58,6 +58,40 @@ pub fn describe_io_error(error: &std::io::Error) -> String {
     }
 }
 
+/// The most a config, sweep or plan file may hold: they are a few KiB of
+/// TOML or JSON, and a device (`/dev/zero`) would otherwise fill memory.
+pub const TEXT_FILE_LIMIT: u64 = 16 << 20;
+
+/// Reads a small text file (a config, a sweep, a plan) that errors call a
+/// `what` (e.g. "config file"), refusing one larger than [`TEXT_FILE_LIMIT`]
+/// before reading more than that, a pipe or device included.
+pub fn read_text_file(path: &std::path::Path, what: &str) -> Result<String, UserError> {
+    use std::io::Read as _;
+    let cannot =
+        |reason: String| UserError::new(format!("cannot read {what} {}: {reason}", path.display()));
+    let file = std::fs::File::open(path).map_err(|error| cannot(describe_io_error(&error)))?;
+    let too_large = || {
+        cannot(format!(
+            "larger than {} MiB, the most a {what} may hold",
+            TEXT_FILE_LIMIT >> 20
+        ))
+    };
+    if file
+        .metadata()
+        .is_ok_and(|meta| meta.is_file() && meta.len() > TEXT_FILE_LIMIT)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(TEXT_FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| cannot(describe_io_error(&error)))?;
+    if bytes.len() as u64 > TEXT_FILE_LIMIT {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|_| cannot("not UTF-8 text".into()))
+}
+
 /// Renders an error and its causes on a single line.
 pub fn one_line(error: &anyhow::Error) -> String {
     format!("{error:#}").replace('\n', " ")

@@ -24,7 +24,7 @@ use crate::data::{self, Split};
 use crate::io::checkpoint::{self, Checkpoint, Checkpointer};
 use crate::io::result::{RESULT_FILE, RunResult, read_result, remove_result, write_result};
 use crate::io::run_dir::{BEST_FILE, CONFIG_FILE, METRICS_FILE, RunDir, RunDirBusy, STATE_FILE};
-use crate::io::weights::read_layer_weights;
+use crate::io::weights::read_trained_weights;
 use crate::training::divergence::Diverged;
 use crate::training::trainer::{EpochRecord, Trainer};
 use crate::user_error;
@@ -240,9 +240,15 @@ impl RunSession {
             }
             .into());
         }
+        // A detected CSV header is recorded as decided: a resume or a
+        // replay of `config.toml` reads the file the same way.
+        let mut config = config.clone();
+        if let Some(decision) = split.csv_header {
+            config.data.header = crate::config::CsvHeader(Some(decision.header));
+        }
         Ok(Self {
-            checkpointer: Some(Checkpointer::new(run_dir, config, split)),
-            config: config.clone(),
+            checkpointer: Some(Checkpointer::new(run_dir, &config, split)),
+            config,
             records: Vec::new(),
             saved_steps: None,
         })
@@ -423,7 +429,7 @@ pub fn resume(dir: &Path, options: &ResumeOptions) -> anyhow::Result<Resumed> {
         ));
     }
     let read_weights = |path: &Path| -> anyhow::Result<Vec<LayerWeights>> {
-        read_layer_weights(
+        read_trained_weights(
             path,
             &config.layer_sizes(),
             config.model.activation,

@@ -342,8 +342,8 @@ pub struct DataConfig {
     /// The CSV target column (`kind = "csv"`); the last column when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<TargetColumn>,
-    /// Whether the CSV file's first row is a header.
-    pub header: bool,
+    /// Whether the CSV file's first row is a header; detected when unset.
+    pub header: CsvHeader,
     /// The function of `kind = "function"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<FunctionKind>,
@@ -359,6 +359,40 @@ pub struct DataConfig {
     /// is looked up there.
     #[serde(skip)]
     pub folder: ConfigFolder,
+}
+
+/// `data.header`: whether a CSV file's first row is a header, or `None`
+/// (unset) to detect it from the file as the lab does: a first row with a
+/// cell that is no number is a header. Unset is written as `true`, the
+/// default before detection, so that config texts and sweep point ids stay
+/// as they were; a run directory records what was decided instead.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CsvHeader(pub Option<bool>);
+
+impl CsvHeader {
+    /// What a config file says: the setting, or `true` when unset.
+    pub fn written(self) -> bool {
+        self.0.unwrap_or(true)
+    }
+}
+
+/// Two configs are equal when their texts are: unset equals `true`.
+impl PartialEq for CsvHeader {
+    fn eq(&self, other: &Self) -> bool {
+        self.written() == other.written()
+    }
+}
+
+impl Serialize for CsvHeader {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bool(self.written())
+    }
+}
+
+impl<'de> Deserialize<'de> for CsvHeader {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        bool::deserialize(deserializer).map(|header| CsvHeader(Some(header)))
+    }
 }
 
 /// The folder a config file was read from. Not a setting: it is never
@@ -396,7 +430,7 @@ impl Default for DataConfig {
             standardize: false,
             path: None,
             target: None,
-            header: true,
+            header: CsvHeader::default(),
             function: None,
             inputs: None,
             classes: None,

@@ -15,8 +15,8 @@ mod optimizer;
 mod schedule;
 
 pub use self::data::{
-    ConfigFolder, DEFAULT_FEATURES, DataConfig, DataKind, FunctionKind, InputFeature,
-    MAX_PLAYGROUND_NOISE, TargetColumn,
+    ConfigFolder, CsvHeader, DEFAULT_FEATURES, DataConfig, DataKind, FunctionKind, InputFeature,
+    MAX_CLASSES, MAX_PLAYGROUND_NOISE, TargetColumn,
 };
 pub use self::optimizer::{OptimizerConfig, OptimizerKind};
 pub use self::schedule::{ScheduleConfig, ScheduleKind};
@@ -235,6 +235,14 @@ impl Precision {
     /// The names it is written as, in configs and on the command line.
     pub const NAMES: [&'static str; 2] = ["float32", "float64"];
 
+    /// Its name in configs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::Float32 => "float32",
+            Precision::Float64 => "float64",
+        }
+    }
+
     /// Bytes per value.
     pub fn bytes(self) -> u64 {
         match self {
@@ -397,13 +405,7 @@ impl RunConfig {
 
     /// Reads a TOML file, naming the path if it is missing or unreadable.
     pub fn from_file(path: &Path) -> Result<Self, UserError> {
-        let text = std::fs::read_to_string(path).map_err(|error| {
-            UserError::new(format!(
-                "cannot read config file {}: {}",
-                path.display(),
-                crate::error::describe_io_error(&error)
-            ))
-        })?;
+        let text = crate::error::read_text_file(path, "config file")?;
         let mut config = Self::from_toml(&text, &path.display().to_string())?;
         config.data.folder =
             ConfigFolder(Some(path.parent().unwrap_or(Path::new("")).to_path_buf()));
@@ -473,9 +475,20 @@ impl RunConfig {
             let flag = blame.get(key.as_str()).copied().unwrap_or("a flag");
             blamed(flag, &key, &error.into_inner().message().replace('\n', " "))
         })?;
-        // Where the file was read from is no setting: the TOML round trip drops it.
-        config.data.folder = self.data.folder;
+        let header_set = blame.contains_key("data.header");
+        self.restore_unwritten(&mut config, header_set);
         Ok((config, blame))
+    }
+
+    /// Restores on `config`, made from `self` through a TOML table, what
+    /// the round trip cannot carry: the folder the file was read from (no
+    /// setting), and an unset `data.header` (written as `true`) unless the
+    /// change set it (`header_set`).
+    fn restore_unwritten(&self, config: &mut Self, header_set: bool) {
+        config.data.folder = self.data.folder.clone();
+        if !header_set {
+            config.data.header = self.data.header;
+        }
     }
 
     /// This config with the dotted `key`s set to `value`s (a sweep's point),
@@ -503,7 +516,9 @@ impl RunConfig {
             let key = error.path().to_string();
             (key, error.into_inner().message().replace('\n', " "))
         })?;
-        config.data.folder = self.data.folder.clone();
+        let header_set = values.iter().any(|(key, _)| key == "data.header")
+            || unset.iter().any(|key| key == "data.header");
+        self.restore_unwritten(&mut config, header_set);
         Ok(config)
     }
 

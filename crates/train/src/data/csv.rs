@@ -6,11 +6,36 @@ use super::Dataset;
 use crate::config::TargetColumn;
 use crate::error::UserError;
 
+/// What a CSV file's first row was read as, and whether that was decided
+/// from the file or set by the user: summaries say which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderDecision {
+    /// The first row is a header (names), not data.
+    pub header: bool,
+    /// Decided from the file (nothing set): a first row with a cell that is
+    /// no number is a header, as the live lab decides for an upload.
+    pub detected: bool,
+}
+
+impl HeaderDecision {
+    /// One phrase for a summary, e.g. "no header row (detected: ...)".
+    pub fn describe(self) -> &'static str {
+        match (self.header, self.detected) {
+            (true, true) => "first row read as a header (detected: a cell in it is no number)",
+            (false, true) => "no header row (detected: the first row holds only numbers)",
+            (true, false) => "first row read as a header (as set)",
+            (false, false) => "no header row (as set)",
+        }
+    }
+}
+
 /// A numeric CSV file: optional header names and row-major values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
     /// The header row, when the file has one.
     pub names: Option<Vec<String>>,
+    /// How its first row was read.
+    pub header: HeaderDecision,
     /// Columns per row.
     pub columns: usize,
     /// `rows * columns` values.
@@ -54,7 +79,8 @@ impl Table {
 /// Reads a CSV file of numbers; every row must have as many columns as the
 /// first. Errors name the file, the row (as a reader counts lines) and the
 /// column.
-pub fn read_table(path: &Path, header: bool) -> Result<Table, UserError> {
+/// `header`: whether the first row is a header; `None` detects it.
+pub fn read_table(path: &Path, header: Option<bool>) -> Result<Table, UserError> {
     let shown = path.display();
     let file = std::fs::File::open(path).map_err(|error| {
         UserError::new(format!(
@@ -68,29 +94,37 @@ pub fn read_table(path: &Path, header: bool) -> Result<Table, UserError> {
 
 /// Reads CSV text of numbers from `source`, which errors call `shown`:
 /// the same rules and messages as a file (a page's upload is read so).
+/// `header`: whether the first row is a header; `None` detects it (a cell
+/// in it that is no number makes it one).
 pub fn parse_table(
     source: impl std::io::Read,
     shown: &str,
-    header: bool,
+    header: Option<bool>,
 ) -> Result<Table, UserError> {
     let mut reader = csv::ReaderBuilder::new()
-        .has_headers(header)
+        .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(source);
-    let names: Option<Vec<String>> = if header {
-        let headers = reader
-            .headers()
-            .map_err(|error| UserError::new(format!("{shown}: {}", csv_reason(&error))))?;
-        Some(headers.iter().map(str::to_string).collect())
-    } else {
-        None
+    let mut records = reader.records();
+    let first = match records.next() {
+        Some(first) => first
+            .map_err(|error| UserError::new(format!("{shown}: row 1: {}", csv_reason(&error))))?,
+        None => return Err(UserError::new(format!("{shown}: the file is empty"))),
     };
+    let decision = HeaderDecision {
+        header: header.unwrap_or_else(|| first.iter().any(|cell| cell.parse::<f32>().is_err())),
+        detected: header.is_none(),
+    };
+    let names: Option<Vec<String>> = decision
+        .header
+        .then(|| first.iter().map(str::to_string).collect());
+    let leading = (!decision.header).then_some(Ok(first));
     let mut columns: Option<usize> = names.as_ref().map(Vec::len);
     let mut values = Vec::new();
-    for (index, record) in reader.records().enumerate() {
+    for (index, record) in leading.into_iter().chain(records).enumerate() {
         // Rows are counted as a person reading the file would: line 1 is the header.
-        let row_number = index + 1 + usize::from(header);
+        let row_number = index + 1 + usize::from(decision.header);
         let record = record.map_err(|error| {
             UserError::new(format!("{shown}: row {row_number}: {}", csv_reason(&error)))
         })?;
@@ -129,6 +163,7 @@ pub fn parse_table(
     }
     Ok(Table {
         names,
+        header: decision,
         columns,
         values,
     })
@@ -201,10 +236,12 @@ impl<R: std::io::Read> std::io::Read for Bounded<R> {
 pub fn read_csv(
     path: &Path,
     target: Option<&TargetColumn>,
-    header: bool,
-) -> Result<Dataset, UserError> {
+    header: Option<bool>,
+) -> Result<(Dataset, HeaderDecision), UserError> {
     let shown = path.display().to_string();
-    table_dataset(read_table(path, header)?, target, &shown)
+    let table = read_table(path, header)?;
+    let decision = table.header;
+    Ok((table_dataset(table, target, &shown)?, decision))
 }
 
 /// A table's target column split off: the rest are the features.
@@ -252,7 +289,7 @@ fn resolve_target(
                 ))
             }),
             None => Err(UserError::new(format!(
-                "{shown}: target `{name}` is a name but data.header = false; give a 0-based index"
+                "{shown}: target `{name}` is a name but the file is read without a header row (data.header = false, or its first row holds only numbers); give a 0-based index"
             ))),
         },
     }
@@ -307,37 +344,79 @@ mod tests {
     fn csv_round_trips_with_named_target() {
         let file = write("a,y,b\n1,2,3\n4,5,6\n");
         let target = TargetColumn::Name("y".into());
-        let data = read_csv(file.path(), Some(&target), true).unwrap();
+        let data = read_csv(file.path(), Some(&target), Some(true)).unwrap().0;
         assert_eq!(data.features, 2);
         assert_eq!(data.x, vec![1.0, 3.0, 4.0, 6.0]);
         assert_eq!(data.y, vec![2.0, 5.0]);
         let file = write("1,2,3\n4,5,6\n");
-        let data = read_csv(file.path(), Some(&TargetColumn::Index(0)), false).unwrap();
+        let data = read_csv(file.path(), Some(&TargetColumn::Index(0)), Some(false))
+            .unwrap()
+            .0;
         assert_eq!((data.x, data.y), (vec![2.0, 3.0, 5.0, 6.0], vec![1.0, 4.0]));
+    }
+
+    #[test]
+    fn a_header_is_detected_unless_set() {
+        let named = write("a,b,y\n1,2,3\n4,5,6\n");
+        let bare = write("1,2,3\n4,5,6\n");
+        let read = |file: &tempfile::NamedTempFile, header| {
+            let (data, decision) = read_csv(file.path(), None, header).unwrap();
+            (data.rows(), decision.header, decision.detected)
+        };
+        assert_eq!(read(&named, None), (2, true, true));
+        assert_eq!(read(&bare, None), (2, false, true));
+        assert_eq!(read(&bare, Some(true)), (1, true, false));
+        let err = read_csv(named.path(), None, Some(false))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("row 1, column 1: `a` is not a number"),
+            "{err}"
+        );
+        // A name in the first row is a header, numbers beside it or not.
+        let mixed = write("x1,2\n1,2\n");
+        assert_eq!(read(&mixed, None), (1, true, true));
+        let empty = write("");
+        let err = read_csv(empty.path(), None, None).unwrap_err().to_string();
+        assert!(err.ends_with("the file is empty"), "{err}");
     }
 
     #[test]
     fn malformed_csv_is_rejected_naming_row_and_column() {
         let file = write("a,b,y\n1,2,3\n4,x,6\n");
-        let err = read_csv(file.path(), None, true).unwrap_err().to_string();
+        let err = read_csv(file.path(), None, Some(true))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.ends_with("row 3, column 2 (b): `x` is not a number"),
             "{err}"
         );
         let file = write("a,b,y\n1,2,3\n4,5\n");
-        let err = read_csv(file.path(), None, true).unwrap_err().to_string();
-        assert!(err.contains("row 3 has 2 columns, expected 3"), "{err}");
-        let file = write("a,b,y\n");
-        let err = read_csv(file.path(), None, true).unwrap_err().to_string();
-        assert!(err.contains("no data rows"), "{err}");
-        let err = read_csv(file.path(), Some(&TargetColumn::Name("z".into())), true);
-        assert!(err.is_err());
-        let file = write("a,b,y\n1,2,3\n");
-        let err = read_csv(file.path(), Some(&TargetColumn::Name("z".into())), true)
+        let err = read_csv(file.path(), None, Some(true))
             .unwrap_err()
             .to_string();
+        assert!(err.contains("row 3 has 2 columns, expected 3"), "{err}");
+        let file = write("a,b,y\n");
+        let err = read_csv(file.path(), None, Some(true))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no data rows"), "{err}");
+        let err = read_csv(
+            file.path(),
+            Some(&TargetColumn::Name("z".into())),
+            Some(true),
+        );
+        assert!(err.is_err());
+        let file = write("a,b,y\n1,2,3\n");
+        let err = read_csv(
+            file.path(),
+            Some(&TargetColumn::Name("z".into())),
+            Some(true),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("no column named `z`"), "{err}");
-        let err = read_csv(Path::new("/no/such.csv"), None, true)
+        let err = read_csv(Path::new("/no/such.csv"), None, Some(true))
             .unwrap_err()
             .to_string();
         assert_eq!(err, "cannot read data file /no/such.csv: no such file");

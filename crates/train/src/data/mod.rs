@@ -10,7 +10,9 @@ mod generate;
 pub mod playground;
 mod prepare;
 
-pub use self::csv::{Table, parse_table, read_csv, read_table, table_dataset, target_index};
+pub use self::csv::{
+    HeaderDecision, Table, parse_table, read_csv, read_table, table_dataset, target_index,
+};
 pub use self::generate::{LinearTruth, friedman1, friedman1_target, linear, noise};
 pub use self::prepare::{Standardizer, split, standardize};
 
@@ -67,6 +69,9 @@ pub struct Split {
     /// The feature scaling applied to both, when the config standardises;
     /// predictions on new rows must apply it too.
     pub standardizer: Option<Standardizer>,
+    /// How a CSV file's first row was read (a run records the decision and
+    /// its summary says it); none for generated data.
+    pub csv_header: Option<HeaderDecision>,
 }
 
 /// Builds the data set a run's config describes, after checking that it fits
@@ -76,7 +81,7 @@ pub fn load_for(config: &RunConfig) -> Result<Split, UserError> {
     if config.data.kind != DataKind::Csv {
         crate::memory::check(config, config.data.samples)?;
     }
-    let data = rows(&config.data, config.seed)?;
+    let (data, csv_header) = rows_read(&config.data, config.seed)?;
     if config.data.kind == DataKind::Csv {
         crate::memory::check(config, data.rows())?;
     }
@@ -84,7 +89,9 @@ pub fn load_for(config: &RunConfig) -> Result<Split, UserError> {
         Some(path) => path.display().to_string(),
         None => format!("data.kind = \"{}\"", config.data.kind),
     };
-    prepare_for(config, data, &source)
+    let mut split = prepare_for(config, data, &source)?;
+    split.csv_header = csv_header;
+    Ok(split)
 }
 
 /// Splits and standardises rows read for `config` (from `source`, as
@@ -169,6 +176,14 @@ fn prepared(data: Dataset, config: &DataConfig) -> Result<Split, UserError> {
 
 /// Every row a config's data has, in order, before the split.
 pub fn rows(config: &DataConfig, seed: u64) -> Result<Dataset, UserError> {
+    rows_read(config, seed).map(|(data, _)| data)
+}
+
+/// [`rows`], and how a CSV file's first row was read.
+fn rows_read(
+    config: &DataConfig,
+    seed: u64,
+) -> Result<(Dataset, Option<HeaderDecision>), UserError> {
     let features = config.features.unwrap_or(DEFAULT_FEATURES);
     let noise_std = config.noise_std();
     let data = match config.kind {
@@ -190,9 +205,10 @@ pub fn rows(config: &DataConfig, seed: u64) -> Result<Dataset, UserError> {
             let path = config
                 .data_file()
                 .ok_or_else(|| UserError::new("data.path is required when data.kind = \"csv\""))?;
-            read_csv(&path, config.target.as_ref(), config.header)?
+            let (data, header) = read_csv(&path, config.target.as_ref(), config.header.0)?;
+            return Ok((data, Some(header)));
         }
         _ => unreachable!("every kind is generated above"),
     };
-    Ok(data)
+    Ok((data, None))
 }

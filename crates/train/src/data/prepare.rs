@@ -74,6 +74,7 @@ pub fn split(data: Dataset, validation: f64, test: f64) -> Result<Split, UserErr
         validation: (validated > 0).then(|| data.slice(cut, test_start)),
         test: (tested > 0).then(|| data.slice(test_start, rows)),
         standardizer: None,
+        csv_header: None,
     })
 }
 

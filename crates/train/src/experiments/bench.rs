@@ -159,6 +159,7 @@ pub fn measure(workload: &Workload, backend: &Backend) -> anyhow::Result<Measure
         validation: None,
         test: None,
         standardizer: None,
+        csv_header: None,
     };
     let weights = initial_weights_for(&config);
     let mut trainer = Trainer::new(&config, backend, &split, &weights)?;

@@ -124,6 +124,23 @@ impl Comparison {
     }
 }
 
+/// Checks every activation of a comparison against `config` before any
+/// trains: one that does not fit (three names for two hidden layers) is a
+/// one-line error naming it, not a failure after the others have trained.
+pub fn check_activations(
+    config: &RunConfig,
+    activations: &[LayerActivations],
+) -> Result<(), crate::error::UserError> {
+    for &activation in activations {
+        let mut candidate = config.clone();
+        candidate.model.activation = activation;
+        candidate.validate().map_err(|error| {
+            crate::error::UserError::new(format!("--activations {activation}: {}", error.message))
+        })?;
+    }
+    Ok(())
+}
+
 /// Trains `activations` one after another (or on `jobs` threads) from the
 /// same initial weights; the result does not depend on `jobs`.
 pub fn compare(

@@ -356,7 +356,9 @@ mod tests {
     fn matches_scikit_learn_on_the_breast_cancer_data() {
         let fixtures =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
-        let data = crate::data::read_csv(&fixtures.join("breast_cancer.csv"), None, true).unwrap();
+        let data = crate::data::read_csv(&fixtures.join("breast_cancer.csv"), None, Some(true))
+            .unwrap()
+            .0;
         let text = std::fs::read_to_string(fixtures.join("breast_cancer_sklearn.json")).unwrap();
         let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(reference["ridge"].as_f64(), Some(RIDGE));
@@ -391,7 +393,9 @@ mod tests {
     fn multinomial_matches_scikit_learn_on_the_iris_data() {
         let fixtures =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
-        let data = crate::data::read_csv(&fixtures.join("iris.csv"), None, true).unwrap();
+        let data = crate::data::read_csv(&fixtures.join("iris.csv"), None, Some(true))
+            .unwrap()
+            .0;
         let text = std::fs::read_to_string(fixtures.join("iris_sklearn.json")).unwrap();
         let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(reference["ridge"].as_f64(), Some(RIDGE));

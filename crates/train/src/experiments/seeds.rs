@@ -110,15 +110,28 @@ pub struct SeedsComparison {
     pub tests: Vec<PairTest>,
 }
 
+/// The largest seed a run takes: its `config.toml` holds it as a TOML
+/// (signed 64-bit) integer.
+pub const MAX_SEED: u64 = i64::MAX as u64;
+
+/// Checks that `count` consecutive seeds from `first` all fit [`MAX_SEED`],
+/// before any of them trains.
+pub fn check_seed_range(first: u64, count: u64) -> Result<(), crate::error::UserError> {
+    let last = first.checked_add(count.saturating_sub(1));
+    match last {
+        Some(last) if last <= MAX_SEED => Ok(()),
+        _ => Err(crate::error::UserError::new(format!(
+            "seeds {first} to {first} + {} go past the largest seed, {MAX_SEED}; choose a \
+             smaller --seed",
+            count.saturating_sub(1)
+        ))),
+    }
+}
+
 /// The `seeds` consecutive seeds from the config's; an error past the largest.
 pub fn seed_list(config: &RunConfig, seeds: usize) -> anyhow::Result<Vec<u64>> {
-    (0..seeds as u64)
-        .map(|k| {
-            config.seed.checked_add(k).ok_or_else(|| {
-                crate::user_error!("seed {} + {k} is past the largest seed", config.seed)
-            })
-        })
-        .collect()
+    check_seed_range(config.seed, seeds as u64)?;
+    Ok((0..seeds as u64).map(|k| config.seed + k).collect())
 }
 
 /// Runs [`compare`] for `seeds` consecutive seeds from the config's and
@@ -442,6 +455,18 @@ pub fn per_seed_csv(summary: &SeedsComparison) -> anyhow::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_whole_seed_range_is_checked_up_to_the_last() {
+        assert!(check_seed_range(MAX_SEED - 2, 3).is_ok());
+        assert_eq!(
+            check_seed_range(MAX_SEED - 1, 3).unwrap_err().to_string(),
+            "seeds 9223372036854775806 to 9223372036854775806 + 2 go past the largest seed, \
+             9223372036854775807; choose a smaller --seed"
+        );
+        assert!(check_seed_range(u64::MAX, 2).is_err());
+        assert!(check_seed_range(0, 0).is_ok());
+    }
 
     fn record(epoch: usize, val_loss: f64) -> EpochRecord {
         EpochRecord {

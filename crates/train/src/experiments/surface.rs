@@ -438,7 +438,7 @@ pub fn input_space(config: &RunConfig) -> Result<InputSpace, UserError> {
     let path = data
         .data_file()
         .ok_or_else(|| UserError::new("data.path is required when data.kind = \"csv\""))?;
-    let table = read_table(&path, data.header)?;
+    let table = read_table(&path, data.header.0)?;
     let shown = path.display().to_string();
     let target = target_index(&table, data.target.as_ref(), &shown)?;
     let features = table.columns.saturating_sub(1);

@@ -88,6 +88,43 @@ fn is_zero(count: &usize) -> bool {
 /// line of the report.
 pub const MAX_POINTS: usize = 100_000;
 
+/// The sizes of a sweep file's list axes (a distribution's draws are the
+/// `samples`).
+fn list_sizes(file: &SweepFile) -> Vec<usize> {
+    file.axes
+        .values()
+        .filter_map(|values| match values {
+            toml::Value::Array(values) => Some(values.len().max(1)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How many points a sweep file makes (list axes x draws), if at most
+/// [`MAX_POINTS`]: counted before anything is drawn or allocated.
+fn point_count(file: &SweepFile) -> Option<usize> {
+    list_sizes(file)
+        .into_iter()
+        .try_fold(file.samples.unwrap_or(1), |count, size| {
+            count.checked_mul(size)
+        })
+        .filter(|&count| count <= MAX_POINTS)
+}
+
+/// "the grid has 3 x 4 points" or, with draws, "... x 1000 draws".
+fn describe_size(file: &SweepFile) -> String {
+    let shape: Vec<String> = list_sizes(file).iter().map(usize::to_string).collect();
+    let shape = if shape.is_empty() {
+        "1".to_string()
+    } else {
+        shape.join(" x ")
+    };
+    match file.samples {
+        Some(samples) => format!("the grid has {shape} points x {samples} draws (samples)"),
+        None => format!("the grid has {shape} points"),
+    }
+}
+
 /// Subdirectory of a sweep's `--out` that holds the points.
 pub const POINTS_DIR: &str = "points";
 /// The sweep's plan in its `--out`: axes and point ids.
@@ -110,12 +147,7 @@ impl Sweep {
     /// first bad axis value is a one-line error naming the axis and value.
     pub fn load(path: &Path) -> Result<Sweep, UserError> {
         let shown = path.display();
-        let text = std::fs::read_to_string(path).map_err(|error| {
-            UserError::new(format!(
-                "cannot read sweep file {shown}: {}",
-                crate::error::describe_io_error(&error)
-            ))
-        })?;
+        let text = crate::error::read_text_file(path, "sweep file")?;
         let file: SweepFile = toml::from_str(&text)
             .map_err(|error| UserError::new(format!("{shown}: {}", error.message().trim())))?;
         let base = match &file.base {
@@ -132,8 +164,14 @@ impl Sweep {
                 config
             }
         };
-        let mut axes = Vec::new();
         let samples = file.samples.unwrap_or(1);
+        let count = point_count(&file).ok_or_else(|| {
+            UserError::new(format!(
+                "{shown}: {}, more than {MAX_POINTS} points; split it into several sweeps",
+                describe_size(&file)
+            ))
+        })?;
+        let mut axes = Vec::new();
         let sample_seed = file.sample_seed.unwrap_or(0);
         for (key, values) in &file.axes {
             let values = match values {
@@ -214,19 +252,9 @@ impl Sweep {
                 }
             })
             .collect();
-        let count = sizes
-            .iter()
-            .try_fold(samples, |count, &size| count.checked_mul(size))
-            .filter(|&count| count <= MAX_POINTS)
-            .ok_or_else(|| {
-                let shape: Vec<String> = sizes.iter().map(usize::to_string).collect();
-                UserError::new(format!(
-                    "{shown}: the grid has {} points, more than {MAX_POINTS}; split it into \
-                     several sweeps",
-                    shape.join(" x ")
-                ))
-            })?;
-        let mut points = Vec::with_capacity(count);
+        let mut points: Vec<Point> = Vec::with_capacity(count);
+        // What each point trains, as its precision sees it (parallel to `points`).
+        let mut identities: Vec<String> = Vec::with_capacity(count);
         let mut repeated_draws = 0;
         for position in 0..count {
             // Each grid point with each draw: the draw varies fastest.
@@ -279,24 +307,28 @@ impl Sweep {
                 .validate()
                 .map_err(|error| blame(error.key, &error.message))?;
             let id = point_id(&config);
-            if !random.is_empty() && points.iter().any(|point: &Point| point.id == id) {
+            let identity = run_identity(&config);
+            let twin = identities.iter().position(|other| *other == identity);
+            if !random.is_empty() && twin.is_some() {
                 // Two draws of a few choices can meet: that run is trained once.
                 repeated_draws += 1;
                 continue;
             }
             let index = points.len();
-            if let Some(twin) = points.iter().find(|point: &&Point| point.id == id) {
+            if let Some(twin) = twin.map(|twin| &points[twin]) {
                 let show = |values: &[toml::Value]| -> String {
                     let shown: Vec<String> = values.iter().map(shown_value).collect();
                     shown.join(", ")
                 };
                 return Err(UserError::new(format!(
                     "{shown}: points ({}) and ({}) are the same run (the values differ only in \
-                     how they are written); remove one",
+                     how they are written, or below what {} can tell apart); remove one",
                     show(&twin.values),
-                    show(&values)
+                    show(&values),
+                    config.training.precision.name()
                 )));
             }
+            identities.push(identity);
             points.push(Point {
                 index,
                 id,
@@ -328,12 +360,8 @@ impl Sweep {
     /// Reads the plan a sweep run wrote into `dir`.
     pub fn read_plan(dir: &Path) -> anyhow::Result<Sweep> {
         let path = dir.join(PLAN_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|error| {
-            user_error!(
-                "cannot read {}: {} (expected the --out directory of `train sweep run`)",
-                path.display(),
-                crate::error::describe_io_error(&error)
-            )
+        let text = crate::error::read_text_file(&path, "sweep plan").map_err(|error| {
+            user_error!("{error} (expected the --out directory of `train sweep run`)")
         })?;
         serde_json::from_str(&text).map_err(|error| user_error!("{}: {error}", path.display()))
     }
@@ -344,6 +372,28 @@ impl Sweep {
 pub fn point_id(config: &RunConfig) -> String {
     let digest = Sha256::digest(config.to_toml().as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a point trains, as its precision sees the numbers: its config with
+/// every float rounded to float32 for a float32 run (0.01 and
+/// 0.010000000001 are one float32 run), as written for a float64 one. Two
+/// points with the same identity would train the same run twice.
+fn run_identity(config: &RunConfig) -> String {
+    fn round(value: &mut toml::Value) {
+        match value {
+            toml::Value::Float(float) => *float = f64::from(*float as f32),
+            toml::Value::Array(values) => values.iter_mut().for_each(round),
+            toml::Value::Table(table) => table.iter_mut().for_each(|(_, value)| round(value)),
+            _ => {}
+        }
+    }
+    let text = config.to_toml();
+    if config.training.precision != crate::config::Precision::Float32 {
+        return text;
+    }
+    let mut value: toml::Value = toml::from_str(&text).expect("our own TOML reads back");
+    round(&mut value);
+    value.to_string()
 }
 
 /// The run directory of point `id` in a sweep's `--out`.
@@ -625,6 +675,11 @@ mod tests {
                 "[axes]\n\"training.lr\" = [1, 1.0]\n",
                 "points (1) and (1.0) are the same run",
             ),
+            (
+                "[axes]\n\"training.lr\" = [0.01, 0.010000000001]\n",
+                "points (0.01) and (0.010000000001) are the same run (the values differ only in \
+                 how they are written, or below what float32 can tell apart)",
+            ),
         ];
         for (text, expected) in cases {
             let path = write(dir.path(), "dup.toml", text);
@@ -643,6 +698,34 @@ mod tests {
         let error = Sweep::load(&path).unwrap_err().to_string();
         assert!(
             error.contains("the grid has 1000 x 1000 x 1000 points, more than 100000"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn random_draws_count_toward_the_limit_before_any_is_drawn() {
+        let dir = tempfile::tempdir().unwrap();
+        for samples in ["100001", "9223372036854775807"] {
+            let text = format!(
+                "samples = {samples}\n[axes]\n\"training.lr\" = {{ log_uniform = [1e-4, 1e-1] }}\n"
+            );
+            let path = write(dir.path(), "draws.toml", &text);
+            let error = Sweep::load(&path).unwrap_err().to_string();
+            assert!(
+                error.ends_with(&format!(
+                    "the grid has 1 points x {samples} draws (samples), more than 100000 points; \
+                     split it into several sweeps"
+                )),
+                "{error}"
+            );
+        }
+        let text = "samples = 50001\n[axes]\n\"model.activation\" = [\"relu\", \"tanh\"]\n\
+                    \"training.lr\" = { log_uniform = [1e-4, 1e-1] }\n";
+        let error = Sweep::load(&write(dir.path(), "grid.toml", text))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("the grid has 2 points x 50001 draws"),
             "{error}"
         );
     }

@@ -126,6 +126,30 @@ pub fn tuned_config(config: &RunConfig, assignment: &Assignment) -> Result<RunCo
     Ok(tuned)
 }
 
+/// The keys `--tune` may vary, as its error lists them: how a network is
+/// trained and shaped. Not the precision (one float type per comparison),
+/// the loss (what every score is measured in), the input and output sizes
+/// (the data's), nor what only records (diagnostics, checkpoints, regions).
+const TUNABLE: &str = "training.lr, training.epochs, training.batch_size, training.clip_grad_norm, \
+                       training.l1, training.l2, training.schedule.*, training.early_stop.*, \
+                       model.hidden, model.init, optimizer.*";
+
+/// Whether `--tune` may vary `key` (one of [`TUNABLE`]).
+fn is_tunable(key: &str) -> bool {
+    const EXACT: [&str; 8] = [
+        "training.lr",
+        "training.epochs",
+        "training.batch_size",
+        "training.clip_grad_norm",
+        "training.l1",
+        "training.l2",
+        "model.hidden",
+        "model.init",
+    ];
+    const PREFIXES: [&str; 3] = ["training.schedule.", "training.early_stop.", "optimizer."];
+    EXACT.contains(&key) || PREFIXES.iter().any(|prefix| key.starts_with(prefix))
+}
+
 /// Refuses what `--tune` cannot make fair: keys that change the data (each
 /// activation would be scored on other rows), the seed, the activation
 /// itself; and a config without the validation rows tuning watches or the
@@ -137,6 +161,12 @@ pub fn check_tuning(config: &RunConfig, axes: &[TuneAxis]) -> Result<(), UserErr
             return Err(UserError::new(format!(
                 "--tune {key}: tuning may not change the data, the seed or the activation (every \
                  activation is scored on the same rows); tune training, optimizer or model keys"
+            )));
+        }
+        if !is_tunable(key) {
+            return Err(UserError::new(format!(
+                "--tune {key}: not a key tuning can vary (every run of a comparison shares it); \
+                 tunable: {TUNABLE}"
             )));
         }
         if axes.iter().filter(|other| other.key == axis.key).count() > 1 {
@@ -237,6 +267,11 @@ pub fn compare_tuned(
         family,
         batched,
     } = *plan;
+    // Every seed, tuning and fresh, is checked before the first trains.
+    crate::experiments::seeds::check_seed_range(
+        config.seed,
+        (tuning_seeds as u64).saturating_add(seeds as u64),
+    )?;
     let over_seeds = |config: &RunConfig,
                       activations: &[LayerActivations],
                       seeds: usize,
@@ -306,15 +341,7 @@ pub fn compare_tuned(
         .collect();
     // Fresh seeds: after the tuning ones.
     let mut fresh = config.clone();
-    fresh.seed = config
-        .seed
-        .checked_add(tuning_seeds as u64)
-        .ok_or_else(|| {
-            crate::user_error!(
-                "seed {} + {tuning_seeds} is past the largest seed",
-                config.seed
-            )
-        })?;
+    fresh.seed = config.seed + tuning_seeds as u64;
     let mut per_activation: Vec<SeedsComparison> = Vec::with_capacity(activations.len());
     for choice in &choices {
         let mut chosen = match choice.chosen {
@@ -585,6 +612,23 @@ mod tests {
         assert!(check_tuning(&config, &lr).is_ok());
         let data: Vec<TuneAxis> = vec!["data.noise_std=0.1,0.2".parse().unwrap()];
         assert!(check_tuning(&config, &data).is_err());
+        let precision: Vec<TuneAxis> = vec!["training.precision=float64,float32".parse().unwrap()];
+        let error = check_tuning(&config, &precision).unwrap_err().to_string();
+        assert!(
+            error.starts_with("--tune training.precision: not a key tuning can vary")
+                && error.ends_with(
+                    "tunable: training.lr, training.epochs, training.batch_size, \
+                     training.clip_grad_norm, training.l1, training.l2, training.schedule.*, \
+                     training.early_stop.*, model.hidden, model.init, optimizer.*"
+                ),
+            "{error}"
+        );
+        for key in ["training.loss", "model.output", "training.diagnostics"] {
+            let axis: Vec<TuneAxis> = vec![format!("{key}=1,2").parse().unwrap()];
+            assert!(check_tuning(&config, &axis).is_err(), "{key}");
+        }
+        let fine: Vec<TuneAxis> = vec!["optimizer.weight_decay=0.1,0.01".parse().unwrap()];
+        assert!(check_tuning(&config, &fine).is_ok());
         let twice: Vec<TuneAxis> = vec![lr[0].clone(), "training.lr=1".parse().unwrap()];
         assert!(
             check_tuning(&config, &twice)

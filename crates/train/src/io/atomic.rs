@@ -24,6 +24,29 @@ pub fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
     })
 }
 
+/// Checks, before any work, that `flag`'s `path` can become a file: not a
+/// directory, and in a folder that exists. `example` names a file to
+/// suggest inside a directory given by mistake.
+pub fn check_output_file(flag: &str, path: &Path, example: &str) -> anyhow::Result<()> {
+    if path.is_dir() {
+        return Err(crate::user_error!(
+            "{flag} {} is a directory; name a file, e.g. {}",
+            path.display(),
+            path.join(example).display()
+        ));
+    }
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
+            Err(crate::user_error!(
+                "{flag} {}: the folder {} does not exist",
+                path.display(),
+                parent.display()
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Writes `contents` to `path` atomically.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     write_atomic_with(path, |file| file.write_all(contents).map_err(Into::into))

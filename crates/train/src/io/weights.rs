@@ -120,6 +120,23 @@ pub fn save_safetensors(model: &Mlp, path: &Path) -> anyhow::Result<()> {
 /// `actN.beta` may be missing (it keeps its initial value); errors name the
 /// file and the tensor.
 pub fn load_into(model: &mut Mlp, path: &Path) -> anyhow::Result<()> {
+    load_with(model, path, Learned::MayBeAbsent)
+}
+
+/// Whether a learnable activation's `actN.weight` / `actN.beta` may be
+/// absent from a weights file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Learned {
+    /// Starting weights (`--init-weights`, a PyTorch file): it keeps its
+    /// initial value.
+    MayBeAbsent,
+    /// A trained run's weights: it was trained and saved, so its absence
+    /// means a damaged file, not a default.
+    Required,
+}
+
+/// [`load_into`] with the rule for learnable parameters.
+fn load_with(model: &mut Mlp, path: &Path, learned: Learned) -> anyhow::Result<()> {
     let shown = path.display().to_string();
     let (layers, activation) = (model.layers.len(), model.activation);
     // Both stores read the file lazily; open it first for a clear error.
@@ -134,14 +151,14 @@ pub fn load_into(model: &mut Mlp, path: &Path) -> anyhow::Result<()> {
             .remap(remapper(layers, activation, false))
             .allow_partial(true)
             .validate(false);
-        check_and_apply(model, &mut store, &shown)
+        check_and_apply(model, &mut store, &shown, learned)
     } else {
         let mut store = SafetensorsStore::from_file(path)
             .with_from_adapter(PyTorchToBurnAdapter)
             .remap(remapper(layers, activation, false))
             .allow_partial(true)
             .validate(false);
-        check_and_apply(model, &mut store, &shown)
+        check_and_apply(model, &mut store, &shown, learned)
     }
 }
 
@@ -153,13 +170,22 @@ pub fn load_model(
     activation: impl Into<LayerActivations>,
     device: &Device,
 ) -> anyhow::Result<Mlp> {
-    let activation = activation.into();
+    model_from(path, sizes, activation.into(), device, Learned::MayBeAbsent)
+}
+
+fn model_from(
+    path: &Path,
+    sizes: &[usize],
+    activation: LayerActivations,
+    device: &Device,
+    learned: Learned,
+) -> anyhow::Result<Mlp> {
     let shape: Vec<LayerWeights> = sizes
         .windows(2)
         .map(|pair| LayerWeights::zeros(pair[0], pair[1]))
         .collect();
     let mut model = Mlp::from_weights(&shape, activation, device)?;
-    load_into(&mut model, path)?;
+    load_with(&mut model, path, learned)?;
     Ok(model)
 }
 
@@ -172,8 +198,30 @@ pub fn read_layer_weights(
     activation: impl Into<LayerActivations>,
     device: &Device,
 ) -> anyhow::Result<Vec<LayerWeights>> {
-    let activation = activation.into();
-    let weights = load_model(path, sizes, activation, device)?.to_weights();
+    read_weights(path, sizes, activation.into(), device, Learned::MayBeAbsent)
+}
+
+/// [`read_layer_weights`] for a trained run's own `model.safetensors`
+/// (predict, eval, plots, regions, resume): a learnable activation's
+/// parameter must be there too, since a missing one would silently score
+/// the untrained initial value.
+pub fn read_trained_weights(
+    path: &Path,
+    sizes: &[usize],
+    activation: impl Into<LayerActivations>,
+    device: &Device,
+) -> anyhow::Result<Vec<LayerWeights>> {
+    read_weights(path, sizes, activation.into(), device, Learned::Required)
+}
+
+fn read_weights(
+    path: &Path,
+    sizes: &[usize],
+    activation: LayerActivations,
+    device: &Device,
+    learned: Learned,
+) -> anyhow::Result<Vec<LayerWeights>> {
+    let weights = model_from(path, sizes, activation, device, learned)?.to_weights();
     for (index, layer) in weights.iter().enumerate() {
         for (name, values) in [
             (torch_name(index, "weight"), &layer.weight),
@@ -247,6 +295,7 @@ fn check_and_apply<S: ModuleStore>(
     model: &mut Mlp,
     store: &mut S,
     shown: &str,
+    learned: Learned,
 ) -> anyhow::Result<()>
 where
     S::Error: std::fmt::Display,
@@ -260,7 +309,10 @@ where
         // A learnable activation's parameter may be absent (linear weights
         // from a network without it, or PyTorch's SimpleModel): it starts at
         // its initial value, as the module's own would.
-        if burn_name.starts_with("learned.") && !found.contains_key(burn_name) {
+        if learned == Learned::MayBeAbsent
+            && burn_name.starts_with("learned.")
+            && !found.contains_key(burn_name)
+        {
             continue;
         }
         let Some(tensor) = found.get(burn_name) else {

@@ -526,12 +526,16 @@ pub struct ModelInputArgs {
     /// A run's --out directory (config.toml, model.safetensors, checkpoint.toml).
     #[arg(long, value_name = "DIR")]
     pub model: PathBuf,
-    /// CSV file of rows to score, with a header row unless --no-header: the
-    /// network's features, or for a run on a 2-D set the points x1, x2 (its
-    /// engineered inputs are computed), for a function fit x.
+    /// CSV file of rows to score: the network's features, or for a run on a
+    /// 2-D set the points x1, x2 (its engineered inputs are computed), for a
+    /// function fit x. Its first row is a header when a cell in it is no
+    /// number, unless --header or --no-header says.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
-    /// The CSV file has no header row.
+    /// The CSV file's first row is a header (names), whatever it holds.
+    #[arg(long, conflicts_with = "no_header")]
+    pub header: bool,
+    /// The CSV file has no header row: its first row is data.
     #[arg(long)]
     pub no_header: bool,
     #[command(flatten)]

@@ -36,6 +36,7 @@ use crate::commands::run::prepare;
 /// Trains every activation, prints the table, writes the files.
 pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     let (resolved, backend) = prepare(&args.common, None)?;
+    train::experiments::compare::check_activations(&resolved.config, &args.activations)?;
     train::backend::share_cpu_threads(jobs_or_cores(args.jobs).min(args.activations.len()));
     let config = &resolved.config;
     let split = train::data::load_for(config)?;

@@ -22,6 +22,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
             args.pytorch.display()
         ));
     }
+    train::io::atomic::check_output_file("--pytorch", &args.pytorch, "model.py")?;
     let checkpoint = Checkpoint::open(&args.dir)?;
     let weights = std::path::absolute(args.dir.join(MODEL_FILE))?;
     let text = python_module(&checkpoint, &weights.display().to_string());

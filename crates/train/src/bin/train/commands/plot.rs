@@ -18,7 +18,7 @@ use train::io::atomic::ensure_dir;
 use train::io::checkpoint::Checkpoint;
 use train::io::history::{Columns, read_metrics};
 use train::io::run_dir::{CONFIG_FILE, MODEL_FILE};
-use train::io::weights::read_layer_weights;
+use train::io::weights::read_trained_weights;
 use train::plot::neurons::{UnitPanel, UnitView, neurons_svg};
 use train::plot::palette::run_colour;
 use train::plot::surface::{FitPanel, SurfacePanel, fits_svg, surfaces_svg};
@@ -174,7 +174,7 @@ pub fn open_trained(
     let checkpoint = Checkpoint::open(dir)?;
     let backend = Backend::open_or_default(backend.backend)?;
     let config = &checkpoint.config;
-    let weights = read_layer_weights(
+    let weights = read_trained_weights(
         &dir.join(MODEL_FILE),
         &config.layer_sizes(),
         config.model.activation,

@@ -11,7 +11,7 @@ use train::data::{Dataset, check_labels, read_table, target_index};
 use train::io::atomic::write_atomic;
 use train::io::checkpoint::Checkpoint;
 use train::io::run_dir::MODEL_FILE;
-use train::io::weights::read_layer_weights;
+use train::io::weights::read_trained_weights;
 use train::stats::{accuracy_of, bce_of_logits, cross_entropy_of, score, softmax};
 use train::user_error;
 
@@ -33,7 +33,7 @@ fn load(source: &ModelInputArgs) -> anyhow::Result<Loaded> {
     // and a mismatched one is caught by its names and shapes.
     // NaN or infinite weights are refused, naming the tensor: they would
     // only print NaN predictions.
-    let weights = read_layer_weights(
+    let weights = read_trained_weights(
         &source.model.join(MODEL_FILE),
         &config.layer_sizes(),
         config.model.activation,
@@ -75,14 +75,22 @@ fn row_columns(config: &RunConfig) -> &'static str {
 }
 
 /// Reads `path`: the rows' features (or points), plus a target column when `needs_target`.
+/// `header`: whether its first row is a header, `None` to detect it; the
+/// decision is said on stderr, so that a first row dropped as a header (or
+/// read as data) is never silent.
 fn read_rows(
     path: &Path,
-    header: bool,
+    header: Option<bool>,
     config: &RunConfig,
     needs_target: bool,
 ) -> anyhow::Result<Dataset> {
     let shown = path.display().to_string();
     let table = read_table(path, header)?;
+    eprintln!(
+        "read {shown}: {} rows, {}",
+        table.rows(),
+        table.header.describe()
+    );
     let input = row_width(config);
     let what = row_columns(config);
     if table.columns == input && !needs_target {
@@ -137,9 +145,14 @@ fn load_with_rows(
     needs_target: bool,
 ) -> anyhow::Result<(Loaded, Dataset)> {
     let loaded = load(source)?;
+    let header = match (source.header, source.no_header) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
     let data = read_rows(
         &source.input,
-        !source.no_header,
+        header,
         &loaded.checkpoint.config,
         needs_target,
     )?;
@@ -148,12 +161,8 @@ fn load_with_rows(
 
 /// `train predict`.
 pub fn predict(args: &PredictArgs) -> anyhow::Result<()> {
-    if let Some(path) = args.output.as_deref().filter(|path| path.is_dir()) {
-        return Err(user_error!(
-            "--output {} is a directory; name a file, e.g. {}",
-            path.display(),
-            path.join("predictions.csv").display()
-        ));
+    if let Some(path) = args.output.as_deref() {
+        train::io::atomic::check_output_file("--output", path, "predictions.csv")?;
     }
     let (loaded, data) = load_with_rows(&args.source, false)?;
     let rows = data.rows();

@@ -67,6 +67,7 @@ impl Source {
             (None, Some(file), Some(config_path)) => {
                 let config = ResolvedConfig::load(Some(config_path), &Overrides::default())?.config;
                 let backend = Backend::open_or_default(args.backend.backend)?;
+                // Any weights file, a PyTorch one too: as `--init-weights` reads it.
                 let weights = read_layer_weights(
                     file,
                     &config.layer_sizes(),

@@ -85,7 +85,7 @@ fn run_sweep(args: &SweepRunArgs) -> anyhow::Result<()> {
     ensure_dir(out)?;
     let plan = sweep.plan_json();
     let plan_path = out.join(PLAN_FILE);
-    match std::fs::read_to_string(&plan_path) {
+    match train::error::read_text_file(&plan_path, "sweep plan") {
         Ok(existing) if existing != plan => {
             return Err(user_error!(
                 "{} holds another sweep (its {PLAN_FILE} lists other points); choose another --out",

@@ -164,6 +164,11 @@ pub struct Limits {
     pub max_hidden_layers: usize,
     /// `training.epochs` at most.
     pub max_epochs: usize,
+    /// The network's inputs at most (`model.input`, `data.features`).
+    pub max_inputs: usize,
+    /// The network's outputs at most (`model.output`: classes under
+    /// `cross_entropy`): each is a colour of the pictures.
+    pub max_outputs: usize,
     /// Runs held by the server at once, over all pages.
     pub max_runs: usize,
     /// Epochs per second at most (0 = unlimited is always allowed).
@@ -180,6 +185,8 @@ impl Limits {
             max_width: 128,
             max_hidden_layers: 8,
             max_epochs: 10_000,
+            max_inputs: 100,
+            max_outputs: train::config::MAX_CLASSES,
             max_runs,
             max_speed: 1_000.0,
             max_data_bytes: 1_000_000,
@@ -237,6 +244,19 @@ impl Limits {
                 config.training.epochs,
                 self.max_epochs,
                 "epochs",
+            ),
+            (
+                "data.features",
+                config.data.features.unwrap_or(0),
+                self.max_inputs,
+                "features",
+            ),
+            ("model.input", config.model.input, self.max_inputs, "inputs"),
+            (
+                "model.output",
+                config.model.output,
+                self.max_outputs,
+                "outputs (one per class)",
             ),
         ];
         for (key, got, most, what) in sizes {
@@ -367,7 +387,7 @@ fn read_own(data: &OwnData, configs: &[RunConfig], limits: &Limits) -> Result<Ow
     }
     let settings = &configs[0].data;
     let table =
-        parse_table(data.csv.as_bytes(), &shown, settings.header).map_err(|e| e.to_string())?;
+        parse_table(data.csv.as_bytes(), &shown, settings.header.0).map_err(|e| e.to_string())?;
     let names = table.names.clone();
     let target = train::data::target_index(&table, settings.target.as_ref(), &shown)
         .map_err(|e| e.to_string())?;
