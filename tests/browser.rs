@@ -114,6 +114,13 @@ fn in_chromium_relu_overtakes_identity_on_the_circle_and_draws_its_surface() {
     session.goto(&server.url);
     // The page makes its lab with the default pair.
     wait_for_default_pair(&session);
+    // The server's limits, under the form.
+    let limits = session.execute("return document.querySelector('#limits-hint').textContent;");
+    assert_eq!(
+        limits,
+        "Each run takes at most 10000 samples, 100 inputs, 8 hidden layers of 128 units, 8 \
+         outputs (classes) and 10000 epochs."
+    );
     session.click("#start");
     let shown = wait_for(
         &session,

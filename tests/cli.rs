@@ -119,7 +119,7 @@ fn config_error(text: &str) -> String {
 fn an_unknown_key_is_named_with_its_line() {
     assert_eq!(
         config_error("[training]\nepoch = 3\n"),
-        "FILE:2: key `training.epoch`: unknown field `epoch`, expected one of `epochs`, `batch_size`, `lr`, `diagnostics`, `checkpoint_every`, `precision`, `loss`, `clip_grad_norm`, `schedule`, `early_stop`, `regions_every`, `l1`, `l2`"
+        "FILE:2: key `training.epoch`: unknown field `epoch`, expected one of `epochs`, `batch_size`, `lr`, `diagnostics`, `checkpoint_every`, `precision`, `loss`, `clip_grad_norm`, `schedule`, `early_stop`, `regions_every`, `l1`, `l2`, `divergence_threshold`"
     );
 }
 

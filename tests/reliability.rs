@@ -643,6 +643,87 @@ fn a_csv_header_is_detected_said_and_recorded() {
     );
 }
 
+/// A loss that blew up but stayed finite (bce's logits saturate) is said
+/// in the summary, result.json and compare's table, against the start
+/// kept in the checkpoint; `training.divergence_threshold` stops such a run
+/// with exit 3 instead.
+#[test]
+fn a_run_whose_loss_rose_says_so_and_a_threshold_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hot");
+    let hot = [
+        "--config",
+        "config/circle.toml",
+        "--lr",
+        "1e3",
+        "--epochs",
+        "5",
+    ];
+    let output = train_ok([&hot[..], &["-q", "--out", path_str(&out)]].concat());
+    let summary = String::from_utf8_lossy(&output.stdout);
+    let warning = summary
+        .lines()
+        .find_map(|line| line.strip_prefix("  warning        "))
+        .unwrap_or_else(|| panic!("no warning: {summary}"));
+    assert!(
+        warning.starts_with("training loss rose from ")
+            && warning.ends_with(": the learning rate is likely too high (training.lr = 1000)"),
+        "{warning}"
+    );
+    let result = |dir: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).unwrap()).unwrap()
+    };
+    let first = result(&out);
+    let start = first["start_train_loss"].as_f64().unwrap();
+    assert!(start < 1.0, "an untrained bce network's loss: {start}");
+    assert!(
+        first["train_loss"].as_f64().unwrap() > 1.1 * start,
+        "{first}"
+    );
+    assert_eq!(first["rise"], warning);
+    // Resumed further, it still compares with the run's real start.
+    train_ok(["--resume", path_str(&out), "--epochs", "7", "-q"]);
+    assert_eq!(result(&out)["start_train_loss"].as_f64(), Some(start));
+    assert!(result(&out)["rise"].is_string());
+    // The seed's own run says nothing of the kind.
+    let seed = train_ok(["--epochs", "3", "-q"]);
+    assert!(!String::from_utf8_lossy(&seed.stdout).contains("warning"));
+    // compare: a warning line under its table.
+    let compared = train_ok([&["compare", "--activations", "relu"][..], &hot].concat());
+    let table = String::from_utf8_lossy(&compared.stdout);
+    assert!(
+        table.contains("warning: relu: training loss rose from "),
+        "{table}"
+    );
+    // With the threshold set, the same run is a divergence, exit 3.
+    let circle =
+        std::fs::read_to_string(crate::common::repo_root().join("config/circle.toml")).unwrap();
+    assert!(
+        circle.trim_end().ends_with("lr = 0.01"),
+        "[training] is the last table"
+    );
+    let config = dir.path().join("threshold.toml");
+    std::fs::write(&config, circle + "divergence_threshold = 5\n").unwrap();
+    let message = train_fails(
+        3,
+        &[
+            "--config",
+            path_str(&config),
+            "--lr",
+            "1e3",
+            "--epochs",
+            "5",
+        ],
+        &[],
+    );
+    assert!(
+        message.starts_with("training diverged in epoch ")
+            && message.contains(": the training loss ")
+            && message.contains(" exceeds training.divergence_threshold = 5; likely cause: "),
+        "{message}"
+    );
+}
+
 #[test]
 fn a_seed_beyond_toml_integers_is_refused_before_training() {
     let dir = tempfile::tempdir().unwrap();

@@ -442,6 +442,8 @@ fn the_server_says_where_it_listens_and_refuses_a_taken_port() {
     );
     let options = server.get("/api/options").json();
     assert_eq!(options["limits"]["max_samples"], 10_000);
+    assert_eq!(options["limits"]["max_inputs"], 100);
+    assert_eq!(options["limits"]["max_outputs"], 8);
     assert!(
         options["backends"]
             .as_array()

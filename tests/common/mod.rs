@@ -57,9 +57,8 @@ pub fn wgpu_or_skip(test: &str) -> Option<Backend> {
     needed_or_skip("ACTLAB_REQUIRE_WGPU", &format!("{test}'s wgpu case"), found)
 }
 
-/// The CPU backends this build has: flex, and ndarray when built with
-/// `--features ndarray` (CI runs the tests that loop over these once more in
-/// such a build).
+/// The CPU backends this build has: flex and ndarray in the default build
+/// (a one-backend build has fewer).
 pub fn cpu_backends() -> Vec<BackendKind> {
     BackendKind::compiled()
         .into_iter()

@@ -6,7 +6,7 @@
 //! | 0 | success |
 //! | 1 | the environment failed us (disk full, read-only, permission) or an internal error |
 //! | 2 | the user's input: a config key, a flag, a file, a backend, a busy run directory |
-//! | 3 | training diverged (a non-finite loss, gradients or weights) |
+//! | 3 | training diverged (a non-finite loss, gradients or weights, or a training loss above `training.divergence_threshold`) |
 //! | 4 | the run directory is being written by another process |
 //! | 130 / 143 | stopped by Ctrl-C / SIGTERM after writing a checkpoint |
 

@@ -127,6 +127,90 @@ fn check_with(
     Ok(())
 }
 
+/// Refuses a study whose `runs` runs of `epochs` epochs keep per-epoch
+/// records of `bytes_per_record` bytes (for its tables and figures) beyond
+/// the memory there is: `compare --seeds 60000` with many epochs would
+/// otherwise grow until the kernel kills it, hours in.
+pub fn check_records(runs: u64, epochs: u64, bytes_per_record: u64) -> Result<(), UserError> {
+    check_records_with(runs, epochs, bytes_per_record, available())
+}
+
+fn check_records_with(
+    runs: u64,
+    epochs: u64,
+    bytes_per_record: u64,
+    available: Option<(u64, &'static str)>,
+) -> Result<(), UserError> {
+    let needed = runs
+        .checked_mul(epochs)
+        .and_then(|records| records.checked_mul(bytes_per_record));
+    let fits = match (needed, available) {
+        (None, _) => false,
+        (Some(needed), Some((available, _))) => needed <= available / 2,
+        (Some(_), None) => true,
+    };
+    if fits {
+        return Ok(());
+    }
+    let needed = needed.map_or_else(|| "more than 64 bits can count".into(), human);
+    let available = available.map_or_else(String::new, |(bytes, source)| {
+        format!(", and {} is available ({source})", human(bytes))
+    });
+    Err(UserError::new(format!(
+        "this study keeps {runs} runs x {epochs} epochs of records, about {needed}{available}; \
+         reduce --seeds, the activations or training.epochs"
+    )))
+}
+
+/// What one live lab holds at most: each run of `configs` on `rows` rows
+/// ([`estimate`]) and its live pictures: `picture_points` grid points
+/// through every layer (outputs, pre-activations and units' states, in
+/// float64). `None` past 64 bits.
+pub fn lab_bytes(configs: &[RunConfig], rows: usize, picture_points: usize) -> Option<u64> {
+    configs.iter().try_fold(0u64, |total, config| {
+        let units = config
+            .layer_sizes()
+            .iter()
+            .try_fold(0u64, |sum, &size| sum.checked_add(size as u64))?;
+        let pictures = (picture_points as u64)
+            .checked_mul(units)?
+            .checked_mul(8 * 3)?;
+        total
+            .checked_add(estimate(config, rows)?.total())?
+            .checked_add(pictures)
+    })
+}
+
+/// Refuses a lab of `per_lab` bytes (`None`: past 64 bits) on a server
+/// that may hold `labs` such labs at once (`--max-runs`): all of them must
+/// fit in the memory there is, not only this one.
+pub fn check_lab(per_lab: Option<u64>, labs: u64) -> Result<(), UserError> {
+    check_lab_with(per_lab, labs, available())
+}
+
+fn check_lab_with(
+    per_lab: Option<u64>,
+    labs: u64,
+    available: Option<(u64, &'static str)>,
+) -> Result<(), UserError> {
+    let needed = per_lab.and_then(|bytes| bytes.checked_mul(labs));
+    match (needed, available) {
+        (Some(needed), Some((available, _))) if needed <= available => Ok(()),
+        (Some(_), None) => Ok(()),
+        (_, available) => Err(UserError::new(format!(
+            "this lab needs about {} (both runs and their pictures) and the server may hold {labs} \
+             such labs (--max-runs): {} in all{}; use fewer samples or a smaller network, or \
+             start the server with a smaller --max-runs",
+            per_lab.map_or_else(|| "more than 64 bits can count".into(), human),
+            needed.map_or_else(|| "more than 64 bits can count".into(), human),
+            available.map_or_else(String::new, |(bytes, source)| format!(
+                ", but {} is available ({source})",
+                human(bytes)
+            ))
+        ))),
+    }
+}
+
 /// Refuses `config` on `rows` rows if one of its tensors (the training
 /// inputs, the widest layer's weights, a batch's widest activations) is
 /// larger than the device's largest buffer (wgpu's adapter limit).
@@ -177,7 +261,7 @@ fn check_buffers_with(
 }
 
 /// Bytes in binary units, one decimal.
-fn human(bytes: u64) -> String {
+pub fn human(bytes: u64) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -191,6 +275,47 @@ fn human(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lab_counts_both_runs_their_pictures_and_the_other_labs() {
+        let mut config = RunConfig::default();
+        config.model.input = 2;
+        let one = lab_bytes(&[config.clone()], 400, 2545).unwrap();
+        let pair = lab_bytes(&[config.clone(), config.clone()], 400, 2545).unwrap();
+        assert_eq!(pair, 2 * one);
+        assert!(
+            one > estimate(&config, 400).unwrap().total(),
+            "pictures count"
+        );
+        let machine = Some((1u64 << 30, "MemAvailable"));
+        assert!(check_lab_with(Some(pair), 32, machine).is_ok());
+        let message = check_lab_with(Some(100 << 20), 32, machine)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "this lab needs about 100.0 MiB (both runs and their pictures) and the server may \
+             hold 32 such labs (--max-runs): 3.1 GiB in all, but 1.0 GiB is available \
+             (MemAvailable); use fewer samples or a smaller network, or start the server with a \
+             smaller --max-runs"
+        );
+        config.model.output = 1_000_000;
+        assert!(check_lab_with(lab_bytes(&[config], 2, 2545), 32, machine).is_err());
+    }
+
+    #[test]
+    fn a_study_whose_records_outgrow_memory_is_refused() {
+        let machine = Some((16u64 << 30, "MemAvailable"));
+        assert!(check_records_with(22 * 10, 300, 1000, machine).is_ok());
+        assert_eq!(
+            check_records_with(22 * 65535, 10_000, 1000, machine)
+                .unwrap_err()
+                .to_string(),
+            "this study keeps 1441770 runs x 10000 epochs of records, about 13.1 TiB, and 16.0 GiB \
+             is available (MemAvailable); reduce --seeds, the activations or training.epochs"
+        );
+        assert!(check_records_with(2, u64::MAX, 1000, None).is_err());
+    }
 
     #[test]
     fn the_seed_run_is_small_and_huge_runs_are_refused() {

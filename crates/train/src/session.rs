@@ -306,7 +306,13 @@ impl RunSession {
     pub fn finish(&mut self, trainer: &Trainer) -> anyhow::Result<()> {
         self.save(trainer)?;
         if let Some(path) = self.path() {
-            let mut result = RunResult::of(&self.config, &self.records, None, trainer.seconds());
+            let mut result = RunResult::of(
+                &self.config,
+                &self.records,
+                None,
+                trainer.seconds(),
+                trainer.start_loss(),
+            );
             if let Some(test) = trainer.test_scores() {
                 result.test_loss = Some(test.loss);
                 result.test_accuracy = test.accuracy;
@@ -332,6 +338,7 @@ impl RunSession {
             &self.records,
             Some(diverged.epoch),
             trainer.seconds(),
+            trainer.start_loss(),
         );
         if let Err(error) = write_result(checkpointer.path(), &result) {
             return error.context(diverged.to_string());
@@ -443,7 +450,8 @@ pub fn resume(dir: &Path, options: &ResumeOptions) -> anyhow::Result<Resumed> {
             state.position(),
             state.elapsed_s,
         )
-        .with_context(|| format!("{}", checkpoint.dir.join(STATE_FILE).display()))?;
+        .with_context(|| format!("{}", checkpoint.dir.join(STATE_FILE).display()))?
+        .with_start_loss(state.start_train_loss);
     let trainer = match &state.partial_grad_norms {
         Some(partial) => trainer.restore_grad_norms(partial.steps, &partial.sums),
         None => trainer,
@@ -527,6 +535,7 @@ pub fn point_action(dir: &Path) -> anyhow::Result<(PointAction, Option<String>)>
                 &records,
                 None,
                 checkpoint.state.elapsed_s,
+                checkpoint.state.start_train_loss,
             );
             write_result(dir, &result)?;
             PointAction::Recorded

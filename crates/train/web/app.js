@@ -704,7 +704,8 @@ function drawPanel(name) {
   // and "Set now" changes it while the run is paused mid-run.
   $(`#lr-now-${name}`).textContent = `now ${view.lr}`;
   $(`.set-lr[data-run="${name}"]`).disabled = !(view.state === 'paused' && view.epoch > 0);
-  $('.message', panel).textContent = view.message || '';
+  // Why it diverged, else a loss that rose above its start (lr too high?).
+  $('.message', panel).textContent = view.message || view.rise || '';
   $('.command', panel).textContent = commandText(run);
   const changes = view.lr_changes || [];
   $('.lr-note', panel).textContent = changes.length
@@ -1453,11 +1454,19 @@ function scheduleDraw() {
   });
 }
 
+/// The server's limits on a run (GET /api/options), in one line under the form.
+function limitsText(limits) {
+  return `Each run takes at most ${limits.max_samples} samples, ${limits.max_inputs} inputs, ` +
+    `${limits.max_hidden_layers} hidden layers of ${limits.max_width} units, ` +
+    `${limits.max_outputs} outputs (classes) and ${limits.max_epochs} epochs.`;
+}
+
 // ---- wiring ---------------------------------------------------------------
 
 async function main() {
   page.options = await (await api('GET', '/api/options')).json();
   fillForm(page.options);
+  $('#limits-hint').textContent = limitsText(page.options.limits);
   $('#settings').addEventListener('input', markChanged);
   $('#settings').addEventListener('submit', (event) => event.preventDefault());
   $('#data-kind').addEventListener('change', () => {

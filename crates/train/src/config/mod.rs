@@ -158,6 +158,10 @@ pub struct TrainingConfig {
     /// (apart from `optimizer.weight_decay`: see training::penalty).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub l2: Option<f64>,
+    /// Stop the run as diverged (exit 3) once its full-pass training loss
+    /// exceeds this, as a non-finite loss does; off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub divergence_threshold: Option<f64>,
 }
 
 /// `[training.early_stop]`.
@@ -301,6 +305,7 @@ impl Default for TrainingConfig {
             regions_every: None,
             l1: None,
             l2: None,
+            divergence_threshold: None,
             schedule: ScheduleConfig::default(),
             early_stop: None,
         }
@@ -686,6 +691,17 @@ impl RunConfig {
             return Err(ConfigError::new(
                 "training.clip_grad_norm",
                 format!("must be > 0 and finite in float32 (got {})", shown(norm)),
+            ));
+        }
+        if let Some(threshold) = training.divergence_threshold
+            && !positive_in_f32(threshold)
+        {
+            return Err(ConfigError::new(
+                "training.divergence_threshold",
+                format!(
+                    "must be > 0 and finite in float32 (got {})",
+                    shown(threshold)
+                ),
             ));
         }
         for (key, rate) in [("training.l1", training.l1), ("training.l2", training.l2)] {

@@ -85,6 +85,8 @@ pub struct CompareRow {
     /// The epoch in which the run's loss or weights stopped being finite;
     /// such a row has no results.
     pub diverged_epoch: Option<usize>,
+    /// Said when its final training loss ended above 1.1x its start.
+    pub rise: Option<String>,
 }
 
 /// One activation's whole run.
@@ -141,6 +143,21 @@ pub fn check_activations(
     Ok(())
 }
 
+/// Checks before any training that a study of `runs` runs of `config`
+/// (activations x seeds x tuning points) can keep every run's per-epoch
+/// records, which its tables and figures read at the end.
+pub fn check_study_memory(config: &RunConfig, runs: usize) -> Result<(), crate::error::UserError> {
+    let layers = config.model.hidden.len() + 1;
+    let per_record = std::mem::size_of::<EpochRecord>()
+        + layers * std::mem::size_of::<LayerDiagnostics>()
+        + layers * std::mem::size_of::<crate::training::trainer::LearnedParameter>();
+    crate::memory::check_records(
+        runs as u64,
+        config.training.epochs as u64,
+        per_record as u64,
+    )
+}
+
 /// Trains `activations` one after another (or on `jobs` threads) from the
 /// same initial weights; the result does not depend on `jobs`.
 pub fn compare(
@@ -170,7 +187,7 @@ pub fn compare(
             .diverged
             .is_none()
             .then(|| outcome.model.to_weights());
-        let row = match (&outcome.diverged, &final_weights) {
+        let mut row = match (&outcome.diverged, &final_weights) {
             (Some(diverged), _) => CompareRow::diverged(&name, diverged.epoch, outcome.seconds),
             (None, Some(weights)) => finished_row(
                 config,
@@ -183,6 +200,7 @@ pub fn compare(
             )?,
             (None, None) => unreachable!("a run that did not diverge has weights"),
         };
+        row.rise = outcome.rise.clone();
         let run = ActivationRun {
             activation,
             initial_weights,
@@ -286,6 +304,7 @@ fn linear_row(config: &RunConfig, data: &Split) -> CompareRow {
         dead_fraction: None,
         saturated_fraction: None,
         diverged_epoch: None,
+        rise: None,
     };
     // A linear classifier's row: its loss and accuracy on each part.
     let classifier_row = |name: &str,
@@ -349,6 +368,7 @@ impl CompareRow {
             dead_fraction: None,
             saturated_fraction: None,
             diverged_epoch: Some(epoch),
+            rise: None,
         }
     }
 }
@@ -387,6 +407,7 @@ fn row_from_records(name: &str, records: &[EpochRecord], data: &Split, seconds: 
         best_epoch,
         seconds,
         diverged_epoch: None,
+        rise: None,
     }
 }
 
@@ -569,6 +590,11 @@ pub fn render_table(comparison: &Comparison) -> String {
     if let Some(note) = &comparison.note {
         out.push_str(note);
         out.push('\n');
+    }
+    for row in comparison.rows() {
+        if let Some(rise) = &row.rise {
+            out.push_str(&format!("warning: {}: {rise}\n", row.name));
+        }
     }
     out
 }

@@ -74,6 +74,9 @@ pub struct SeedsRow {
     pub name: String,
     /// Seeds whose run diverged (left out of every mean).
     pub diverged: usize,
+    /// Seeds whose final training loss ended above 1.1x its start (kept
+    /// in the means; the table says how many).
+    pub rose: usize,
     /// The final metric.
     pub last: Option<MeanCi>,
     /// The best metric over the epochs.
@@ -232,6 +235,10 @@ pub fn summarise(
             SeedsRow {
                 name: names[index].clone(),
                 diverged: results[index].len() - finished.len(),
+                rose: comparisons
+                    .iter()
+                    .filter(|c| c.runs[index].row.rise.is_some())
+                    .count(),
                 last: of(|r| r.last),
                 best: of(|r| r.best),
                 best_epoch: of(|r| r.best_epoch as f64),
@@ -249,6 +256,7 @@ pub fn summarise(
             .first()
             .map_or_else(String::new, |c| c.linear.name.clone()),
         diverged: 0,
+        rose: 0,
         last: MeanCi::of(&ols),
         best: None,
         best_epoch: None,
@@ -317,11 +325,17 @@ pub fn render_seeds_table(summary: &SeedsComparison) -> String {
         };
         let (reference, reference_wins) = versus(&row.vs_reference);
         let (best, best_wins) = versus(&row.vs_best);
-        let diverged = if row.diverged > 0 {
+        let mut diverged = if row.diverged > 0 {
             format!("  ({} diverged, left out)", row.diverged)
         } else {
             String::new()
         };
+        if row.rose > 0 {
+            diverged.push_str(&format!(
+                "  ({} ended above their start loss: lr too high?)",
+                row.rose
+            ));
+        }
         out.push_str(&format!(
             "{:<names$} {:>5} {:>20} {:>20} {:>13} {:>30} {:>8} {:>30} {:>8}{diverged}\n",
             row.name,

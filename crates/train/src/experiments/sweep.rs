@@ -475,8 +475,9 @@ impl Shard {
 /// A point's state in a sweep's `--out`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PointState {
-    /// Its run wrote its result (finished, or diverged).
-    Done(RunResult),
+    /// Its run wrote its result (finished, or diverged); boxed, as the
+    /// other states are small.
+    Done(Box<RunResult>),
     /// Not done (never started, interrupted, or failed).
     Pending,
     /// Its `result.json` cannot be read (a truncated copy, a disk error):
@@ -487,7 +488,7 @@ pub enum PointState {
 /// Reads a point's state.
 pub fn point_state(out: &Path, id: &str) -> PointState {
     match read_result(&point_dir(out, id)) {
-        Ok(Some(result)) => PointState::Done(result),
+        Ok(Some(result)) => PointState::Done(Box::new(result)),
         Ok(None) => PointState::Pending,
         Err(error) => PointState::Damaged(crate::error::one_line(&error)),
     }

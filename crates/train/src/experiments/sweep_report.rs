@@ -30,6 +30,8 @@ struct Group {
     finished: Vec<f64>,
     best: Vec<f64>,
     diverged: usize,
+    /// Finished runs whose training loss ended above 1.1x its start.
+    rose: usize,
     missing: usize,
 }
 
@@ -112,6 +114,7 @@ impl<'a> SweepReport<'a> {
                         finished: Vec::new(),
                         best: Vec::new(),
                         diverged: 0,
+                        rose: 0,
                         missing: 0,
                     });
                     groups.len() - 1
@@ -124,6 +127,7 @@ impl<'a> SweepReport<'a> {
                 Some(r) => {
                     group.finished.extend(r.final_metric());
                     group.best.extend(r.best);
+                    group.rose += usize::from(r.rise.is_some());
                 }
             }
         }
@@ -202,6 +206,12 @@ impl<'a> SweepReport<'a> {
             }
             if group.missing > 0 {
                 notes.push_str(&format!("  {} missing", group.missing));
+            }
+            if group.rose > 0 {
+                notes.push_str(&format!(
+                    "  {} ended above their start loss (lr too high?)",
+                    group.rose
+                ));
             }
             out.push_str(&format!(
                 "{:<40} {:>5} {:>26}{notes}\n",

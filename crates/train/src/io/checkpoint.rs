@@ -67,6 +67,10 @@ pub struct CheckpointState {
     /// so the resumed epoch's means are the uninterrupted ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial_grad_norms: Option<PartialGradNorms>,
+    /// The full-pass training loss before the first step: a resumed run's
+    /// summary compares its final loss with its real start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_train_loss: Option<f64>,
 }
 
 /// An epoch's per-layer gradient-norm sums over its first `steps` steps.
@@ -185,6 +189,7 @@ impl Checkpointer {
             partial_grad_norms: trainer
                 .partial_grad_norms()
                 .map(|(steps, sums)| PartialGradNorms { steps, sums }),
+            start_train_loss: trainer.start_loss(),
         };
         let state = format!(
             "# Written by `train` after the files beside it; do not edit.\n{}",
@@ -234,15 +239,21 @@ pub fn republish(run: &RunDir, checkpoint: &Checkpoint) -> anyhow::Result<()> {
     run.publish(&files)
 }
 
+/// Reads a run file whole; one that is not a regular file (a device or a
+/// pipe planted in its place) is refused rather than read without end.
 fn read(dir: &Path, name: &str) -> Result<Vec<u8>, UserError> {
+    use std::io::Read as _;
     let path = dir.join(name);
-    std::fs::read(&path).map_err(|error| {
-        UserError::new(format!(
-            "cannot read {}: {}",
-            path.display(),
-            describe_io_error(&error)
-        ))
-    })
+    let cannot =
+        |reason: String| UserError::new(format!("cannot read {}: {reason}", path.display()));
+    let mut file = std::fs::File::open(&path).map_err(|error| cannot(describe_io_error(&error)))?;
+    if !file.metadata().is_ok_and(|meta| meta.is_file()) {
+        return Err(cannot("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|error| cannot(describe_io_error(&error)))?;
+    Ok(bytes)
 }
 
 impl Checkpoint {

@@ -48,19 +48,34 @@ pub struct RunResult {
     /// The test rows' accuracy (0/1 labels).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_accuracy: Option<f64>,
+    /// The full-pass training loss before the first step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_train_loss: Option<f64>,
+    /// Said when the final training loss ended above 1.1x its start: the
+    /// run blew up though its loss stayed finite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rise: Option<String>,
 }
 
 impl RunResult {
     /// The result of a run of `config` whose records are `records`.
+    /// `start_train_loss`: the full-pass training loss before the first
+    /// step, when known.
     pub fn of(
         config: &RunConfig,
         records: &[EpochRecord],
         diverged_epoch: Option<usize>,
         seconds: f64,
+        start_train_loss: Option<f64>,
     ) -> Self {
         let metric = Metric::for_config(config);
         let last = records.last();
         let best = last_and_best(records, metric);
+        let rise = start_train_loss
+            .zip(last.and_then(|r| r.train_loss))
+            .and_then(|(start, end)| {
+                crate::training::divergence::rise_note(start, end, config.training.lr)
+            });
         RunResult {
             epochs: records.len(),
             diverged_epoch,
@@ -75,6 +90,8 @@ impl RunResult {
             seconds,
             test_loss: None,
             test_accuracy: None,
+            start_train_loss,
+            rise,
         }
     }
 
@@ -103,17 +120,10 @@ pub fn write_result(dir: &Path, result: &RunResult) -> anyhow::Result<()> {
 /// Reads `dir/result.json`: `Ok(None)` when the run has none (not done).
 pub fn read_result(dir: &Path) -> anyhow::Result<Option<RunResult>> {
     let path = dir.join(RESULT_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => {
-            return Err(user_error!(
-                "cannot read {}: {}",
-                path.display(),
-                crate::error::describe_io_error(&error)
-            ));
-        }
-    };
+    if std::fs::metadata(&path).is_err_and(|error| error.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(None);
+    }
+    let text = crate::error::read_text_file(&path, "result file")?;
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|error| user_error!("{}: {error}", path.display()))

@@ -199,7 +199,8 @@ impl RunDir {
             Err(TryLockError::WouldBlock) => {
                 // From the file held open: the name may have been replaced since.
                 let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
+                // A line naming the holder; a planted huge file is cut short.
+                let _ = (&file).take(4096).read_to_string(&mut holder);
                 let holder = match holder.trim() {
                     "" => "another process".to_string(),
                     holder => holder.to_string(),

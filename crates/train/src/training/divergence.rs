@@ -112,6 +112,20 @@ impl Diverged {
         }
     }
 
+    /// The full-pass training loss of epoch `epoch`, `loss`, exceeds the
+    /// config's `training.divergence_threshold`.
+    pub fn above_threshold(epoch: usize, loss: f64, threshold: f64, suspects: &Suspects) -> Self {
+        Self {
+            epoch,
+            what: format!(
+                "the training loss {} exceeds training.divergence_threshold = {threshold}",
+                shown_loss(loss)
+            ),
+            suspects: suspects.clone(),
+            note: String::new(),
+        }
+    }
+
     /// Checks that every weight and bias is finite after epoch `epoch`.
     pub fn check_weights(
         epoch: usize,
@@ -159,6 +173,38 @@ impl fmt::Display for Diverged {
 
 impl std::error::Error for Diverged {}
 
+/// How far above its start a run's final training loss may end before its
+/// summary says it blew up. A run that ends 10% worse than it began learned
+/// nothing and overshot; its loss can stay finite (saturated logits under
+/// bce), so the non-finite rule alone would call it a success.
+pub const RISE_FACTOR: f64 = 1.1;
+
+/// "training loss rose from 0.6931 to 34.36: ...", when `end` (the final
+/// full-pass training loss) exceeds [`RISE_FACTOR`] x `start` (the same
+/// loss before the first step); `lr` is the run's `training.lr`.
+pub fn rise_note(start: f64, end: f64, lr: f64) -> Option<String> {
+    (end > RISE_FACTOR * start).then(|| {
+        format!(
+            "training loss rose from {} to {}: the learning rate is likely too high \
+             (training.lr = {lr})",
+            shown_loss(start),
+            shown_loss(end)
+        )
+    })
+}
+
+/// A loss in four significant figures, in plain numbers where readable.
+fn shown_loss(loss: f64) -> String {
+    if loss == 0.0 || !loss.is_finite() {
+        format!("{loss}")
+    } else if !(1e-3..1e5).contains(&loss.abs()) {
+        format!("{loss:.3e}")
+    } else {
+        let digits = (3 - loss.abs().log10().floor() as i32).clamp(0, 6) as usize;
+        format!("{loss:.digits$}")
+    }
+}
+
 /// The activations of an experiment whose runs diverged: their rows say so,
 /// and the command ends with the divergence exit code after printing them.
 #[derive(Clone, Debug, PartialEq)]
@@ -190,6 +236,20 @@ impl std::error::Error for DivergedRuns {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loss_that_ends_above_its_start_is_named_with_both_values() {
+        assert_eq!(
+            rise_note(0.6896, 34.36, 1000.0).unwrap(),
+            "training loss rose from 0.6896 to 34.36: the learning rate is likely too high \
+             (training.lr = 1000)"
+        );
+        assert_eq!(rise_note(0.69, 0.759, 0.1), None, "within 10% of the start");
+        assert!(rise_note(0.69, 0.76, 0.1).is_some());
+        assert_eq!(shown_loss(232.99), "233.0");
+        assert_eq!(shown_loss(0.045013), "0.04501");
+        assert_eq!(shown_loss(2.5e7), "2.500e7");
+    }
 
     fn suspects(lr: f64, epsilon: f64, data_scale: f64) -> Suspects {
         Suspects {

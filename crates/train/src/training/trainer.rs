@@ -118,6 +118,13 @@ pub struct Trainer {
     /// Training seconds before the running call: a resumed run's past and
     /// earlier calls (the live lab trains in many calls).
     earlier_seconds: f64,
+    /// The full-pass training loss before the first step: what a summary
+    /// compares the final one with (a resumed run gets its run's from the
+    /// checkpoint; `None` for a checkpoint written before it was kept).
+    start_loss: Option<f64>,
+    /// `training.divergence_threshold`: a full-pass training loss above it
+    /// ends the run as diverged.
+    divergence_threshold: Option<f64>,
     /// What a divergence message blames.
     suspects: Suspects,
 }
@@ -158,6 +165,9 @@ pub struct TrainOutcome {
     pub diverged: Option<Diverged>,
     /// The test rows' scores (`data.test_fraction`), for a run that finished.
     pub test: Option<TestScores>,
+    /// What a summary says when the final training loss ended above its
+    /// start ([`Trainer::rise_note`]).
+    pub rise: Option<String>,
 }
 
 /// The loss and, for 0/1 labels, the accuracy on the test rows.
@@ -253,6 +263,8 @@ impl Trainer {
             position: Position::default(),
             started: None,
             earlier_seconds: 0.0,
+            start_loss: None,
+            divergence_threshold: config.training.divergence_threshold,
             suspects: Suspects::of(config, data),
         };
         // Every run scores all its training rows after each epoch.
@@ -318,6 +330,24 @@ impl Trainer {
         self.schedule.skip(position.steps);
         self.earlier_seconds = earlier_seconds;
         Ok(self)
+    }
+
+    /// Continues a run whose full-pass training loss before its first step
+    /// was `start` (kept in its checkpoint).
+    pub fn with_start_loss(mut self, start: Option<f64>) -> Self {
+        self.start_loss = start;
+        self
+    }
+
+    /// The full-pass training loss before the first step, once known.
+    pub fn start_loss(&self) -> Option<f64> {
+        self.start_loss
+    }
+
+    /// What a summary says when the final full-pass training loss `end`
+    /// ended above the start's (see [`crate::training::divergence::rise_note`]).
+    pub fn rise_note(&self, end: Option<f64>) -> Option<String> {
+        crate::training::divergence::rise_note(self.start_loss?, end?, self.suspects.lr)
     }
 
     /// The diagnostics' gradient-norm sums of the epoch in progress (steps,
@@ -398,6 +428,9 @@ impl Trainer {
     /// step once `stop` is set; the next call finishes the epoch. A
     /// non-finite loss is an error: the weights after it are garbage.
     fn run_epoch_until(&mut self, stop: &AtomicBool) -> Result<Option<EpochRecord>, Diverged> {
+        if self.position.steps == 0 && self.start_loss.is_none() {
+            self.start_loss = self.full_train.as_ref().map(|data| self.score(data).0);
+        }
         let mut last_loss = None;
         while self.position.batch < self.batches.len() {
             let (x, y) = &self.batches[self.position.batch];
@@ -443,6 +476,16 @@ impl Trainer {
             self.best_model = Some(self.model.clone());
         }
         let train = self.full_train.as_ref().map(|data| self.score(data));
+        if let (Some(threshold), Some((train_loss, _))) = (self.divergence_threshold, train)
+            && train_loss > threshold
+        {
+            return Err(Diverged::above_threshold(
+                self.position.epoch,
+                train_loss,
+                threshold,
+                &self.suspects,
+            ));
+        }
         let layers = self.epoch_diagnostics();
         let epoch = self.position.epoch;
         let counted = self
@@ -643,8 +686,13 @@ pub fn run_to_end(mut trainer: Trainer, epochs: usize) -> TrainOutcome {
     };
     let seconds = trainer.seconds();
     let test = diverged.is_none().then(|| trainer.test_scores()).flatten();
+    let rise = diverged
+        .is_none()
+        .then(|| trainer.rise_note(records.last().and_then(|r| r.train_loss)))
+        .flatten();
     TrainOutcome {
         test,
+        rise,
         steps: trainer.steps(),
         model: trainer.model,
         records,

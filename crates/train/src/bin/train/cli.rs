@@ -257,8 +257,8 @@ pub struct SweepRunArgs {
     pub sweep: PathBuf,
     #[command(flatten)]
     pub out: OutArg,
-    /// Points trained at once, each in its own process (default: one per core).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Points trained at once, each in its own process (default: one per core; at most 256).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
     /// This process's share of the grid: I/N (points whose index is I modulo N), or auto
     /// (SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with --shard-count).
@@ -331,11 +331,12 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub out: OutArg,
     /// Activations trained at the same time, on threads sharing the cores (default: one per
-    /// core; results do not depend on it).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// core, at most 256; results do not depend on it).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
-    /// Repeat over N seeds (the config's seed, +1, ...), each with its own data and initial
-    /// weights shared by every activation; report means, 95% CIs, paired differences, win rates.
+    /// Repeat over N seeds (the config's seed, +1, ...): each seed draws its own initial weights
+    /// (shared by every activation) and, for generated data, its own rows; a CSV file's rows are
+    /// the same for every seed. Reports means, 95% CIs, paired differences, win rates.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub seeds: u16,
     /// With --seeds: test every pair of activations (Holm-adjusted over all of them), not just

@@ -10,7 +10,7 @@ use crate::commands::run::prepare;
 pub fn run(args: &CollapseArgs) -> anyhow::Result<()> {
     let (resolved, backend) = prepare(&args.common, None)?;
     let config = &resolved.config;
-    let split = train::data::load_for(config)?;
+    let split = crate::commands::load_data(config)?;
     let reports = collapse(config, &backend, &split, &args.activations)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);

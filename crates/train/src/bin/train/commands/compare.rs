@@ -37,9 +37,24 @@ use crate::commands::run::prepare;
 pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     let (resolved, backend) = prepare(&args.common, None)?;
     train::experiments::compare::check_activations(&resolved.config, &args.activations)?;
+    let grid = args
+        .tune
+        .iter()
+        .try_fold(1usize, |points, axis| points.checked_mul(axis.values.len()))
+        .unwrap_or(usize::MAX);
+    let tuning_runs = if args.tune.is_empty() {
+        0
+    } else {
+        grid.saturating_mul(usize::from(args.tune_seeds))
+    };
+    let runs = args
+        .activations
+        .len()
+        .saturating_mul(tuning_runs.saturating_add(usize::from(args.seeds)));
+    train::experiments::compare::check_study_memory(&resolved.config, runs)?;
     train::backend::share_cpu_threads(jobs_or_cores(args.jobs).min(args.activations.len()));
     let config = &resolved.config;
-    let split = train::data::load_for(config)?;
+    let split = crate::commands::load_data(config)?;
     let _out_dir = match args.out.dir() {
         Some(out) => Some(train::io::run_dir::RunDir::for_experiment(out, "compare")?),
         None => None,

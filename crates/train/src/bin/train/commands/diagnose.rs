@@ -28,7 +28,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
     common.diagnostics = true;
     let (resolved, backend) = prepare(&common, Some(&args.activation))?;
     let config = &resolved.config;
-    let split = train::data::load_for(config)?;
+    let split = crate::commands::load_data(config)?;
     let out_dir = match args.out.dir() {
         Some(out) => Some(RunDir::for_experiment(out, "diagnose")?),
         None => None,

@@ -34,3 +34,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Export(args)) => export::run(&args),
     }
 }
+
+/// The config's data, split; for a CSV file, one line on stderr says how
+/// its first row was read (a header, or data), as the run summary does.
+pub fn load_data(config: &train::config::RunConfig) -> anyhow::Result<train::data::Split> {
+    let split = train::data::load_for(config)?;
+    if let (Some(header), Some(path)) = (split.csv_header, &config.data.path) {
+        eprintln!("read {}: {}", path.display(), header.describe());
+    }
+    Ok(split)
+}

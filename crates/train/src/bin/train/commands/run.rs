@@ -253,6 +253,9 @@ fn execute(plan: Plan, quiet: bool) -> anyhow::Result<()> {
             last.epoch
         );
     }
+    if let Some(rise) = trainer.rise_note(last.train_loss) {
+        say!("  warning        {rise}");
+    }
     if let Some(val_loss) = last.val_loss {
         say!("  val loss       {val_loss:.6}");
     }

@@ -378,7 +378,7 @@ fn report(args: &SweepReportArgs) -> anyhow::Result<()> {
     let mut results = Vec::with_capacity(plan.points.len());
     for point in &plan.points {
         results.push(match point_state(&args.dir, &point.id) {
-            PointState::Done(result) => Some(result),
+            PointState::Done(result) => Some(*result),
             PointState::Pending => None,
             PointState::Damaged(why) => {
                 eprintln!("warning: point {}: {why}; counted as not done", point.id);

@@ -9,6 +9,8 @@ use train::backend::BackendKind;
 use train::config::{ConfigError, DataKind, Precision, RunConfig};
 use train::data::{Dataset, parse_table, prepare_for, table_dataset};
 
+use super::view::{LIVE_CURVE_POINTS, LIVE_RESOLUTION};
+
 /// The lab's starting settings, shown in the page before anything is changed.
 /// (`embedded/` links to the workspace's `config/` files from inside the
 /// crate, so `cargo package` carries them.)
@@ -354,6 +356,16 @@ impl LabRequest {
             ));
         }
         let speed = limits.speed(self.speed.unwrap_or(DEFAULT_SPEED))?;
+        let rows = own
+            .as_ref()
+            .map_or(configs[0].data.samples, |own| own.rows.rows());
+        let picture_points = LIVE_RESOLUTION * LIVE_RESOLUTION + LIVE_CURVE_POINTS;
+        let labs = (limits.max_runs / configs.len()).max(1) as u64;
+        train::memory::check_lab(
+            train::memory::lab_bytes(&configs, rows, picture_points),
+            labs,
+        )
+        .map_err(|error| error.to_string())?;
         Ok(LabPlan {
             configs,
             backend,

@@ -226,6 +226,8 @@ pub struct RunView {
     pub state: RunState,
     /// Why it diverged or failed.
     pub message: Option<String>,
+    /// Said live while its training loss stands above 1.1x its start.
+    pub rise: Option<String>,
     /// Epochs done.
     pub epoch: usize,
     /// Epochs planned.
@@ -256,6 +258,7 @@ impl RunView {
             generation: 0,
             state: RunState::Paused,
             message: None,
+            rise: None,
             epoch: 0,
             epochs: config.training.epochs,
             lr: config.training.lr,

@@ -612,6 +612,12 @@ impl Worker {
             generation: live.generation,
             state: live.state,
             message: live.message.clone(),
+            rise: live.trainer.rise_note(
+                live.session
+                    .records()
+                    .last()
+                    .and_then(|record| record.train_loss),
+            ),
             epoch: position.epoch,
             epochs: config.training.epochs,
             lr: live
