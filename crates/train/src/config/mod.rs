@@ -373,6 +373,14 @@ pub struct ResolvedConfig {
     pub source: Option<PathBuf>,
 }
 
+/// The most hidden layers a network may have: deeper than any lesson here
+/// needs, and bounded before a layer is built.
+pub const MAX_HIDDEN_LAYERS: usize = 1000;
+
+/// The most outputs (classes) a network may have: the pictures hold one
+/// surface per output.
+pub const MAX_OUTPUTS: usize = 1000;
+
 impl RunConfig {
     /// Parses TOML text; `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, UserError> {
@@ -541,6 +549,16 @@ impl RunConfig {
                 "must be at least 1 (got 0)",
             ));
         }
+        if model.output > MAX_OUTPUTS {
+            return Err(ConfigError::new(
+                "model.output",
+                format!(
+                    "must be at most {MAX_OUTPUTS} (got {}): one logit per class, and every \
+                     picture holds one surface per output",
+                    model.output
+                ),
+            ));
+        }
         if model.output == 0 {
             return Err(ConfigError::new(
                 "model.output",
@@ -603,6 +621,16 @@ impl RunConfig {
             return Err(ConfigError::new(
                 "model.hidden",
                 "needs at least one hidden layer size, e.g. [18, 18, 4]",
+            ));
+        }
+        if model.hidden.len() > MAX_HIDDEN_LAYERS {
+            return Err(ConfigError::new(
+                "model.hidden",
+                format!(
+                    "has {} layers; at most {MAX_HIDDEN_LAYERS} (each layer costs memory and time \
+                     of its own, whatever its width)",
+                    model.hidden.len()
+                ),
             ));
         }
         if let Some(why) = model.activation.misfit(model.hidden.len()) {
@@ -999,6 +1027,16 @@ mod tests {
             ("training.epochs", |c| c.training.epochs = 0),
             ("model.hidden", |c| c.model.hidden.clear()),
             ("model.hidden", |c| c.model.hidden = vec![3, 0]),
+            ("model.hidden", |c| {
+                c.model.hidden = vec![1; MAX_HIDDEN_LAYERS + 1]
+            }),
+            ("model.output", |c| {
+                c.training.loss = LossKind::CrossEntropy;
+                c.model.output = MAX_OUTPUTS + 1
+            }),
+            ("training.divergence_threshold", |c| {
+                c.training.divergence_threshold = Some(-1.0)
+            }),
             ("model.input", |c| c.model.input = 7),
             ("data.samples", |c| c.data.samples = 0),
             ("data.validation_fraction", |c| {
