@@ -1073,6 +1073,32 @@ fn random_search_draws_are_counted_before_any_is_drawn() {
     );
 }
 
+/// Epochs are a size too: every epoch's record is kept (metrics.csv, a
+/// study's tables), so more than memory can hold is refused up front, for
+/// one run and for a study of many (they trained until the kernel killed
+/// them, hours in).
+#[test]
+fn records_beyond_memory_are_refused_before_training() {
+    let run = user_error(&["--epochs", "1000000000000000000", "-q"]);
+    assert!(
+        run.starts_with("this run keeps 1 run x 1000000000000000000 epochs of records in memory"),
+        "{run}"
+    );
+    let study = user_error(&[
+        "compare",
+        "--activations",
+        "relu",
+        "--seeds",
+        "65535",
+        "--epochs",
+        "1000000",
+    ]);
+    assert!(
+        study.starts_with("this study keeps 65535 runs x 1000000 epochs of records in memory"),
+        "{study}"
+    );
+}
+
 /// `--seed S --seeds N` checks S + N - 1, not S alone (it ran seed 2^63).
 #[test]
 fn compare_checks_its_last_seed_before_training() {

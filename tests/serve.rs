@@ -280,6 +280,26 @@ fn bad_settings_and_limits_are_400s_with_the_clis_message() {
     server.create(&quick_pair(10, 0.0));
 }
 
+/// A run whose loss rose above its start says so live, under the run;
+/// its partner at the lab's rate says nothing.
+#[test]
+fn a_run_whose_loss_rose_says_so_live() {
+    let server = LabServer::start(&[]);
+    let mut hot = quick_pair(5, 0.0);
+    hot["runs"][1]["training.lr"] = json!(1000.0);
+    let id = lab_id(&server.create(&hot));
+    server.control(&id, json!({ "action": "start" }));
+    let done = server.wait_for(&id, "the end", |s| all_in(s, "finished"));
+    let rise = done["runs"][1]["rise"].as_str().unwrap_or_default();
+    assert!(
+        rise.starts_with("training loss rose from ")
+            && rise.ends_with("the learning rate is likely too high (training.lr = 1000)"),
+        "{}",
+        done["runs"][1]
+    );
+    assert!(done["runs"][0]["rise"].is_null(), "{}", done["runs"][0]);
+}
+
 #[test]
 fn a_downloaded_run_replays_resumes_and_predicts_on_the_command_line() {
     let server = LabServer::start(&[]);

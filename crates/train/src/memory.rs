@@ -156,9 +156,14 @@ fn check_records_with(
     let available = available.map_or_else(String::new, |(bytes, source)| {
         format!(", and {} is available ({source})", human(bytes))
     });
+    let what = if runs == 1 {
+        "this run keeps 1 run".to_string()
+    } else {
+        format!("this study keeps {runs} runs")
+    };
     Err(UserError::new(format!(
-        "this study keeps {runs} runs x {epochs} epochs of records, about {needed}{available}; \
-         reduce --seeds, the activations or training.epochs"
+        "{what} x {epochs} epochs of records in memory, about {needed}{available}; reduce \
+         training.epochs (or --seeds and the activations)"
     )))
 }
 
@@ -311,8 +316,9 @@ mod tests {
             check_records_with(22 * 65535, 10_000, 1000, machine)
                 .unwrap_err()
                 .to_string(),
-            "this study keeps 1441770 runs x 10000 epochs of records, about 13.1 TiB, and 16.0 GiB \
-             is available (MemAvailable); reduce --seeds, the activations or training.epochs"
+            "this study keeps 1441770 runs x 10000 epochs of records in memory, about 13.1 TiB, \
+             and 16.0 GiB is available (MemAvailable); reduce training.epochs (or --seeds and the \
+             activations)"
         );
         assert!(check_records_with(2, u64::MAX, 1000, None).is_err());
     }

@@ -143,21 +143,6 @@ pub fn check_activations(
     Ok(())
 }
 
-/// Checks before any training that a study of `runs` runs of `config`
-/// (activations x seeds x tuning points) can keep every run's per-epoch
-/// records, which its tables and figures read at the end.
-pub fn check_study_memory(config: &RunConfig, runs: usize) -> Result<(), crate::error::UserError> {
-    let layers = config.model.hidden.len() + 1;
-    let per_record = std::mem::size_of::<EpochRecord>()
-        + layers * std::mem::size_of::<LayerDiagnostics>()
-        + layers * std::mem::size_of::<crate::training::trainer::LearnedParameter>();
-    crate::memory::check_records(
-        runs as u64,
-        config.training.epochs as u64,
-        per_record as u64,
-    )
-}
-
 /// Trains `activations` one after another (or on `jobs` threads) from the
 /// same initial weights; the result does not depend on `jobs`.
 pub fn compare(

@@ -62,6 +62,22 @@ pub struct EpochRecord {
     pub learned: Vec<LearnedParameter>,
 }
 
+/// Checks before any training that `runs` runs of `config` can keep every
+/// epoch's record in memory (a run keeps them for `metrics.csv`, a study
+/// for its tables and figures): `--epochs 1e18`, or `compare --seeds 60000`
+/// with many epochs, would otherwise grow until the kernel kills it, hours in.
+pub fn check_records_fit(config: &RunConfig, runs: usize) -> Result<(), crate::error::UserError> {
+    let layers = config.model.hidden.len() + 1;
+    let per_record = std::mem::size_of::<EpochRecord>()
+        + layers * std::mem::size_of::<LayerDiagnostics>()
+        + layers * std::mem::size_of::<LearnedParameter>();
+    crate::memory::check_records(
+        runs as u64,
+        config.training.epochs as u64,
+        per_record as u64,
+    )
+}
+
 /// A learnable activation's parameter in one layer after an epoch: its
 /// value, or over a layer's per-unit values their mean, min and max.
 #[derive(Clone, Copy, Debug, PartialEq)]

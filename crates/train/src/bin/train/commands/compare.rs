@@ -51,7 +51,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
         .activations
         .len()
         .saturating_mul(tuning_runs.saturating_add(usize::from(args.seeds)));
-    train::experiments::compare::check_study_memory(&resolved.config, runs)?;
+    train::training::trainer::check_records_fit(&resolved.config, runs)?;
     train::backend::share_cpu_threads(jobs_or_cores(args.jobs).min(args.activations.len()));
     let config = &resolved.config;
     let split = crate::commands::load_data(config)?;

@@ -9,7 +9,7 @@ use train::io::run_dir::BEST_FILE;
 use train::io::weights::read_layer_weights;
 use train::session::{self, ResumeOptions, Resumed, RunSession};
 use train::training::init::initial_weights_for;
-use train::training::trainer::{FitEnd, Trainer};
+use train::training::trainer::{FitEnd, Trainer, check_records_fit};
 use train::{data, user_error};
 
 use crate::cli::{ActivationArg, CommonArgs, RunArgs};
@@ -22,6 +22,7 @@ pub fn prepare(
     activation: Option<&ActivationArg>,
 ) -> anyhow::Result<(ResolvedConfig, Backend)> {
     let resolved = ResolvedConfig::load(common.config.as_deref(), &overrides(common, activation))?;
+    check_records_fit(&resolved.config, 1)?;
     let backend = Backend::open_or_default(common.backend.backend)?;
     say_if_cpu_driver(&backend);
     Ok((resolved, backend))
@@ -76,6 +77,7 @@ fn plan_fresh(args: &RunArgs) -> anyhow::Result<Plan> {
         args.checkpoint_every,
     );
     let resolved = ResolvedConfig::load(args.common.config.as_deref(), &overrides)?;
+    check_records_fit(&resolved.config, 1)?;
     let backend = Backend::open_or_default(args.common.backend.backend)?;
     let config = &resolved.config;
     if args.out.dir().is_some() && config.training.precision == Precision::Float64 {
@@ -135,6 +137,7 @@ fn plan_resume(args: &RunArgs, dir: &Path) -> anyhow::Result<Plan> {
         backend,
         warnings,
     } = session::resume(dir, &options)?;
+    check_records_fit(&resolved.config, 1)?;
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
