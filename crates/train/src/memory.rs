@@ -152,7 +152,10 @@ fn check_records_with(
     if fits {
         return Ok(());
     }
-    let needed = needed.map_or_else(|| "more than 64 bits can count".into(), human);
+    let needed = needed.map_or_else(
+        || "more bytes than 64 bits can count".into(),
+        |bytes| format!("about {}", human(bytes)),
+    );
     let available = available.map_or_else(String::new, |(bytes, source)| {
         format!(", and {} is available ({source})", human(bytes))
     });
@@ -162,7 +165,7 @@ fn check_records_with(
         format!("this study keeps {runs} runs")
     };
     Err(UserError::new(format!(
-        "{what} x {epochs} epochs of records in memory, about {needed}{available}; reduce \
+        "{what} x {epochs} epochs of records in memory, {needed}{available}; reduce \
          training.epochs (or --seeds and the activations)"
     )))
 }
