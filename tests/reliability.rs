@@ -571,6 +571,15 @@ fn a_trained_run_without_its_learned_parameter_is_refused_naming_it() {
         regions.contains("tensor act1.weight is missing"),
         "{regions}"
     );
+    // The file's other tensors are listed by their PyTorch names.
+    assert!(regions.ends_with("fc3.weight, act2.weight)"), "{regions}");
+    let module = dir.path().join("module.py");
+    let export = user_error(&["export", path_str(&run), "--pytorch", path_str(&module)]);
+    assert!(
+        export.ends_with("model.safetensors: does not match checkpoint.toml (damaged or edited)"),
+        "{export}"
+    );
+    assert!(!module.exists());
     let start = ["--epochs", "1", "-q", "--init-weights", path_str(&weights)];
     train_ok([&circle[..], &start].concat());
 }
@@ -1096,6 +1105,37 @@ fn records_beyond_memory_are_refused_before_training() {
     assert!(
         study.starts_with("this study keeps 65535 runs x 1000000 epochs of records in memory"),
         "{study}"
+    );
+}
+
+/// Under an address-space limit (`ulimit -v`) the memory check counts it:
+/// a 3,000,000-unit layer is a one-line refusal, not an abort.
+#[test]
+fn the_memory_check_counts_an_address_space_limit() {
+    let message = train_fails_within(2 << 30, 2, &["--hidden", "3000000", "--epochs", "1", "-q"]);
+    assert!(
+        message.contains("is available (the process's address-space limit, ulimit -v)"),
+        "{message}"
+    );
+}
+
+/// A threshold below the loss before training says so, not "lr too high".
+#[test]
+fn a_divergence_threshold_below_the_start_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("low.toml");
+    std::fs::write(
+        &config,
+        "[training]\nepochs = 2\ndivergence_threshold = 0.0001\n",
+    )
+    .unwrap();
+    let message = train_fails(3, &["--config", path_str(&config), "-q"], &[]);
+    assert!(
+        message.contains(
+            "exceeds training.divergence_threshold = 0.0001, which is below the loss \
+                          before training ("
+        ),
+        "{message}"
     );
 }
 

@@ -84,12 +84,49 @@ pub fn available() -> Option<(u64, &'static str)> {
         let used = read_number("/sys/fs/cgroup/memory.current").unwrap_or(0);
         limit.saturating_sub(used)
     });
-    match (meminfo, cgroup) {
-        (Some(meminfo), Some(cgroup)) if cgroup < meminfo => Some((cgroup, "the cgroup's limit")),
-        (Some(meminfo), _) => Some((meminfo, "MemAvailable")),
-        (None, Some(cgroup)) => Some((cgroup, "the cgroup's limit")),
-        (None, None) => None,
+    [
+        (meminfo, "MemAvailable"),
+        (cgroup, "the cgroup's limit"),
+        (
+            address_space_left(),
+            "the process's address-space limit, ulimit -v",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(bytes, source)| Some((bytes?, source)))
+    .min_by_key(|(bytes, _)| *bytes)
+}
+
+/// What the process's address-space limit (`ulimit -v`, `setrlimit`) still
+/// allows: the limit less the address space in use (`VmSize`); `None` when
+/// unlimited. Past it an allocation aborts the process instead of failing.
+#[cfg(unix)]
+fn address_space_left() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } != 0
+        || limit.rlim_cur == libc::RLIM_INFINITY
+    {
+        return None;
     }
+    let used = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("VmSize:"))
+                .and_then(|rest| rest.trim().strip_suffix("kB"))
+                .and_then(|kib| kib.trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib * 1024);
+    Some((limit.rlim_cur as u64).saturating_sub(used))
+}
+
+#[cfg(not(unix))]
+fn address_space_left() -> Option<u64> {
+    None
 }
 
 /// Refuses `config` on `rows` rows if it needs more memory than there is.

@@ -113,7 +113,12 @@ pub fn parse_table(
         None => return Err(UserError::new(format!("{shown}: the file is empty"))),
     };
     let decision = HeaderDecision {
-        header: header.unwrap_or_else(|| first.iter().any(|cell| cell.parse::<f32>().is_err())),
+        // A name makes a header; an empty cell is a missing value, not a name.
+        header: header.unwrap_or_else(|| {
+            first
+                .iter()
+                .any(|cell| !cell.is_empty() && cell.parse::<f32>().is_err())
+        }),
         detected: header.is_none(),
     };
     let names: Option<Vec<String>> = decision
@@ -376,6 +381,13 @@ mod tests {
         // A name in the first row is a header, numbers beside it or not.
         let mixed = write("x1,2\n1,2\n");
         assert_eq!(read(&mixed, None), (1, true, true));
+        // A missing value is no name: the row is data, and refused as such.
+        let gap = write("1,\n1,2\n");
+        let err = read_csv(gap.path(), None, None).unwrap_err().to_string();
+        assert!(
+            err.ends_with("row 1, column 2: `` is not a number"),
+            "{err}"
+        );
         let empty = write("");
         let err = read_csv(empty.path(), None, None).unwrap_err().to_string();
         assert!(err.ends_with("the file is empty"), "{err}");

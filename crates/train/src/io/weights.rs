@@ -316,7 +316,16 @@ where
             continue;
         }
         let Some(tensor) = found.get(burn_name) else {
-            let present: Vec<String> = found.keys().map(|name| shown_name(name)).collect();
+            // PyTorch's names, as the network expects them (`act2.weight`).
+            let present: Vec<String> = found
+                .keys()
+                .map(|name| {
+                    expected
+                        .iter()
+                        .find(|(burn, _, _)| burn == name)
+                        .map_or_else(|| shown_name(name), |(_, torch, _)| torch.to_string())
+                })
+                .collect();
             return Err(user_error!(
                 "{shown}: tensor {torch_name} is missing (the network {sizes:?} needs it; the file has {})",
                 if present.is_empty() {

@@ -495,12 +495,18 @@ impl Trainer {
         if let (Some(threshold), Some((train_loss, _))) = (self.divergence_threshold, train)
             && train_loss > threshold
         {
-            return Err(Diverged::above_threshold(
+            let mut diverged = Diverged::above_threshold(
                 self.position.epoch,
                 train_loss,
                 threshold,
                 &self.suspects,
-            ));
+            );
+            if let Some(start) = self.start_loss.filter(|&start| start > threshold) {
+                diverged.what.push_str(&format!(
+                    ", which is below the loss before training ({start:.4}): raise the threshold"
+                ));
+            }
+            return Err(diverged);
         }
         let layers = self.epoch_diagnostics();
         let epoch = self.position.epoch;

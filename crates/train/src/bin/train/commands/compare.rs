@@ -52,6 +52,16 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
         .len()
         .saturating_mul(tuning_runs.saturating_add(usize::from(args.seeds)));
     train::training::trainer::check_records_fit(&resolved.config, runs)?;
+    // Every seed, tuning's and the final ones, fits before any line is printed.
+    let tuning_seeds = if args.tune.is_empty() {
+        0
+    } else {
+        args.tune_seeds
+    };
+    train::experiments::seeds::check_seed_range(
+        resolved.config.seed,
+        u64::from(tuning_seeds) + u64::from(args.seeds),
+    )?;
     train::backend::share_cpu_threads(jobs_or_cores(args.jobs).min(args.activations.len()));
     let config = &resolved.config;
     let split = crate::commands::load_data(config)?;

@@ -24,6 +24,16 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     }
     train::io::atomic::check_output_file("--pytorch", &args.pytorch, "model.py")?;
     let checkpoint = Checkpoint::open(&args.dir)?;
+    // Read as predict reads them: a damaged or partial weights file is
+    // refused here, not later when Python loads it.
+    let config = &checkpoint.config;
+    let backend = train::backend::Backend::open_or_default(None)?;
+    train::io::weights::read_trained_weights(
+        &checkpoint.model_path()?,
+        &config.layer_sizes(),
+        config.model.activation,
+        &backend.device,
+    )?;
     let weights = std::path::absolute(args.dir.join(MODEL_FILE))?;
     let text = python_module(&checkpoint, &weights.display().to_string());
     write_atomic(&args.pytorch, text.as_bytes())?;
