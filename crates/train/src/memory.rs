@@ -121,7 +121,7 @@ fn address_space_left() -> Option<u64> {
                 .and_then(|kib| kib.trim().parse::<u64>().ok())
         })
         .map_or(0, |kib| kib * 1024);
-    Some((limit.rlim_cur as u64).saturating_sub(used))
+    Some(limit.rlim_cur.saturating_sub(used))
 }
 
 #[cfg(not(unix))]
