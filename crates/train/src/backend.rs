@@ -315,6 +315,7 @@ fn with_host_memory((device, description): (Device, String)) -> Opened {
 /// The error for a machine where wgpu finds no adapter at all: which Debian
 /// packages give it Mesa's CPU driver (the Vulkan loader too, when
 /// `libvulkan.so.1` itself is missing), or flex.
+#[cfg(any(test, feature = "wgpu"))]
 fn no_adapter(cause: &str, vulkan_loader: bool) -> String {
     let packages = if vulkan_loader {
         "mesa-vulkan-drivers"
