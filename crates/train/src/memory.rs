@@ -66,18 +66,22 @@ pub fn estimate(config: &RunConfig, rows: usize) -> Option<Estimate> {
     })
 }
 
-/// Memory this process may still take: `MemAvailable`, or the cgroup's
-/// limit less its usage if that is lower; `None` where neither can be read.
+/// A `Name:   123 kB` line of a `/proc` file, in bytes.
+fn proc_kib(path: &str, field: &str) -> Option<u64> {
+    std::fs::read_to_string(path).ok().and_then(|text| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(field))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|kib| kib.trim().parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+    })
+}
+
+/// Memory this process may still take: the least of `MemAvailable`, the
+/// cgroup's limit less its usage and what the address-space limit leaves;
+/// `None` where none can be read.
 pub fn available() -> Option<(u64, &'static str)> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|line| line.strip_prefix("MemAvailable:"))
-                .and_then(|rest| rest.trim().strip_suffix("kB"))
-                .and_then(|kib| kib.trim().parse::<u64>().ok())
-                .map(|kib| kib * 1024)
-        });
+    let meminfo = proc_kib("/proc/meminfo", "MemAvailable:");
     let read_number =
         |path: &str| -> Option<u64> { std::fs::read_to_string(path).ok()?.trim().parse().ok() };
     let cgroup = read_number("/sys/fs/cgroup/memory.max").map(|limit| {
@@ -112,15 +116,7 @@ fn address_space_left() -> Option<u64> {
     {
         return None;
     }
-    let used = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|line| line.strip_prefix("VmSize:"))
-                .and_then(|rest| rest.trim().strip_suffix("kB"))
-                .and_then(|kib| kib.trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kib| kib * 1024);
+    let used = proc_kib("/proc/self/status", "VmSize:").unwrap_or(0);
     Some(limit.rlim_cur.saturating_sub(used))
 }
 
